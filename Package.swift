@@ -1,0 +1,119 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "drophook",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "drophook", targets: ["drophook"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C edges: system libraries, wrapped by small Swift files that own the unsafe code.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
+        // Pipeline stages.
+        .target(
+            name: "DrophookEvents",
+            dependencies: ["CLibCrypto"],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "DrophookWatch",
+            dependencies: [
+                "DrophookEvents",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "DrophookOutbox",
+            dependencies: [
+                "DrophookEvents",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "DrophookDelivery",
+            dependencies: [
+                "CCurl",
+                "DrophookEvents",
+                "DrophookOutbox",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "DrophookReceiver",
+            dependencies: [
+                "DrophookEvents",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "DrophookAgent",
+            dependencies: [
+                "DrophookEvents",
+                "DrophookWatch",
+                "DrophookOutbox",
+                "DrophookDelivery",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "drophook",
+            dependencies: [
+                "DrophookAgent",
+                "DrophookReceiver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
+        .testTarget(name: "DrophookEventsTests", dependencies: ["DrophookEvents"], swiftSettings: strictSwift),
+        .testTarget(name: "DrophookWatchTests", dependencies: ["DrophookWatch"], swiftSettings: strictSwift),
+        .testTarget(name: "DrophookOutboxTests", dependencies: ["DrophookOutbox"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "DrophookDeliveryTests",
+            dependencies: ["DrophookDelivery", "DrophookReceiver"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "DrophookAgentTests",
+            dependencies: ["DrophookAgent", "DrophookReceiver", "drophook"],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

@@ -1,0 +1,61 @@
+/// Something that happened to one path in a watched drop tree: the unit that every later
+/// stage (outbox, delivery, payload formats) works on.
+///
+/// A `FileEvent` is immutable once made: its ``id`` is the idempotency key that every
+/// delivery attempt of it carries, whatever the payload format.
+public struct FileEvent: Sendable, Hashable, Codable {
+    /// Event id: a lowercase UUID, the same on every delivery attempt.
+    public var id: String
+    /// What happened.
+    public var kind: Kind
+    /// Name of the watch (from the config) whose tree the path lies in.
+    public var watch: String
+    /// Path relative to the watch root, `/`-separated, no leading or trailing `/`.
+    public var path: String
+    /// Whether the path is a directory (formats that mark directories, e.g. with a trailing `/`).
+    public var isDirectory: Bool
+    /// Final size in bytes for a finished file; bytes received for a failed transfer; `nil` otherwise.
+    public var size: Int64?
+    /// Who caused it, as resolved by the watch's actor rule (user name, path segment or fixed name).
+    public var actor: String
+    /// When it happened, in milliseconds since the Unix epoch.
+    public var occurredAtMillis: Int64
+    /// True when a scan (start-up catch-up, overflow recovery, a directory that appeared)
+    /// found it, rather than a live inotify event.
+    public var foundByScan: Bool
+
+    /// What happened to the path.
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// A file finished arriving, or a directory appeared.
+        case created
+        /// A file or directory was removed (or moved out of the tree).
+        case deleted
+        /// An upload under a client temp name was abandoned: the temp file was deleted unrenamed.
+        case failed
+    }
+
+    public init(
+        id: String,
+        kind: Kind,
+        watch: String,
+        path: String,
+        isDirectory: Bool = false,
+        size: Int64? = nil,
+        actor: String,
+        occurredAtMillis: Int64,
+        foundByScan: Bool = false
+    ) {
+        self.id = id
+        self.kind = kind
+        self.watch = watch
+        self.path = path
+        self.isDirectory = isDirectory
+        self.size = size
+        self.actor = actor
+        self.occurredAtMillis = occurredAtMillis
+        self.foundByScan = foundByScan
+    }
+
+    /// The topic subscribers filter on: `file.created`, `file.deleted` or `file.failed`.
+    public var topic: Topic { Topic(kind: kind) }
+}
