@@ -102,6 +102,17 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        .executableTarget(
+            name: "drophook-bench",
+            dependencies: [
+                "DrophookEvents",
+                "DrophookWatch",
+                "DrophookOutbox",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
         .testTarget(name: "DrophookEventsTests", dependencies: ["DrophookEvents"], swiftSettings: strictSwift),
         .testTarget(name: "DrophookWatchTests", dependencies: ["DrophookWatch"], swiftSettings: strictSwift),
         .testTarget(name: "DrophookOutboxTests", dependencies: ["DrophookOutbox"], swiftSettings: strictSwift),
