@@ -1,0 +1,202 @@
+import DrophookEvents
+import Foundation
+import Yams
+
+extension AgentConfiguration {
+    /// Where `drophook` looks for its config when neither `--config` nor `DROPHOOK_CONFIG` says otherwise.
+    public static let defaultPath = "/etc/drophook/drophook.yaml"
+
+    /// The retry delays used when a webhook sets none: quick first retries, then a day's worth of backoff.
+    public static let defaultRetry: [Duration] = ["5s", "1m", "5m", "30m", "2h", "5h", "10h", "24h"].map {
+        try! DurationText.parse($0)
+    }
+
+    /// Reads and checks a config file; throws ``ConfigurationErrors`` listing every problem found.
+    public static func load(
+        file: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> AgentConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw ConfigurationErrors([ConfigurationError(
+                code: .unreadableFile, file: file, line: 0, key: "",
+                message: "cannot read the config file (\(Self.reason(error))); pass --config PATH or set DROPHOOK_CONFIG"
+            )])
+        }
+        return try parse(text, file: file, environment: environment)
+    }
+
+    /// Checks config text already in memory (`file` is used in messages and to resolve relative paths).
+    public static func parse(_ text: String, file: String, environment: [String: String]) throws -> AgentConfiguration {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigurationErrors([Self.syntaxError(error, file: file)])
+        }
+        let reader = ConfigReader(file: file, environment: environment)
+        guard let node else {
+            reader.report(.missingKey, at: 0, key: "", "the config file is empty; see etc/drophook.yaml for a complete example")
+            throw ConfigurationErrors(reader.problems)
+        }
+        let configuration = AgentConfiguration.read(ConfigReader.Value(node: node, key: ""), reader: reader, file: file)
+        guard reader.problems.isEmpty, let configuration else {
+            throw ConfigurationErrors(reader.problems)
+        }
+        return configuration
+    }
+
+    private static func read(_ root: ConfigReader.Value, reader: ConfigReader, file: String) -> AgentConfiguration? {
+        let keys = ["state_dir", "organization_id", "catch_up", "delivery_log_retention", "metrics", "watches", "webhooks"]
+        guard let top = reader.mapping(root, allowed: keys) else { return nil }
+        var configuration = AgentConfiguration(file: file)
+
+        if let value = top["state_dir"], let path = reader.string(value) {
+            configuration.stateDirectory = path
+        }
+        if let value = top["organization_id"], let id = reader.string(value) {
+            configuration.organizationID = id
+        }
+        if let value = top["catch_up"], let flag = reader.bool(value) {
+            configuration.catchUp = flag
+        }
+        if let value = top["delivery_log_retention"], let duration = reader.duration(value) {
+            configuration.deliveryLogRetention = duration
+        }
+        if let value = top["metrics"], let metrics = reader.mapping(value, allowed: ["listen"]),
+           let listen = metrics.required("listen", "write e.g. listen: 127.0.0.1:9464"),
+           let address = reader.string(listen) {
+            if ListenAddress(parsing: address) == nil {
+                reader.report(.invalidValue, listen, "'\(address)' is not host:port; write e.g. 127.0.0.1:9464")
+            }
+            configuration.metricsListen = address
+        }
+
+        if let value = top.required("watches", "list at least one drop tree under watches:"),
+           let items = reader.sequence(value) {
+            if items.isEmpty { reader.report(.invalidValue, value, "no watches; list at least one drop tree") }
+            configuration.watches = items.compactMap { readWatch($0, reader: reader) }
+            reader.checkUnique(items, what: "watch")
+        }
+        let watchNames = Set(configuration.watches.map(\.name))
+        if let value = top.required("webhooks", "list the endpoints to notify under webhooks:"),
+           let items = reader.sequence(value) {
+            configuration.webhooks = items.compactMap { readWebhook($0, reader: reader, watchNames: watchNames) }
+            reader.checkUnique(items, what: "webhook")
+        }
+        return configuration
+    }
+
+    private static func readWatch(_ item: ConfigReader.Value, reader: ConfigReader) -> Watch? {
+        let keys = ["name", "path", "protocol", "pipe_id", "actor", "ignore", "settle", "symlinks"]
+        guard let map = reader.mapping(item, allowed: keys) else { return nil }
+        let name = map.required("name", "give the watch a unique name").flatMap { reader.name($0) }
+        let path = map.required("path", "set the drop tree's root directory").flatMap { reader.absolutePath($0) }
+        guard let name, let path else { return nil }
+        var watch = Watch(name: name, path: path)
+        if let value = map["protocol"], let text = reader.string(value) { watch.transferProtocol = text }
+        if let value = map["pipe_id"], let text = reader.string(value) { watch.pipeID = text }
+        if let value = map["actor"], let text = reader.string(value) {
+            if let problem = ActorText.problem(text) {
+                reader.report(.invalidValue, value, problem)
+            }
+            watch.actor = text
+        }
+        if let value = map["ignore"], let globs = reader.stringList(value) { watch.ignore = globs }
+        if let value = map["settle"], let duration = reader.duration(value) { watch.settle = duration }
+        if let value = map["symlinks"], let text = reader.string(value) {
+            if ["ignore", "report"].contains(text) {
+                watch.symlinks = text
+            } else {
+                reader.report(.invalidValue, value, "'\(text)' is not a symlink policy; use ignore or report")
+            }
+        }
+        return watch
+    }
+
+    private static func readWebhook(_ item: ConfigReader.Value, reader: ConfigReader, watchNames: Set<String>) -> Webhook? {
+        let keys = [
+            "name", "id", "url", "format", "topics", "watches", "secret", "secret_file", "authorization",
+            "authorization_file", "headers", "retry", "timeout", "connect_timeout", "ca_file", "client_cert",
+            "client_key", "proxy", "concurrency", "ordered", "paused", "disable_after", "retry_on_4xx",
+        ]
+        guard let map = reader.mapping(item, allowed: keys) else { return nil }
+        let name = map.required("name", "give the webhook a unique name").flatMap { reader.name($0) }
+        let url = map.required("url", "set the endpoint's https:// URL").flatMap { reader.url($0) }
+        let format = map.required("format", "choose one of: \(WebhookFormats.names.joined(separator: ", "))")
+            .flatMap { reader.format($0) }
+        guard let name, let url, let format else { return nil }
+
+        let topics = map["topics"].flatMap { reader.topics($0) } ?? Self.defaultTopics(format: format)
+        var webhook = Webhook(
+            name: name,
+            id: map["id"].flatMap { reader.string($0) } ?? WebhookIdentity.derivedID(name: name),
+            url: url,
+            format: format,
+            topics: topics,
+            retry: Self.defaultRetry
+        )
+        if let value = map["watches"], let names = reader.stringList(value) {
+            for (index, watch) in names.enumerated() where !watchNames.contains(watch) {
+                reader.report(.unknownReference, at: value.line, key: "\(value.key)[\(index)]",
+                              "no watch is named '\(watch)'; known watches: \(watchNames.sorted().joined(separator: ", "))")
+            }
+            webhook.watches = names
+        }
+        webhook.secret = reader.secret(map, inline: "secret", file: "secret_file").map { Array($0.utf8) }
+        webhook.authorization = reader.secret(map, inline: "authorization", file: "authorization_file")
+        if let value = map["headers"], let headers = reader.headers(value) { webhook.headers = headers }
+        if let value = map["retry"], let items = reader.sequence(value) {
+            let delays = items.compactMap { reader.duration($0) }
+            if delays.count == items.count { webhook.retry = delays }
+        }
+        if let value = map["timeout"], let duration = reader.duration(value) { webhook.timeout = duration }
+        if let value = map["connect_timeout"], let duration = reader.duration(value) { webhook.connectTimeout = duration }
+        webhook.caFile = map["ca_file"].flatMap { reader.readableFile($0) }
+        webhook.clientCertificate = map["client_cert"].flatMap { reader.readableFile($0) }
+        webhook.clientKey = map["client_key"].flatMap { reader.readableFile($0) }
+        if (webhook.clientCertificate == nil) != (webhook.clientKey == nil), map["client_cert"] != nil || map["client_key"] != nil {
+            reader.report(.missingKey, item, "client_cert and client_key go together; set both for mTLS")
+        }
+        if let value = map["proxy"], let proxy = reader.url(value, schemes: ["http", "https", "socks5", "socks5h"]) {
+            webhook.proxy = proxy
+        }
+        if let value = map["concurrency"], let count = reader.int(value, range: 1...256) { webhook.concurrency = count }
+        if let value = map["ordered"], let flag = reader.bool(value) { webhook.ordered = flag }
+        if let value = map["paused"], let flag = reader.bool(value) { webhook.paused = flag }
+        if let value = map["disable_after"], let duration = reader.duration(value) { webhook.disableAfter = duration }
+        if let value = map["retry_on_4xx"], let flag = reader.bool(value) { webhook.retryOn4xx = flag }
+        return webhook
+    }
+
+    /// What a webhook hears when it names no topics: everything its format can carry.
+    static func defaultTopics(format: String) -> [Topic] {
+        format == "rilavek" ? [.fileCreated, .fileFailed] : [.fileCreated, .fileDeleted]
+    }
+
+    private static func syntaxError(_ error: any Error, file: String) -> ConfigurationError {
+        var line = 0
+        var problem = "\(error)"
+        if let yaml = error as? YamlError {
+            switch yaml {
+            case .scanner(_, let text, let mark, _), .parser(_, let text, let mark, _), .composer(_, let text, let mark, _):
+                line = mark.line
+                problem = text
+            default:
+                break
+            }
+        }
+        let firstLine = problem.split(separator: "\n").first.map(String.init) ?? problem
+        return ConfigurationError(code: .syntax, file: file, line: line, key: "",
+                                  message: "not valid YAML: \(firstLine); fix the indentation or quoting there")
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let posix = error as? CocoaError, let underlying = posix.underlying as? POSIXError {
+            return String(cString: strerror(underlying.code.rawValue))
+        }
+        return (error as NSError).localizedDescription
+    }
+}

@@ -1,0 +1,110 @@
+import DrophookEvents
+
+/// The agent's settings, as read and checked from the YAML config file.
+///
+/// Values here are already validated (URLs parse, formats exist, durations are durations);
+/// the wiring turns them into each stage's own configuration.
+public struct AgentConfiguration: Sendable {
+    /// The file it was read from, for messages.
+    public var file: String
+    /// Where the outbox database lives.
+    public var stateDirectory: String
+    /// SFTP To Go `Metadata.Organization.Id`; left out of payloads when nil.
+    public var organizationID: String?
+    /// Report what changed while the agent was down, found by comparing the tree with the stored snapshot.
+    public var catchUp: Bool
+    /// How long delivered events and their attempts are kept in the delivery log.
+    public var deliveryLogRetention: Duration
+    /// `host:port` for the Prometheus `/metrics` endpoint; nil turns it off.
+    public var metricsListen: String?
+    public var watches: [Watch]
+    public var webhooks: [Webhook]
+
+    public init(
+        file: String,
+        stateDirectory: String = "/var/lib/drophook",
+        organizationID: String? = nil,
+        catchUp: Bool = true,
+        deliveryLogRetention: Duration = .seconds(30 * 86_400),
+        metricsListen: String? = nil,
+        watches: [Watch] = [],
+        webhooks: [Webhook] = []
+    ) {
+        self.file = file
+        self.stateDirectory = stateDirectory
+        self.organizationID = organizationID
+        self.catchUp = catchUp
+        self.deliveryLogRetention = deliveryLogRetention
+        self.metricsListen = metricsListen
+        self.watches = watches
+        self.webhooks = webhooks
+    }
+
+    /// One drop tree (`watches:` entry).
+    public struct Watch: Sendable, Hashable {
+        public var name: String
+        /// Root of the tree, watched recursively.
+        public var path: String
+        /// Rilavek `data.protocol`.
+        public var transferProtocol: String = "sftp"
+        /// Rilavek `data.pipe_id`; defaults to `pip_<name>`.
+        public var pipeID: String
+        /// `owner`, `path:N` or `fixed:NAME`.
+        public var actor: String = "owner"
+        /// Base-name globs never reported as finished files.
+        public var ignore: [String] = []
+        /// Wait until size and mtime are stable this long before reporting a file.
+        public var settle: Duration?
+        /// `ignore` (default) or `report`: symlinks are never followed either way.
+        public var symlinks: String = "ignore"
+
+        public init(name: String, path: String, pipeID: String? = nil) {
+            self.name = name
+            self.path = path
+            self.pipeID = pipeID ?? "pip_\(name)"
+        }
+    }
+
+    /// One receiving endpoint (`webhooks:` entry).
+    public struct Webhook: Sendable {
+        public var name: String
+        /// Stable id (SFTP To Go `Metadata.Webhook.Id`); derived from the name unless set.
+        public var id: String
+        public var url: String
+        /// `sftptogo` or `rilavek`.
+        public var format: String
+        public var topics: [Topic]
+        /// Watch names this endpoint hears from; nil means all.
+        public var watches: [String]?
+        public var secret: [UInt8]?
+        /// Sent verbatim as the `Authorization` header.
+        public var authorization: String?
+        public var headers: [HTTPHeader] = []
+        /// Delays between attempts; attempts in all = delays + 1.
+        public var retry: [Duration]
+        public var connectTimeout: Duration = .seconds(5)
+        public var timeout: Duration = .seconds(10)
+        public var caFile: String?
+        public var clientCertificate: String?
+        public var clientKey: String?
+        public var proxy: String?
+        /// Deliveries in flight at once to this endpoint.
+        public var concurrency: Int = 8
+        /// Deliver strictly in event order, one at a time.
+        public var ordered: Bool = false
+        public var paused: Bool = false
+        /// Disable the endpoint after it has failed continuously this long.
+        public var disableAfter: Duration = .seconds(5 * 86_400)
+        /// Retry 4xx answers (other than the always-retried 408, 409, 425, 429) instead of failing at once.
+        public var retryOn4xx: Bool = false
+
+        public init(name: String, id: String, url: String, format: String, topics: [Topic], retry: [Duration]) {
+            self.name = name
+            self.id = id
+            self.url = url
+            self.format = format
+            self.topics = topics
+            self.retry = retry
+        }
+    }
+}

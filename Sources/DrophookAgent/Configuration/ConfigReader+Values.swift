@@ -1,0 +1,143 @@
+import DrophookEvents
+import Foundation
+
+/// Readers for the kinds of value the config holds, each reporting its own mistakes.
+extension ConfigReader {
+    /// A watch or webhook name: used in the CLI, metrics and the database, so kept simple.
+    func name(_ value: Value) -> String? {
+        guard let text = string(value) else { return nil }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
+        guard !text.isEmpty, text.unicodeScalars.allSatisfy(allowed.contains) else {
+            report(.invalidValue, value, "'\(text)' is not a usable name; use letters, digits, '-', '_' or '.'")
+            return nil
+        }
+        return text
+    }
+
+    func absolutePath(_ value: Value) -> String? {
+        guard let text = string(value) else { return nil }
+        guard text.hasPrefix("/") else {
+            report(.invalidValue, value, "'\(text)' is not an absolute path; write the full path starting with /")
+            return nil
+        }
+        return text.count > 1 && text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    func url(_ value: Value, schemes: [String] = ["http", "https"]) -> String? {
+        guard let text = string(value) else { return nil }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              schemes.contains(scheme), let host = components.host, !host.isEmpty
+        else {
+            report(.invalidValue, value, "'\(text)' is not a valid URL; write it as \(schemes.last!)://host/path")
+            return nil
+        }
+        return text
+    }
+
+    func format(_ value: Value) -> String? {
+        guard let text = string(value) else { return nil }
+        guard WebhookFormats.named(text) != nil else {
+            report(.invalidValue, value, "unknown format '\(text)'; use one of: \(WebhookFormats.names.joined(separator: ", "))")
+            return nil
+        }
+        return text
+    }
+
+    func topics(_ value: Value) -> [Topic]? {
+        guard let names = stringList(value) else { return nil }
+        var topics: [Topic] = []
+        for (index, name) in names.enumerated() {
+            let topic = Topic(rawValue: name)
+            if Topic.all.contains(topic) {
+                topics.append(topic)
+            } else {
+                report(.invalidValue, at: value.line, key: "\(value.key)[\(index)]",
+                       "unknown topic '\(name)'; use \(Topic.all.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        if names.isEmpty { report(.invalidValue, value, "no topics; list at least one or leave the key out for the format's default") }
+        return topics.count == names.count ? topics : nil
+    }
+
+    /// `secret:`/`secret_file:` style pairs: one or the other, and the file must be readable.
+    func secret(_ map: Mapping, inline: String, file: String) -> String? {
+        if let inlineValue = map[inline], let fileValue = map[file] {
+            report(.invalidValue, fileValue, "set either \(inline) or \(file), not both (\(inline) is on line \(inlineValue.line))")
+            return nil
+        }
+        if let value = map[inline] { return string(value) }
+        guard let value = map[file], let path = string(value) else { return nil }
+        let resolved = resolve(path)
+        guard let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8) else {
+            report(.unreadableSecret, value, "cannot read '\(resolved)'; check that it exists and is readable by the agent's user")
+            return nil
+        }
+        // Secret files are usually written with a trailing newline that is not part of the secret.
+        return String(text.trimmingCharacters(in: .newlines))
+    }
+
+    func readableFile(_ value: Value) -> String? {
+        guard let path = string(value) else { return nil }
+        let resolved = resolve(path)
+        guard FileManager.default.isReadableFile(atPath: resolved) else {
+            report(.unreadableSecret, value, "cannot read '\(resolved)'; check that it exists and is readable by the agent's user")
+            return nil
+        }
+        return resolved
+    }
+
+    func headers(_ value: Value) -> [HTTPHeader]? {
+        guard case .mapping(let mapping) = value.node else {
+            report(.wrongType, value, "expected a mapping of header names to values, e.g. {X-Team: storage}")
+            return nil
+        }
+        var headers: [HTTPHeader] = []
+        for (keyNode, valueNode) in mapping {
+            let name = keyNode.scalar?.string ?? ""
+            let entry = Value(node: valueNode, key: "\(value.key).\(name)")
+            let token = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "!#$%&'*+-.^_`|~"))
+            guard !name.isEmpty, name.unicodeScalars.allSatisfy(token.contains) else {
+                report(.invalidValue, entry, "'\(name)' is not a valid header name")
+                continue
+            }
+            guard let text = string(entry) else { continue }
+            if text.contains("\r") || text.contains("\n") {
+                report(.invalidValue, entry, "header values cannot contain line breaks")
+                continue
+            }
+            headers.append(HTTPHeader(name, text))
+        }
+        return headers
+    }
+
+    func duration(_ value: Value) -> Duration? {
+        guard let text = string(value) else { return nil }
+        do {
+            return try DurationText.parse(text)
+        } catch {
+            report(.invalidValue, value, "\(error)")
+            return nil
+        }
+    }
+
+    /// Reports names used by more than one entry of a list.
+    func checkUnique(_ items: [Value], what: String) {
+        var firstLine: [String: Int] = [:]
+        for item in items {
+            guard let nameNode = item.node["name"], let name = nameNode.string else { continue }
+            if let line = firstLine[name] {
+                report(.duplicateName, at: nameNode.mark?.line ?? item.line, key: "\(item.key).name",
+                       "another \(what) (line \(line)) is already named '\(name)'; names must be unique")
+            } else {
+                firstLine[name] = nameNode.mark?.line ?? item.line
+            }
+        }
+    }
+
+    /// Relative paths in the config are relative to the config file's folder.
+    private func resolve(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        let folder = (file as NSString).deletingLastPathComponent
+        return (folder.isEmpty ? path : "\(folder)/\(path)")
+    }
+}

@@ -1,0 +1,23 @@
+import DrophookEvents
+
+/// Stable ids for endpoints that the config does not give one.
+enum WebhookIdentity {
+    /// A UUID (version 8, name-based) derived from the webhook's name, so that
+    /// `Metadata.Webhook.Id` stays the same across restarts and hosts with the same config.
+    static func derivedID(name: String) -> String {
+        var bytes = Array(LibCrypto.hmacSHA256(key: Array("drophook webhook id".utf8), message: Array(name.utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            String(hex[hex.index(hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)])
+        }
+        return groups.joined(separator: "-")
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Checks that go beyond the config's syntax: can the agent actually run with it on this host?
+public enum AgentPreflight {
+    /// One finding of `drophook check`.
+    public struct Finding: Sendable, Hashable, CustomStringConvertible {
+        public enum Severity: String, Sendable { case warning, error }
+        public var severity: Severity
+        /// What it is about: a path, a key.
+        public var subject: String
+        public var message: String
+
+        public init(severity: Severity, subject: String, message: String) {
+            self.severity = severity
+            self.subject = subject
+            self.message = message
+        }
+
+        public var description: String { "\(severity.rawValue): \(subject): \(message)" }
+    }
+
+    /// Everything `drophook check` reports about a loaded config.
+    public static func check(_ configuration: AgentConfiguration) -> [Finding] {
+        var findings = stateDirectoryFindings(configuration)
+        findings += watchFindings(configuration)
+        return findings
+    }
+
+    private static func stateDirectoryFindings(_ configuration: AgentConfiguration) -> [Finding] {
+        let path = configuration.stateDirectory
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                return [Finding(severity: .error, subject: path, message: "state_dir is not a directory; point state_dir at a directory")]
+            }
+            guard FileManager.default.isWritableFile(atPath: path) else {
+                return [Finding(severity: .error, subject: path, message: "state_dir is not writable; give the agent's user write access")]
+            }
+            return []
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard FileManager.default.isWritableFile(atPath: parent.isEmpty ? "/" : parent) else {
+            return [Finding(severity: .error, subject: path, message: "state_dir does not exist and cannot be created; create it for the agent's user")]
+        }
+        return []
+    }
+}

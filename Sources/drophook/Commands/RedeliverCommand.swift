@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct RedeliverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "redeliver")
+    func run() async throws {}
+}

@@ -1,0 +1,13 @@
+import Foundation
+
+/// Writes a line to standard error (problems and logs go there; results go to standard output).
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Reads the process environment (one place, so commands agree on it).
+enum ProcessEnvironment {
+    static func value(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name]
+    }
+}

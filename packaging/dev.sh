@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Developer entry points on Debian 12 with the Swift toolchain:
+#   packaging/dev.sh demo   install what is missing, build, run the agent on etc/drophook.yaml
+#                           with a local receiver, and drop a file so a signed webhook shows up
+#   packaging/dev.sh test   install what is missing, build and run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages the build and the tests need: libcurl (HTTP client), libcrypto (signatures),
+# SQLite (outbox), OpenSSH (sftp end-to-end tests), openssl and python3 (TLS test servers).
+packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev openssh-server openssh-client openssl python3 pkg-config)
+
+install_missing() {
+    local missing=()
+    for package in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "installing: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+demo() {
+    install_missing
+    swift build
+    local bin
+    bin="$(swift build --show-bin-path)/drophook"
+    mkdir -p /tmp/drophook-demo/drop /tmp/drophook-demo/state
+    "$bin" check --config etc/drophook.yaml
+    "$bin" listen --port 8787 --secret demo-secret &
+    local listener=$!
+    "$bin" run --config etc/drophook.yaml &
+    local agent=$!
+    trap 'kill $agent $listener 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+    "$bin" status --config etc/drophook.yaml --wait 30s
+    echo "hello from drophook" > /tmp/drophook-demo/drop/hello.txt
+    echo
+    echo "drophook is watching /tmp/drophook-demo/drop; the receiver prints each verified webhook."
+    echo "Drop more files there from another terminal; Ctrl-C stops both."
+    wait $agent
+}
+
+run_tests() {
+    install_missing
+    swift build --build-tests
+    swift test
+}
+
+case "${1:-}" in
+    demo) demo ;;
+    test) run_tests ;;
+    *) echo "usage: packaging/dev.sh demo|test" >&2; exit 2 ;;
+esac
