@@ -48,4 +48,18 @@ static inline CURLMcode drophook_multi_setopt_long(CURLM *handle, CURLMoption op
     return curl_multi_setopt(handle, option, value);
 }
 
+/* CURL_GLOBAL_DEFAULT is a macro expression Swift does not import. */
+static inline CURLcode drophook_global_init(void) {
+    return curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Reads the CURLcode out of the anonymous union in a CURLMSG_DONE message. */
+static inline CURLcode drophook_multi_message_result(const CURLMsg *message) {
+    return message->data.result;
+}
+
+static inline int drophook_multi_message_is_done(const CURLMsg *message) {
+    return message->msg == CURLMSG_DONE;
+}
+
 #endif

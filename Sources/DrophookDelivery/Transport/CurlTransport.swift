@@ -1,0 +1,73 @@
+import DrophookEvents
+import Logging
+
+/// The production `WebhookTransport`: libcurl's multi interface on one dedicated thread,
+/// sharing a per-host connection cache across every endpoint that uses this transport.
+///
+/// Create one per process and keep it for the agent's lifetime; call `shutdown()` on the way
+/// out (dropping the last reference also stops the thread, without waiting for it).
+public final class CurlTransport: WebhookTransport {
+    /// Process-wide transport settings; per-endpoint ones travel in each request's `TransportOptions`.
+    public struct Configuration: Sendable, Hashable {
+        /// Sent as `User-Agent` unless a request carries its own, e.g. `drophook/1.2.0`.
+        public var userAgent: String
+        /// Open connections kept per host (`CURLMOPT_MAX_HOST_CONNECTIONS`); further requests queue
+        /// inside curl, and that queueing counts against their total timeout. 0 means unlimited.
+        public var maxConnectionsPerHost: Int
+        /// Open connections in total (`CURLMOPT_MAX_TOTAL_CONNECTIONS`); 0 means unlimited.
+        public var maxConnections: Int
+        /// Hashed CA directory trusted alongside an endpoint's `caFile`, so it adds to the system store.
+        public var systemCADirectory: String?
+        /// Idle time before TCP keepalive probes, which keep reused connections from going stale silently.
+        public var tcpKeepAliveIdle: Duration
+
+        public init(
+            userAgent: String = "drophook",
+            maxConnectionsPerHost: Int = 8,
+            maxConnections: Int = 64,
+            systemCADirectory: String? = "/etc/ssl/certs",
+            tcpKeepAliveIdle: Duration = .seconds(60)
+        ) {
+            self.userAgent = userAgent
+            self.maxConnectionsPerHost = maxConnectionsPerHost
+            self.maxConnections = maxConnections
+            self.systemCADirectory = systemCADirectory
+            self.tcpKeepAliveIdle = tcpKeepAliveIdle
+        }
+    }
+
+    /// The libcurl version line, for `drophook --version` and logs.
+    public static var curlVersion: String { DrophookDelivery.curlVersion }
+
+    public let configuration: Configuration
+    private let loop: CurlMultiLoop
+
+    /// Starts the transport's thread.
+    public init(configuration: Configuration = .init(), logger: Logger = Logger(label: "drophook.curl")) {
+        self.configuration = configuration
+        self.loop = CurlMultiLoop(configuration: configuration, logger: logger)
+        loop.start()
+    }
+
+    deinit {
+        loop.requestStop()
+    }
+
+    /// Sends one POST. Never throws: failures, cancellation and shutdown come back as `.failure`.
+    public func send(_ request: WebhookRequest) async -> WebhookOutcome {
+        let id = loop.makeID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                loop.submit(id: id, request, continuation: continuation)
+            }
+        } onCancel: {
+            loop.cancel(id: id)
+        }
+    }
+
+    /// Stops the thread and waits for it; requests still pending or in flight fail, later ones fail at once.
+    public func shutdown() async {
+        loop.requestStop()
+        await loop.waitUntilFinished()
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A throwaway PKI made with the `openssl` CLI: a CA, a server certificate for IP 127.0.0.1,
+/// and a client certificate for mTLS, all signed by that CA. Removed by `remove()`.
+struct CurlTestCertificates {
+    struct OpenSSLError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let directory: URL
+    var caCertificate: String { path("ca.pem") }
+    var serverCertificate: String { path("server.pem") }
+    var serverKey: String { path("server.key") }
+    var clientCertificate: String { path("client.pem") }
+    var clientKey: String { path("client.key") }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("drophook-curl-pki-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try openssl(["req", "-x509"] + curve + [
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=drophook test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ])
+        try issue("server", subject: "/CN=127.0.0.1", extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+        try issue("client", subject: "/CN=drophook test client", extensions: "extendedKeyUsage=clientAuth\n")
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func issue(_ name: String, subject: String, extensions: String) throws {
+        let extensionsFile = "\(name).ext"
+        try ("basicConstraints=CA:FALSE\n" + extensions).write(
+            toFile: path(extensionsFile), atomically: true, encoding: .utf8
+        )
+        try openssl([
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", "\(name).key", "-out", "\(name).csr", "-subj", subject,
+        ])
+        try openssl([
+            "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-set_serial", "\(UInt32.random(in: 1...UInt32.max))", "-days", "2",
+            "-extfile", extensionsFile, "-out", "\(name).pem",
+        ])
+    }
+
+    private func openssl(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw OpenSSLError(description: "openssl \(arguments.joined(separator: " ")) failed: "
+                + (String(data: message, encoding: .utf8) ?? ""))
+        }
+    }
+
+    private func path(_ name: String) -> String {
+        directory.appendingPathComponent(name).path
+    }
+}
