@@ -227,11 +227,22 @@ def accept_loop():
         record({"connection": connection_id, "accepted": True})
         def start(conn=conn, connection_id=connection_id):
             if context is not None:
+                conn = context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
                 try:
-                    conn = context.wrap_socket(conn, server_side=True)
+                    conn.do_handshake()
                 except (OSError, ssl.SSLError) as error:
                     record({"connection": connection_id, "tlsError": str(error)})
-                    conn.close()
+                    # Drain before closing: closing with unread input sends a TCP reset,
+                    # which can overtake the TLS alert the client should see.
+                    raw = socket.socket(fileno=conn.detach())
+                    try:
+                        raw.settimeout(2)
+                        raw.shutdown(socket.SHUT_WR)
+                        while raw.recv(65536):
+                            pass
+                    except OSError:
+                        pass
+                    raw.close()
                     return
             serve(conn, connection_id)
         threading.Thread(target=start, daemon=True).start()

@@ -1,0 +1,100 @@
+import DrophookDelivery
+import DrophookEvents
+import Foundation
+import Testing
+
+@Suite("Curl transport over HTTPS")
+struct CurlTLSTests {
+    @Test func refusesAServerSignedByAnUntrustedCA() async throws {
+        let certificates = try CurlTestCertificates()
+        defer { certificates.remove() }
+        let server = try CurlTestServer(certificates: certificates)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        let outcome = await transport.send(WebhookRequest(url: server.url("/status/200"), headers: [], body: [1]))
+        await transport.shutdown()
+
+        let failure = try #require(outcome.curlFailure)
+        #expect(failure.kind == .tlsFailure, "\(failure)")
+        #expect(try server.requests().isEmpty)
+    }
+
+    @Test func deliversWhenTheEndpointTrustsTheServersCA() async throws {
+        let certificates = try CurlTestCertificates()
+        defer { certificates.remove() }
+        let server = try CurlTestServer(certificates: certificates)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        let options = TransportOptions(caFile: certificates.caCertificate)
+        let body = Array(#"{"event":"webhook.ping"}"#.utf8)
+        let outcome = await transport.send(WebhookRequest(
+            url: server.url("/status/200"), headers: [HTTPHeader("Content-Type", "application/json")],
+            body: body, options: options
+        ))
+        await transport.shutdown()
+
+        #expect(outcome.curlResponse?.status == 200, "\(outcome)")
+        #expect(try server.requests().curlOnly?.bodyBytes == body)
+    }
+
+    @Test func checksTheServerNameEvenWithATrustedCA() async throws {
+        let certificates = try CurlTestCertificates()
+        defer { certificates.remove() }
+        let server = try CurlTestServer(certificates: certificates)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        // The certificate names IP 127.0.0.1 only; "localhost" reaches the same server under another name.
+        let outcome = await transport.send(WebhookRequest(
+            url: "https://localhost:\(server.port)/status/200", headers: [], body: [],
+            options: TransportOptions(caFile: certificates.caCertificate)
+        ))
+        await transport.shutdown()
+
+        #expect(outcome.curlFailure?.kind == .tlsFailure, "\(outcome)")
+        #expect(try server.requests().isEmpty)
+    }
+
+    @Test func presentsTheClientCertificateToAServerThatRequiresOne() async throws {
+        let certificates = try CurlTestCertificates()
+        defer { certificates.remove() }
+        let server = try CurlTestServer(certificates: certificates, requireClientCertificate: true)
+        defer { server.stop() }
+        let transport = CurlTransport()
+
+        let anonymous = await transport.send(WebhookRequest(
+            url: server.url("/status/200"), headers: [], body: [1],
+            options: TransportOptions(caFile: certificates.caCertificate)
+        ))
+        let identified = await transport.send(WebhookRequest(
+            url: server.url("/status/200"), headers: [], body: [2],
+            options: TransportOptions(
+                caFile: certificates.caCertificate,
+                clientCertificateFile: certificates.clientCertificate,
+                clientKeyFile: certificates.clientKey
+            )
+        ))
+        await transport.shutdown()
+
+        let refusal = try #require(anonymous.curlFailure)
+        #expect(refusal.kind == .tlsFailure, "\(refusal)")
+        #expect(identified.curlResponse?.status == 200, "\(identified)")
+        #expect(try server.requests().map(\.bodyBytes) == [[2]])
+    }
+
+    @Test func reportsAMissingCAFileAsATLSFailureNamingIt() async throws {
+        let certificates = try CurlTestCertificates()
+        defer { certificates.remove() }
+        let server = try CurlTestServer(certificates: certificates)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        let missing = certificates.directory.appendingPathComponent("absent-ca.pem").path
+        let outcome = await transport.send(WebhookRequest(
+            url: server.url("/status/200"), headers: [], body: [], options: TransportOptions(caFile: missing)
+        ))
+        await transport.shutdown()
+
+        let failure = try #require(outcome.curlFailure)
+        #expect(failure.kind == .tlsFailure, "\(failure)")
+        #expect(failure.message.contains("absent-ca.pem"), "\(failure)")
+    }
+}
