@@ -99,6 +99,7 @@ let package = Package(
                 "DrophookAgent",
                 "DrophookReceiver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),

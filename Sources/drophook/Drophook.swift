@@ -10,7 +10,7 @@ struct Drophook: AsyncParsableCommand {
         version: AgentVersion.description,
         subcommands: [
             RunCommand.self, CheckCommand.self, ListenCommand.self, DeliveriesCommand.self,
-            RedeliverCommand.self, PauseCommand.self, ResumeCommand.self, PingCommand.self,
+            RedeliverCommand.self, PauseCommand.self, ResumeCommand.self, PingCommand.self, StatusCommand.self,
         ]
     )
 }

@@ -40,7 +40,7 @@ struct ConfigurationTests {
         let watch = try #require(configuration.watches.first)
         #expect(watch.pipeID == "pip_uploads")
         #expect(watch.transferProtocol == "sftp")
-        #expect(watch.actor == "owner")
+        #expect(watch.actor == .owner)
         let webhook = try #require(configuration.webhooks.first)
         #expect(webhook.topics == [.fileCreated, .fileDeleted])
         #expect(webhook.secret == Array("s3cret".utf8))
@@ -170,10 +170,11 @@ struct ConfigurationTests {
         }
     }
 
-    @Test func durationsParse() throws {
-        #expect(try DurationText.parse("500ms") == .milliseconds(500))
-        #expect(try DurationText.parse("1h30m") == .seconds(5400))
-        #expect(try DurationText.parse("1d") == .seconds(86_400))
-        #expect(throws: DurationText.ParseError.self) { try DurationText.parse("5 minutes") }
+    @Test func rilavekDefaultsToFinishedAndFailedTransfers() throws {
+        let text = Self.valid.replacingOccurrences(of: "format: sftptogo", with: "format: rilavek")
+            + "\n    retry: [1m, 5m, 30m, 2h, 24h]\n"
+        let webhook = try #require(try AgentConfiguration.parse(text, file: "t.yaml", environment: [:]).webhooks.first)
+        #expect(webhook.topics == [.fileCreated, .fileFailed])
+        #expect(webhook.retry == [.seconds(60), .seconds(300), .seconds(1800), .seconds(7200), .seconds(86_400)])
     }
 }

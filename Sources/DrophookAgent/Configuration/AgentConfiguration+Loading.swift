@@ -1,4 +1,6 @@
+import DrophookDelivery
 import DrophookEvents
+import DrophookWatch
 import Foundation
 import Yams
 
@@ -7,9 +9,7 @@ extension AgentConfiguration {
     public static let defaultPath = "/etc/drophook/drophook.yaml"
 
     /// The retry delays used when a webhook sets none: quick first retries, then a day's worth of backoff.
-    public static let defaultRetry: [Duration] = ["5s", "1m", "5m", "30m", "2h", "5h", "10h", "24h"].map {
-        try! DurationText.parse($0)
-    }
+    public static let defaultRetry: [Duration] = RetrySchedule.standard.delays
 
     /// Reads and checks a config file; throws ``ConfigurationErrors`` listing every problem found.
     public static func load(
@@ -99,16 +99,17 @@ extension AgentConfiguration {
         if let value = map["protocol"], let text = reader.string(value) { watch.transferProtocol = text }
         if let value = map["pipe_id"], let text = reader.string(value) { watch.pipeID = text }
         if let value = map["actor"], let text = reader.string(value) {
-            if let problem = ActorText.problem(text) {
-                reader.report(.invalidValue, value, problem)
+            do {
+                watch.actor = try ActorRule(parsing: text)
+            } catch {
+                reader.report(.invalidValue, value, error.description)
             }
-            watch.actor = text
         }
         if let value = map["ignore"], let globs = reader.stringList(value) { watch.ignore = globs }
         if let value = map["settle"], let duration = reader.duration(value) { watch.settle = duration }
         if let value = map["symlinks"], let text = reader.string(value) {
-            if ["ignore", "report"].contains(text) {
-                watch.symlinks = text
+            if let policy = SymlinkPolicy(rawValue: text) {
+                watch.symlinks = policy
             } else {
                 reader.report(.invalidValue, value, "'\(text)' is not a symlink policy; use ignore or report")
             }

@@ -1,4 +1,5 @@
 import DrophookEvents
+import DrophookWatch
 
 /// The agent's settings, as read and checked from the YAML config file.
 ///
@@ -49,14 +50,13 @@ public struct AgentConfiguration: Sendable {
         public var transferProtocol: String = "sftp"
         /// Rilavek `data.pipe_id`; defaults to `pip_<name>`.
         public var pipeID: String
-        /// `owner`, `path:N` or `fixed:NAME`.
-        public var actor: String = "owner"
+        public var actor: ActorRule = .owner
         /// Base-name globs never reported as finished files.
         public var ignore: [String] = []
         /// Wait until size and mtime are stable this long before reporting a file.
         public var settle: Duration?
-        /// `ignore` (default) or `report`: symlinks are never followed either way.
-        public var symlinks: String = "ignore"
+        /// Symlinks are never followed either way.
+        public var symlinks: SymlinkPolicy = .ignore
 
         public init(name: String, path: String, pipeID: String? = nil) {
             self.name = name

@@ -1,3 +1,4 @@
+import DrophookDelivery
 import DrophookEvents
 import Foundation
 
@@ -113,9 +114,9 @@ extension ConfigReader {
     func duration(_ value: Value) -> Duration? {
         guard let text = string(value) else { return nil }
         do {
-            return try DurationText.parse(text)
+            return try DurationParser.parse(text)
         } catch {
-            report(.invalidValue, value, "\(error)")
+            report(.invalidValue, value, error.description)
             return nil
         }
     }

@@ -1,13 +1,14 @@
-import Foundation
+import DrophookWatch
 
 extension AgentPreflight {
+    /// Roots that cannot be watched, and the inotify watch limit (warned above 80 %).
     static func watchFindings(_ configuration: AgentConfiguration) -> [Finding] {
-        configuration.watches.compactMap { watch in
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: watch.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                return Finding(severity: .error, subject: watch.path, message: "watch '\(watch.name)': not a directory; create it or fix path")
-            }
-            return nil
+        WatchPreflight.check(configuration.watcherConfiguration).map { problem in
+            Finding(
+                severity: problem.severity == .error ? .error : .warning,
+                subject: problem.path,
+                message: problem.message
+            )
         }
     }
 }

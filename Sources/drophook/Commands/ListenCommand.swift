@@ -1,6 +1,49 @@
 import ArgumentParser
+import DrophookReceiver
+import Foundation
+import UnixSignals
 
+/// `drophook listen`: a local receiver that prints each webhook and whether its signature verifies.
 struct ListenCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "listen")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "listen",
+        abstract: "Receive webhooks locally and print each one with its signature check.",
+        discussion: """
+            For trying drophook out and for checking an endpoint's config: point a webhook's url at \
+            http://127.0.0.1:PORT/ and give the same secret here. Answers 204 No Content.
+            """
+    )
+
+    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one).") var port: Int = 8787
+    @Option(help: "Signing secret to verify X-Hub-Signature and X-Rilavek-Signature with.") var secret: String?
+    @Option(help: "File holding the signing secret.") var secretFile: String?
+    @Flag(help: "Also print each body.") var body = false
+
+    func validate() throws {
+        if secret != nil, secretFile != nil { throw ValidationError("give --secret or --secret-file, not both") }
+    }
+
+    func run() async throws {
+        var key = secret.map { Array($0.utf8) }
+        if let secretFile {
+            guard let data = FileManager.default.contents(atPath: secretFile) else {
+                printError("--secret-file: cannot read '\(secretFile)'; check the path and its permissions")
+                throw ExitCode(2)
+            }
+            key = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines).utf8)
+        }
+        let receiver = try await WebhookReceiver.start(ReceiverConfiguration(host: host, port: port, secret: key))
+        printLine("listening on \(receiver.baseURL)/ (signatures \(key == nil ? "not checked: no --secret" : "checked"))")
+        let showBody = body
+        let printer = Task {
+            for await webhook in receiver.webhooks {
+                printLine(webhook.summary)
+                if showBody { printLine("  " + String(decoding: webhook.body, as: UTF8.self)) }
+            }
+        }
+        for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+        printer.cancel()
+        await receiver.stop()
+    }
 }

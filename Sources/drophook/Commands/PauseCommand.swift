@@ -1,6 +1,33 @@
 import ArgumentParser
+import DrophookAgent
+import DrophookOutbox
 
+/// `drophook pause`: hold deliveries to a webhook; events keep queueing durably.
 struct PauseCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pause")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "pause",
+        abstract: "Pause a webhook: events queue durably and go out in order on resume."
+    )
+
+    @OptionGroup var options: ConfigOptions
+    @Argument(help: "The webhook's name.") var webhook: String
+
+    func run() async throws {
+        let outbox = try EndpointControl.outbox(options, webhook: webhook)
+        try outbox.setPaused(webhook, true)
+        print("\(webhook): paused; `drophook resume \(webhook)` sends what queued meanwhile")
+    }
+}
+
+/// Shared checks of the endpoint-steering commands.
+enum EndpointControl {
+    static func outbox(_ options: ConfigOptions, webhook: String) throws -> Outbox {
+        let configuration = try options.load()
+        guard configuration.webhooks.contains(where: { $0.name == webhook }) else {
+            let known = configuration.webhooks.map(\.name).joined(separator: ", ")
+            printError("\(options.path): no webhook is named '\(webhook)'; known webhooks: \(known)")
+            throw ExitCode(2)
+        }
+        return try OutboxAccess.open(options)
+    }
 }

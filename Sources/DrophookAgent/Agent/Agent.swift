@@ -1,0 +1,101 @@
+import DrophookDelivery
+import DrophookOutbox
+import Foundation
+import Logging
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// The running agent: watcher → outbox → delivery engine, with status, metrics and reload.
+///
+/// SIGTERM/SIGINT stop it gracefully: the watcher stops first, in-flight requests finish
+/// (bounded by their timeouts), and everything still owed stays in the outbox for the next start.
+/// SIGHUP re-reads the config file; a config with mistakes is logged and ignored.
+public struct Agent: Sendable {
+    public var configuration: AgentConfiguration
+    public var logger: Logger
+    /// Where `/metrics` reads from; nil serves no metrics even if the config asks for them.
+    public var registry: PrometheusCollectorRegistry?
+
+    public init(configuration: AgentConfiguration, logger: Logger, registry: PrometheusCollectorRegistry? = nil) {
+        self.configuration = configuration
+        self.logger = logger
+        self.registry = registry
+    }
+
+    /// Runs until a termination signal.
+    public func run() async throws {
+        let outbox = try Outbox(stateDirectory: configuration.stateDirectory)
+        let transport = CurlTransport(configuration: .init(userAgent: "drophook/\(AgentVersion.description)"), logger: logger)
+        let engine = DeliveryEngine(
+            outbox: outbox,
+            transport: transport,
+            endpoints: configuration.endpointConfigurations,
+            configuration: configuration.deliveryEngineConfiguration,
+            logger: logger
+        )
+        let pipeline = WatchPipeline(configuration: configuration, outbox: outbox, engine: engine, logger: logger)
+        let status = StatusReporter(
+            stateDirectory: configuration.stateDirectory, pipeline: pipeline, outbox: outbox, logger: logger
+        )
+        let reload = ReloadOnHangup(file: configuration.file, pipeline: pipeline, engine: engine, logger: logger)
+
+        // Shut down in reverse order: stop reloading and reporting, stop watching, then let
+        // the engine finish what is in flight.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: DeliveryService(engine: engine, transport: transport), successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: status),
+            .init(service: reload),
+        ]
+        if let listen = configuration.metricsListen.flatMap(ListenAddress.init(parsing:)), let registry {
+            let endpoint = MetricsEndpoint(address: listen, registry: registry, health: { status.current() }, logger: logger)
+            services.append(.init(service: endpoint.application()))
+            logger.info("metrics on http://\(listen)/metrics")
+        }
+        var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
+        groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(25)
+        try await ServiceGroup(configuration: groupConfiguration).run()
+    }
+}
+
+/// Runs the delivery engine as a service: cancelled on graceful shutdown so it stops taking
+/// new work and lets in-flight requests finish.
+struct DeliveryService: Service {
+    let engine: DeliveryEngine
+    let transport: CurlTransport
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await engine.run()
+        }
+        await transport.shutdown()
+    }
+}
+
+/// Re-reads the config on SIGHUP and hands the new settings to the running stages.
+struct ReloadOnHangup: Service {
+    let file: String
+    let pipeline: WatchPipeline
+    let engine: DeliveryEngine
+    let logger: Logger
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            do {
+                let configuration = try AgentConfiguration.load(file: file)
+                engine.reload(
+                    endpoints: configuration.endpointConfigurations,
+                    watches: configuration.watchOrigins,
+                    organizationID: .some(configuration.organizationID)
+                )
+                pipeline.reload(configuration)
+                logger.notice("reloaded \(file): \(configuration.watches.count) watches, \(configuration.webhooks.count) webhooks")
+            } catch {
+                logger.error("not reloading \(file), keeping the running config: \(error)")
+            }
+        }
+    }
+}

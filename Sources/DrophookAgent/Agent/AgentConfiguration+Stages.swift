@@ -1,0 +1,62 @@
+import DrophookDelivery
+import DrophookEvents
+import DrophookWatch
+
+/// Turns the checked config into each pipeline stage's own configuration.
+extension AgentConfiguration {
+    /// What the watcher needs.
+    public var watcherConfiguration: WatcherConfiguration {
+        WatcherConfiguration(
+            watches: watches.map {
+                WatchConfiguration(name: $0.name, root: $0.path, actor: $0.actor, ignore: $0.ignore, settle: $0.settle, symlinks: $0.symlinks)
+            },
+            catchUp: catchUp
+        )
+    }
+
+    /// The delivery engine's endpoints, one per webhook.
+    public var endpointConfigurations: [EndpointConfiguration] {
+        webhooks.map { webhook in
+            EndpointConfiguration(
+                name: webhook.name,
+                webhookID: webhook.id,
+                url: webhook.url,
+                // The loader only accepts names the registry knows.
+                format: WebhookFormats.named(webhook.format)!,
+                topics: Set(webhook.topics),
+                watches: webhook.watches.map(Set.init),
+                secret: webhook.secret,
+                authorization: webhook.authorization,
+                extraHeaders: webhook.headers,
+                retrySchedule: RetrySchedule(delays: webhook.retry),
+                transport: TransportOptions(
+                    connectTimeout: webhook.connectTimeout,
+                    totalTimeout: webhook.timeout,
+                    caFile: webhook.caFile,
+                    clientCertificateFile: webhook.clientCertificate,
+                    clientKeyFile: webhook.clientKey,
+                    proxy: webhook.proxy
+                ),
+                concurrency: webhook.concurrency,
+                ordered: webhook.ordered,
+                paused: webhook.paused,
+                disableAfter: webhook.disableAfter,
+                retryOn4xx: webhook.retryOn4xx
+            )
+        }
+    }
+
+    /// Engine-wide delivery settings.
+    public var deliveryEngineConfiguration: DeliveryEngine.Configuration {
+        DeliveryEngine.Configuration(
+            organizationID: organizationID,
+            watches: watchOrigins,
+            retention: deliveryLogRetention
+        )
+    }
+
+    /// Pipe id and protocol per watch, for Rilavek payloads.
+    public var watchOrigins: [String: WatchOrigin] {
+        Dictionary(uniqueKeysWithValues: watches.map { ($0.name, WatchOrigin(pipeID: $0.pipeID, transferProtocol: $0.transferProtocol)) })
+    }
+}

@@ -1,0 +1,18 @@
+import Logging
+import Metrics
+import Prometheus
+
+/// Process-wide set-up for `drophook run`: logs to standard error, metrics into a Prometheus registry.
+public enum AgentProcess {
+    /// Bootstraps logging and metrics once per process and returns the registry `/metrics` serves.
+    public static func bootstrap(logLevel: Logger.Level) -> PrometheusCollectorRegistry {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+}

@@ -1,0 +1,116 @@
+import DrophookDelivery
+import DrophookEvents
+import DrophookOutbox
+import DrophookWatch
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The front half of the agent: the watcher's batches go into the outbox (one transaction
+/// each, with their snapshot changes), then the delivery engine is woken for the endpoints
+/// that got work.
+///
+/// A reload that changes the watches restarts the watcher; it catches up from the stored
+/// snapshot, so nothing that happened during the restart is missed.
+final class WatchPipeline: Service, Sendable {
+    private struct State {
+        var configuration: AgentConfiguration
+        var route: @Sendable (FileEvent) -> [String]
+        var watcher: DropTreeWatcher?
+        /// The running watcher's task; cancelled to restart it with new watches.
+        var round: Task<Void, any Error>?
+        var restartRequested = false
+    }
+
+    private let state: Mutex<State>
+    private let outbox: Outbox
+    private let engine: DeliveryEngine
+    private let logger: Logger
+
+    init(configuration: AgentConfiguration, outbox: Outbox, engine: DeliveryEngine, logger: Logger) {
+        self.state = Mutex(State(
+            configuration: configuration,
+            route: EndpointConfiguration.route(configuration.endpointConfigurations),
+            watcher: nil
+        ))
+        self.outbox = outbox
+        self.engine = engine
+        self.logger = logger
+    }
+
+    /// The config in force (the latest that loaded without mistakes).
+    var configuration: AgentConfiguration { state.withLock { $0.configuration } }
+
+    /// The running watcher's health, if it has started.
+    var health: WatchHealth? { state.withLock { $0.watcher?.health } }
+
+    /// Takes a reloaded config: new routing at once, and a watcher restart if the watches changed.
+    func reload(_ configuration: AgentConfiguration) {
+        let roundToStop = state.withLock { state -> Task<Void, any Error>? in
+            let changed = state.configuration.watches != configuration.watches || state.configuration.catchUp != configuration.catchUp
+            state.configuration = configuration
+            state.route = EndpointConfiguration.route(configuration.endpointConfigurations)
+            guard changed else { return nil }
+            state.restartRequested = true
+            return state.round
+        }
+        roundToStop?.cancel()
+    }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let configuration = self.state.withLock { $0.configuration }
+                let watcher = DropTreeWatcher(
+                    configuration: configuration.watcherConfiguration,
+                    snapshot: try self.outbox.loadSnapshot(),
+                    logger: self.logger
+                )
+                let round = Task { try await watcher.run(sink: { try await self.commit($0) }) }
+                self.state.withLock {
+                    $0.watcher = watcher
+                    $0.round = round
+                    $0.restartRequested = false
+                }
+                do {
+                    try await withTaskCancellationHandler {
+                        try await round.value
+                    } onCancel: {
+                        round.cancel()
+                    }
+                } catch is CancellationError {
+                    // A restart or shutdown: decided below.
+                }
+                guard !Task.isCancelled else { return }
+                guard self.state.withLock({ $0.restartRequested }) else {
+                    throw WatchPipelineError("the watcher stopped by itself; see the errors above")
+                }
+                self.logger.notice("watches changed: restarting the watcher (it catches up from the snapshot)")
+            }
+        }
+    }
+
+    /// Stores one batch; retries until it is stored, because the watcher must not move on
+    /// (and its snapshot must not advance) past events that are not on disk.
+    private func commit(_ batch: WatchBatch) async throws {
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                let route = state.withLock { $0.route }
+                let result = try outbox.append(batch, route: route)
+                if !result.endpoints.isEmpty { engine.wake(endpoints: result.endpoints) }
+                return
+            } catch {
+                logger.error("cannot store \(batch.events.count) events in the outbox, retrying in \(delay): \(error)")
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+}
+
+/// The watcher ended without being asked to: the agent stops (and systemd restarts it).
+struct WatchPipelineError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

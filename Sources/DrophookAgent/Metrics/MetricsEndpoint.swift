@@ -1,0 +1,41 @@
+import Hummingbird
+import Logging
+import Prometheus
+
+/// The agent's local HTTP surface: Prometheus `/metrics` and a JSON `/health`.
+///
+/// Bound to the `metrics.listen` address only (loopback by default); it exposes counts,
+/// never payloads or secrets.
+struct MetricsEndpoint {
+    let address: ListenAddress
+    let registry: PrometheusCollectorRegistry
+    let health: @Sendable () -> AgentStatus
+    let logger: Logger
+
+    /// A Hummingbird application serving the two routes; run it as a service of the agent.
+    func application() -> some ApplicationProtocol {
+        let router = Router()
+        let registry = registry
+        let health = health
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+            )
+        }
+        router.get("/health") { _, _ -> Response in
+            let status = health()
+            return Response(
+                status: status.healthy ? .ok : .serviceUnavailable,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: status.jsonBytes()))
+            )
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+            logger: logger
+        )
+    }
+}

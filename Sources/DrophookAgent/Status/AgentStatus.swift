@@ -1,0 +1,84 @@
+import Foundation
+
+/// What the running agent says about itself: written to `<state_dir>/status.json` and served on `/health`.
+///
+/// `drophook status` reads the file, so it works without the metrics listener and from
+/// scripts that need to wait until the agent is watching.
+public struct AgentStatus: Codable, Sendable, Hashable {
+    public var pid: Int32
+    public var version: String
+    /// Milliseconds since the epoch.
+    public var startedAt: Int64
+    public var updatedAt: Int64
+    /// True once every watch is set up and the start-up scan is done.
+    public var ready: Bool
+    public var watchedDirectories: Int
+    public var inotifyOverflows: Int
+    /// Set when `fs.inotify.max_user_watches` was reached: the number of watches needed.
+    public var watchLimitNeeded: Int?
+    public var endpoints: [Endpoint]
+
+    /// One endpoint's delivery state.
+    public struct Endpoint: Codable, Sendable, Hashable {
+        public var name: String
+        public var pending: Int
+        public var failed: Int
+        public var paused: Bool
+        public var disabled: Bool
+
+        public init(name: String, pending: Int, failed: Int, paused: Bool, disabled: Bool) {
+            self.name = name
+            self.pending = pending
+            self.failed = failed
+            self.paused = paused
+            self.disabled = disabled
+        }
+    }
+
+    public init(
+        pid: Int32, version: String, startedAt: Int64, updatedAt: Int64, ready: Bool = false,
+        watchedDirectories: Int = 0, inotifyOverflows: Int = 0, watchLimitNeeded: Int? = nil, endpoints: [Endpoint] = []
+    ) {
+        self.pid = pid
+        self.version = version
+        self.startedAt = startedAt
+        self.updatedAt = updatedAt
+        self.ready = ready
+        self.watchedDirectories = watchedDirectories
+        self.inotifyOverflows = inotifyOverflows
+        self.watchLimitNeeded = watchLimitNeeded
+        self.endpoints = endpoints
+    }
+
+    /// Healthy: watching everything it should, with no endpoint disabled.
+    public var healthy: Bool {
+        ready && watchLimitNeeded == nil && !endpoints.contains(where: \.disabled)
+    }
+
+    /// Compact JSON with sorted keys.
+    public func jsonBytes() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array((try? encoder.encode(self)) ?? Data("{}".utf8))
+    }
+}
+
+extension AgentStatus {
+    /// The status file inside a state directory.
+    public static func path(stateDirectory: String) -> String { "\(stateDirectory)/status.json" }
+
+    /// Replaces the status file atomically (write to a temp name, then rename), so readers never see half a file.
+    func write(stateDirectory: String) throws {
+        let path = Self.path(stateDirectory: stateDirectory)
+        try Data(jsonBytes()).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// The status last written by an agent using this state directory, or nil if there is none.
+    public static func read(stateDirectory: String) -> AgentStatus? {
+        guard let data = FileManager.default.contents(atPath: path(stateDirectory: stateDirectory)) else { return nil }
+        return try? JSONDecoder().decode(AgentStatus.self, from: data)
+    }
+
+    /// Whether the process that wrote this status is still running.
+    public var processIsAlive: Bool { kill(pid, 0) == 0 || errno == EPERM }
+}

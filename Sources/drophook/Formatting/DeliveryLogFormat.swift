@@ -1,0 +1,52 @@
+import DrophookEvents
+import DrophookOutbox
+import Foundation
+
+/// How the delivery log reads on a terminal.
+enum DeliveryLogFormat {
+    static let header = "CREATED                  STATE       TRIES  STATUS  WEBHOOK       TOPIC          EVENT                                 PATH"
+
+    static func line(_ row: DeliverySummary) -> String {
+        let status = row.lastStatus.map(String.init) ?? (row.lastError == nil ? "-" : "error")
+        return [
+            timestamp(row.createdAtMillis).padding(24),
+            row.state.rawValue.padding(11),
+            String(row.attemptCount).padding(6),
+            status.padding(7),
+            row.endpoint.padding(13),
+            row.topic.rawValue.padding(14),
+            row.eventID.padding(37),
+            "\(row.watch):\(row.path)",
+        ].joined(separator: " ")
+    }
+
+    /// Every detail of one attempt, as a block.
+    static func detail(_ attempt: AttemptRecord) -> String {
+        var lines = [
+            "attempt \(attempt.number)  \(attempt.id)",
+            "  delivery  \(attempt.deliveryID)",
+            "  started   \(timestamp(attempt.startedAtMillis))  (\(attempt.durationMillis) ms)",
+            "  result    \(attempt.result.rawValue)\(attempt.responseStatus.map { "  HTTP \($0)" } ?? "")\(attempt.error.map { "  \($0)" } ?? "")",
+            "  request   POST \(attempt.requestURL)",
+        ]
+        lines += attempt.requestHeaders.map { "    \($0.name): \($0.value)" }
+        lines.append("    " + String(decoding: attempt.requestBody, as: UTF8.self))
+        if attempt.responseStatus != nil {
+            lines.append("  response")
+            lines += attempt.responseHeaders.map { "    \($0.name): \($0.value)" }
+            let body = String(decoding: attempt.responseBody, as: UTF8.self)
+            if !body.isEmpty { lines.append("    " + body + (attempt.responseTruncated ? " …(truncated)" : "")) }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func timestamp(_ millis: Int64) -> String {
+        ISO8601Timestamp.string(fromMillis: millis)
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

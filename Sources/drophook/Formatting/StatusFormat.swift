@@ -1,0 +1,23 @@
+import DrophookAgent
+
+/// How `drophook status` reads on a terminal.
+enum StatusFormat {
+    static func text(_ status: AgentStatus) -> String {
+        var lines = [
+            "drophook \(status.version), pid \(status.pid): \(status.ready ? "watching" : "starting") \(status.watchedDirectories) directories, \(status.healthy ? "healthy" : "UNHEALTHY")",
+        ]
+        if status.inotifyOverflows > 0 {
+            lines.append("inotify queue overflowed \(status.inotifyOverflows) times (recovered by rescans)")
+        }
+        if let needed = status.watchLimitNeeded {
+            lines.append("watch limit reached: raise fs.inotify.max_user_watches to at least \(needed) (sysctl -w fs.inotify.max_user_watches=\(needed))")
+        }
+        for endpoint in status.endpoints {
+            var flags: [String] = []
+            if endpoint.paused { flags.append("paused") }
+            if endpoint.disabled { flags.append("DISABLED") }
+            lines.append("webhook \(endpoint.name): \(endpoint.pending) pending, \(endpoint.failed) failed\(flags.isEmpty ? "" : " (\(flags.joined(separator: ", ")))")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

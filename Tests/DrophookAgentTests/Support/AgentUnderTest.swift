@@ -1,0 +1,132 @@
+import DrophookAgent
+import Foundation
+import Testing
+
+/// The real `drophook` binary, run as a child process on a temp directory with its own config.
+///
+/// Tests talk to it only as a user would: files in the drop tree, HTTP at the receiver,
+/// the status file, signals.
+final class AgentUnderTest: @unchecked Sendable {
+    // Mutable state (`process`) is touched only by the one test that owns this value.
+    let root: URL
+    let dropDirectory: URL
+    let stateDirectory: URL
+    let configFile: URL
+    private(set) var process: Process?
+    let logFile: URL
+
+    /// The built `drophook` next to the test bundle.
+    static var binary: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("drophook")
+    }
+
+    /// Makes the temp tree and writes the config; `webhooks` is the YAML list under `webhooks:`.
+    init(webhooks: String, watchExtra: String = "", topLevelExtra: String = "") throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("drophook-agent-\(UUID().uuidString.prefix(8))")
+        dropDirectory = root.appendingPathComponent("drop")
+        stateDirectory = root.appendingPathComponent("state")
+        configFile = root.appendingPathComponent("drophook.yaml")
+        logFile = root.appendingPathComponent("agent.log")
+        try FileManager.default.createDirectory(at: dropDirectory, withIntermediateDirectories: true)
+        let yaml = """
+            state_dir: \(stateDirectory.path)
+            organization_id: d57060b1-23fe-2d59-afd0-7f56d9e1fc55
+            \(topLevelExtra)
+            watches:
+              - name: uploads
+                path: \(dropDirectory.path)
+                pipe_id: pip_123456789
+            \(watchExtra)
+            webhooks:
+            \(webhooks)
+            """
+        try yaml.write(to: configFile, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts `drophook run` and waits until it reports that it is watching.
+    func start(timeout: Duration = .seconds(30)) async throws {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["run", "--config", configFile.path, "--log-level", "debug"]
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        try log.seekToEnd()
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        self.process = process
+        try await waitUntilReady(pid: process.processIdentifier, timeout: timeout)
+    }
+
+    private func waitUntilReady(pid: Int32, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let status = AgentStatus.read(stateDirectory: stateDirectory.path), status.pid == pid, status.ready {
+                return
+            }
+            guard process?.isRunning == true else {
+                throw AgentTestError("agent exited during start-up: \(log)")
+            }
+            // The agent rewrites status.json within 250 ms of becoming ready; poll it.
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw AgentTestError("agent not ready within \(timeout): \(log)")
+    }
+
+    /// SIGKILL, as a crash or the OOM killer would.
+    func kill9() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM and wait for a graceful exit; returns the exit status.
+    @discardableResult
+    func terminate() -> Int32 {
+        guard let process else { return 0 }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    /// Sends a signal (SIGHUP for reload).
+    func signal(_ signal: Int32) {
+        if let process, process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// What the agent logged so far.
+    var log: String {
+        (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+    }
+
+    /// Stops the agent if still running and removes the temp tree.
+    func cleanUp() {
+        kill9()
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// Runs a `drophook` subcommand to completion and returns (exit status, stdout, stderr).
+    static func command(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// A failure of the harness itself, with the agent's log attached.
+struct AgentTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
