@@ -1,0 +1,58 @@
+/// Rilavek's `file.status_changed` payload, signed with `X-Rilavek-Signature` (lowercase hex
+/// HMAC-SHA256 of the raw body).
+///
+/// Rilavek reports finished transfers of files, successful (`status: "transferred"`) or not
+/// (`status: "failed"`, an abandoned upload); deletions and directories are not carried.
+/// `data.file_id` is `fil_` plus the event id's 32 hex digits, stable across retries, since
+/// Rilavek receivers use it as their idempotency key. `destinations` is always empty: drophook
+/// delivers no copies. drophook adds `"found_by_scan": true` as the last key of `data` only on
+/// events a scan found, so live events match Rilavek's documented shape exactly.
+public struct RilavekFormat: WebhookFormat {
+    public let name = "rilavek"
+
+    public init() {}
+
+    public func carries(_ event: FileEvent) -> Bool {
+        !event.isDirectory && (event.kind == .created || event.kind == .failed)
+    }
+
+    public func message(for event: FileEvent, context: DeliveryContext) -> WebhookMessage {
+        let filename = event.path.split(separator: "/").last.map(String.init) ?? event.path
+        var data: [(String, JSONValue)] = [
+            ("pipe_id", .string(context.pipeID)),
+            ("file_id", .string("fil_" + EventID.compactHex(event.id))),
+            ("filename", .string(filename)),
+            ("status", .string(event.kind == .failed ? "failed" : "transferred")),
+            ("size", .int(event.size ?? 0)),
+            ("sender", .string(event.actor)),
+            ("protocol", .string(context.transferProtocol)),
+            ("destinations", .array([])),
+        ]
+        if event.foundByScan { data.append(("found_by_scan", .bool(true))) }
+        let body = JSONValue.object([
+            ("event", .string("file.status_changed")),
+            ("timestamp", .string(ISO8601Timestamp.string(fromMillis: event.occurredAtMillis))),
+            ("data", .object(data)),
+        ]).serialized()
+        return Self.signed(body, secret: context.secret)
+    }
+
+    /// Rilavek defines no test message. drophook's ping keeps the envelope (`event`,
+    /// `timestamp`, `data.pipe_id`) with `event: "webhook.ping"`, signed like every other
+    /// message, so a receiver that switches on `event` ignores it and one that checks
+    /// signatures can prove its secret works.
+    public func ping(context: DeliveryContext, endpoint: EndpointDescription) -> WebhookMessage {
+        let body = JSONValue.object([
+            ("event", .string(Topic.webhookPing.rawValue)),
+            ("timestamp", .string(ISO8601Timestamp.string(fromMillis: endpoint.nowMillis))),
+            ("data", .object([("pipe_id", .string(context.pipeID))])),
+        ]).serialized()
+        return Self.signed(body, secret: context.secret)
+    }
+
+    private static func signed(_ body: [UInt8], secret: [UInt8]?) -> WebhookMessage {
+        var headers = [HTTPHeader("Content-Type", "application/json")]
+        if let secret { headers.append(BodySignature.rilavek.header(secret: secret, body: body)) }
+        return WebhookMessage(headers: headers, body: body)
+    }
+}

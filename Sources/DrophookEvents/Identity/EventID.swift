@@ -1,0 +1,39 @@
+/// Fresh identifiers for events, deliveries and attempts: random (version 4) UUIDs in the
+/// lowercase, dashed form that SFTP To Go payloads carry.
+public enum EventID {
+    /// A new random UUID v4 string, e.g. `36cd78bc-0662-43b1-a7aa-0cde4876ab2a`.
+    public static func random() -> String {
+        var bytes = LibCrypto.randomBytes(16)
+        bytes[6] = bytes[6] & 0x0F | 0x40  // version 4
+        bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 4122 variant
+        let hex = Array(Hex.encode(bytes).utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (index, digit) in hex.enumerated() {
+            if index == 8 || index == 12 || index == 16 || index == 20 { out.append(UInt8(ascii: "-")) }
+            out.append(digit)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The 32 hex digits of an id without its dashes, lowercased (Rilavek's `file_id` suffix).
+    public static func compactHex(_ id: String) -> String {
+        String(id.lowercased().filter { $0 != "-" })
+    }
+
+    /// Whether `text` is a UUID in canonical lowercase dashed form.
+    public static func isCanonical(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            if index == 8 || index == 13 || index == 18 || index == 23 {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                let isDigit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                let isLowerHex = (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                guard isDigit || isLowerHex else { return false }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,51 @@
+import DrophookEvents
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Answers every request: records it, checks its signature, then replies as scripted.
+struct ReceiverResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let inbox: WebhookInbox
+    let verifier: SignatureVerifier?
+    let maxBodyBytes: Int
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        var request = request
+        let buffer = try await request.collectBody(upTo: maxBodyBytes)
+        let body = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
+        let headers = request.headers.map { HTTPHeader($0.name.rawName, $0.value) }
+        let webhook = ReceivedWebhook(
+            method: request.method.rawValue,
+            path: request.uri.description,
+            headers: headers,
+            body: body,
+            signature: verifier?.verify(body: body, headers: headers),
+            receivedAt: Date()
+        )
+        let reply = inbox.record(webhook)
+        if reply.delay > .zero { await hold(for: reply.delay) }
+        return Self.response(for: reply)
+    }
+
+    /// Sleeps in short steps so that stopping the receiver ends a held request promptly:
+    /// request handlers are not cancelled when the server shuts down.
+    private func hold(for duration: Duration) async {
+        let deadline = ContinuousClock.now + duration
+        while !inbox.isStopping, ContinuousClock.now < deadline {
+            let remaining = deadline - ContinuousClock.now
+            try? await Task.sleep(for: min(remaining, .milliseconds(50)))
+        }
+    }
+
+    static func response(for reply: ReceiverReply) -> Response {
+        var fields = HTTPFields()
+        for header in reply.headers {
+            guard let name = HTTPField.Name(header.name) else { continue }
+            fields.append(HTTPField(name: name, value: header.value))
+        }
+        let body = reply.body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body))
+        return Response(status: .init(code: reply.status), headers: fields, body: body)
+    }
+}

@@ -1,0 +1,111 @@
+import Synchronization
+
+/// The receiver's record of what arrived, shared between request handlers and the test or
+/// command that inspects it.
+final class WebhookInbox: Sendable {
+    private struct Waiter {
+        let id: Int
+        let count: Int
+        let continuation: CheckedContinuation<[ReceivedWebhook], any Error>
+    }
+
+    private struct State {
+        var history: [ReceivedWebhook] = []
+        var total = 0
+        var waiters: [Waiter] = []
+        var nextWaiterID = 0
+        var script: ResponseScript
+        var isStopping = false
+    }
+
+    private let state: Mutex<State>
+    private let historyLimit: Int
+    private let continuation: AsyncStream<ReceivedWebhook>.Continuation
+    let stream: AsyncStream<ReceivedWebhook>
+
+    init(script: ResponseScript, historyLimit: Int) {
+        state = Mutex(State(script: script))
+        self.historyLimit = max(1, historyLimit)
+        // Newest-first buffering: a consumer that never reads must not hold every body forever.
+        (stream, continuation) = AsyncStream.makeStream(of: ReceivedWebhook.self, bufferingPolicy: .bufferingNewest(1024))
+    }
+
+    /// Records a webhook and returns the scripted reply for it.
+    func record(_ webhook: ReceivedWebhook) -> ReceiverReply {
+        let (reply, ready) = state.withLock { state -> (ReceiverReply, [(CheckedContinuation<[ReceivedWebhook], any Error>, [ReceivedWebhook])]) in
+            let index = state.total
+            state.total += 1
+            state.history.append(webhook)
+            if state.history.count > historyLimit { state.history.removeFirst(state.history.count - historyLimit) }
+            var ready: [(CheckedContinuation<[ReceivedWebhook], any Error>, [ReceivedWebhook])] = []
+            state.waiters.removeAll { waiter in
+                guard state.total >= waiter.count else { return false }
+                ready.append((waiter.continuation, state.history))
+                return true
+            }
+            return (state.script.reply(webhook, index), ready)
+        }
+        continuation.yield(webhook)
+        for (waiter, history) in ready { waiter.resume(returning: history) }
+        return reply
+    }
+
+    var history: [ReceivedWebhook] { state.withLock { $0.history } }
+    var total: Int { state.withLock { $0.total } }
+    var isStopping: Bool { state.withLock { $0.isStopping } }
+
+    func setScript(_ script: ResponseScript) {
+        state.withLock { $0.script = script }
+    }
+
+    /// Waits until `count` webhooks have arrived in total, or fails after `timeout`.
+    func wait(forTotal count: Int, timeout: Duration) async throws -> [ReceivedWebhook] {
+        let id = state.withLock { state in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            self?.fail(waiter: id) { total in
+                ReceiverError(code: .timedOut, description: "expected \(count) webhooks within \(timeout), received \(total)")
+            }
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let satisfied: [ReceivedWebhook]? = state.withLock { state in
+                    if state.total >= count { return state.history }
+                    state.waiters.append(Waiter(id: id, count: count, continuation: continuation))
+                    return nil
+                }
+                if let satisfied { continuation.resume(returning: satisfied) }
+            }
+        } onCancel: {
+            fail(waiter: id) { _ in CancellationError() }
+        }
+    }
+
+    /// Fails one waiter if it is still waiting. A timer or cancellation that fires before the
+    /// waiter registers finds nothing here, so a waiter is registered before its timer could
+    /// plausibly fire; a cancelled task is re-checked by the caller's `Task.sleep`.
+    private func fail(waiter id: Int, error: (Int) -> any Error) {
+        let found: (Waiter, Int)? = state.withLock { state in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return (state.waiters.remove(at: index), state.total)
+        }
+        if let (waiter, total) = found { waiter.continuation.resume(throwing: error(total)) }
+    }
+
+    /// Marks the receiver as stopping (ends held replies) and fails every waiter.
+    func stop() {
+        let waiters = state.withLock { state in
+            state.isStopping = true
+            defer { state.waiters.removeAll() }
+            return (state.waiters, state.total)
+        }
+        for waiter in waiters.0 {
+            waiter.continuation.resume(throwing: ReceiverError(code: .timedOut, description: "receiver stopped after \(waiters.1) webhooks, before \(waiter.count) arrived"))
+        }
+        continuation.finish()
+    }
+}

@@ -1,0 +1,70 @@
+import DrophookEvents
+import Testing
+
+@Suite("Encodings, ids and timestamps")
+struct EncodingTests {
+    @Test(arguments: [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")])
+    func base64MatchesRFC4648(plain: String, encoded: String) {
+        #expect(Base64.encode(Array(plain.utf8)) == encoded)
+        #expect(Base64.decode(encoded) == Array(plain.utf8))
+    }
+
+    @Test func base64CoversTheWholeAlphabet() {
+        let bytes = (0...255).map(UInt8.init)
+        let text = Base64.encode(bytes)
+        #expect(text.contains("+") && text.contains("/"))
+        #expect(Base64.decode(text) == bytes)
+    }
+
+    @Test(arguments: ["Zg=", "Z===", "Zg==Zg==", "Zm9v!", "Zm 9"])
+    func base64RejectsMalformedText(text: String) {
+        #expect(Base64.decode(text) == nil)
+    }
+
+    @Test func hexRoundTripsAndRejectsBadDigits() {
+        #expect(Hex.encode([0x00, 0xAB, 0xFF]) == "00abff")
+        #expect(Hex.decode("00ABff") == [0x00, 0xAB, 0xFF])
+        #expect(Hex.decode("abc") == nil)
+        #expect(Hex.decode("zz") == nil)
+    }
+
+    @Test func randomIDsAreCanonicalVersion4AndDistinct() {
+        let ids = (0..<1000).map { _ in EventID.random() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            #expect(EventID.isCanonical(id))
+            let characters = Array(id)
+            #expect(characters[14] == "4")
+            #expect("89ab".contains(characters[19]))
+        }
+        #expect(EventID.compactHex("36CD78BC-0662-43b1-a7aa-0cde4876ab2a") == "36cd78bc066243b1a7aa0cde4876ab2a")
+        #expect(!EventID.isCanonical("36CD78BC-0662-43b1-a7aa-0cde4876ab2a"))
+    }
+
+    @Test(arguments: [
+        (Int64(0), "1970-01-01T00:00:00.000Z"),
+        (1_710_498_600_000, "2024-03-15T10:30:00.000Z"),
+        (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+        (1_709_164_800_999, "2024-02-29T00:00:00.999Z"),
+        (1_583_020_799_999, "2020-02-29T23:59:59.999Z"),
+        (4_107_542_400_000, "2100-03-01T00:00:00.000Z"),  // 2100 is not a leap year
+        (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
+        (-1, "1969-12-31T23:59:59.999Z"),
+        (-62_135_596_800_000, "0001-01-01T00:00:00.000Z"),
+    ])
+    func isoTimestamps(millis: Int64, expected: String) {
+        #expect(ISO8601Timestamp.string(fromMillis: millis) == expected)
+    }
+
+    @Test func ed25519SignsAndVerifiesWithDerivedPublicKey() throws {
+        let seed = LibCrypto.randomBytes(32)
+        let publicKey = try #require(LibCrypto.ed25519PublicKey(seed: seed))
+        let message = Array("drop".utf8)
+        let signature = try #require(LibCrypto.ed25519Sign(seed: seed, message: message))
+        #expect(LibCrypto.ed25519Verify(publicKey: publicKey, message: message, signature: signature))
+        #expect(!LibCrypto.ed25519Verify(publicKey: publicKey, message: Array("drip".utf8), signature: signature))
+        #expect(LibCrypto.ed25519Sign(seed: [1, 2, 3], message: message) == nil)
+        let empty = try #require(LibCrypto.ed25519Sign(seed: seed, message: []))
+        #expect(LibCrypto.ed25519Verify(publicKey: publicKey, message: [], signature: empty))
+    }
+}

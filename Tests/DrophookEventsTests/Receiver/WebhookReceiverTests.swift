@@ -1,0 +1,159 @@
+// The receiver lives in its own module; these tests build wherever the test target can see it.
+#if canImport(DrophookReceiver)
+import DrophookEvents
+import DrophookReceiver
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite("Loopback webhook receiver")
+struct WebhookReceiverTests {
+    static let secret = Array("receiver-secret".utf8)
+
+    /// POSTs over real HTTP on 127.0.0.1 and returns the status, headers and body.
+    static func post(
+        _ receiver: RunningReceiver, path: String = "/hook", headers: [HTTPHeader], body: [UInt8],
+        timeout: TimeInterval = 10
+    ) async throws -> (status: Int, headers: [AnyHashable: Any], body: Data) {
+        var request = URLRequest(url: URL(string: receiver.baseURL + path)!)
+        request.httpMethod = "POST"
+        request.timeoutInterval = timeout
+        for header in headers { request.addValue(header.value, forHTTPHeaderField: header.name) }
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        let session = URLSession(configuration: configuration)
+        defer { session.finishTasksAndInvalidate() }
+        let (data, response) = try await session.upload(for: request, from: Data(body))
+        let http = try #require(response as? HTTPURLResponse)
+        return (http.statusCode, http.allHeaderFields, data)
+    }
+
+    static func sampleMessage(secret: [UInt8]?) -> WebhookMessage {
+        let event = FileEvent(
+            id: EventID.random(), kind: .created, watch: "w", path: "in/Überweisung €.csv",
+            size: 42, actor: "alice", occurredAtMillis: 1_710_498_600_000
+        )
+        let context = DeliveryContext(webhookID: "wh", deliveryID: "d", attemptID: "a", pipeID: "p", secret: secret)
+        return SFTPToGoFormat().message(for: event, context: context)
+    }
+
+    @Test func recordsBodyHeadersAndVerifiedSignature() async throws {
+        let receiver = try await WebhookReceiver.start(.init(secret: Self.secret))
+        #expect(receiver.port > 0)
+        let message = Self.sampleMessage(secret: Self.secret)
+        let response = try await Self.post(receiver, headers: message.headers + [HTTPHeader("Authorization", "Bearer t0k")], body: message.body)
+        #expect(response.status == 204)
+
+        let received = try await receiver.waitForWebhooks(count: 1, timeout: .seconds(5))
+        let webhook = try #require(received.first)
+        #expect(webhook.method == "POST")
+        #expect(webhook.path == "/hook")
+        #expect(webhook.body == message.body)
+        #expect(webhook.header("authorization") == "Bearer t0k")
+        #expect(webhook.header("X-Hub-Signature") == message.headers.last?.value)
+        #expect(webhook.signature == .verified(.hub))
+        #expect(webhook.signatureVerified == true)
+        #expect(webhook.topic == "file.created")
+        #expect(webhook.summary.contains("file.created in/Überweisung €.csv 42 bytes signature ok"))
+        await receiver.stop()
+    }
+
+    @Test func wrongOrMissingSignatureIsRecordedAsFailed() async throws {
+        let receiver = try await WebhookReceiver.start(.init(secret: Self.secret))
+        let forged = Self.sampleMessage(secret: Array("another-secret".utf8))
+        let unsigned = Self.sampleMessage(secret: nil)
+        _ = try await Self.post(receiver, headers: forged.headers, body: forged.body)
+        _ = try await Self.post(receiver, headers: unsigned.headers, body: unsigned.body)
+        let received = try await receiver.waitForWebhooks(count: 2, timeout: .seconds(5))
+        #expect(received.map(\.signature) == [.mismatch(.hub), .unsigned])
+        #expect(received.allSatisfy { $0.signatureVerified == false })
+        #expect(received[0].summary.hasSuffix("signature FAILED (X-Hub-Signature)"))
+        await receiver.stop()
+    }
+
+    @Test func withoutSecretSignatureIsNotChecked() async throws {
+        let receiver = try await WebhookReceiver.start()
+        let message = Self.sampleMessage(secret: Self.secret)
+        _ = try await Self.post(receiver, headers: message.headers, body: message.body)
+        let received = try await receiver.waitForWebhooks(count: 1, timeout: .seconds(5))
+        #expect(received.first?.signatureVerified == nil)
+        await receiver.stop()
+    }
+
+    @Test func scriptedFailuresThenSuccess() async throws {
+        let script = ResponseScript.sequence(
+            [.status(500, body: "boom"), .retryAfter(seconds: 7, status: 429)],
+            then: .status(200)
+        )
+        let receiver = try await WebhookReceiver.start(.init(script: script))
+        let message = Self.sampleMessage(secret: nil)
+        let first = try await Self.post(receiver, headers: message.headers, body: message.body)
+        let second = try await Self.post(receiver, headers: message.headers, body: message.body)
+        let third = try await Self.post(receiver, headers: message.headers, body: message.body)
+        #expect(first.status == 500)
+        #expect(String(decoding: first.body, as: UTF8.self) == "boom")
+        #expect(second.status == 429)
+        #expect(second.headers.first { ($0.key as? String)?.lowercased() == "retry-after" }?.value as? String == "7")
+        #expect(third.status == 200)
+        #expect(receiver.receivedCount == 3)
+
+        receiver.setScript(.always(.status(410)))
+        let fourth = try await Self.post(receiver, headers: message.headers, body: message.body)
+        #expect(fourth.status == 410)
+        await receiver.stop()
+    }
+
+    @Test func hangingReplyOutlastsClientTimeoutAndStopEndsIt() async throws {
+        let receiver = try await WebhookReceiver.start(.init(script: .always(.hang(for: .seconds(60)))))
+        let message = Self.sampleMessage(secret: nil)
+        // One second is the shortest client timeout: swift-corelibs URLSession fails sub-second
+        // timeouts immediately, before the request is even sent.
+        await #expect(throws: (any Error).self) {
+            _ = try await Self.post(receiver, headers: message.headers, body: message.body, timeout: 1)
+        }
+        // The request was recorded on arrival even though it was never answered.
+        #expect(receiver.receivedCount == 1)
+        let clock = ContinuousClock()
+        let stopped = await clock.measure { await receiver.stop() }
+        #expect(stopped < .seconds(10))
+    }
+
+    @Test func waitingTimesOutWithACount() async throws {
+        let receiver = try await WebhookReceiver.start()
+        do {
+            _ = try await receiver.waitForWebhooks(count: 1, timeout: .milliseconds(100))
+            Issue.record("wait returned without any webhook")
+        } catch let error as ReceiverError {
+            #expect(error.code == .timedOut)
+            #expect(error.description.contains("received 0"))
+        }
+        await receiver.stop()
+    }
+
+    @Test func streamDeliversEachWebhookAndFinishesOnStop() async throws {
+        let receiver = try await WebhookReceiver.start()
+        let message = Self.sampleMessage(secret: nil)
+        _ = try await Self.post(receiver, path: "/a", headers: message.headers, body: message.body)
+        _ = try await Self.post(receiver, path: "/b", headers: message.headers, body: message.body)
+        await receiver.stop()
+        var paths: [String] = []
+        for await webhook in receiver.webhooks { paths.append(webhook.path) }
+        #expect(paths == ["/a", "/b"])
+    }
+
+    @Test func bindingATakenPortFailsWithStartFailed() async throws {
+        let first = try await WebhookReceiver.start()
+        do {
+            let second = try await WebhookReceiver.start(.init(port: first.port))
+            // SO_REUSEADDR does not allow two listeners on one port on Linux; stop it if it did.
+            await second.stop()
+            Issue.record("a second receiver bound port \(first.port)")
+        } catch let error as ReceiverError {
+            #expect(error.code == .startFailed)
+        }
+        await first.stop()
+    }
+}
+#endif
