@@ -20,7 +20,7 @@ public struct RilavekFormat: WebhookFormat {
         let filename = event.path.split(separator: "/").last.map(String.init) ?? event.path
         var data: [(String, JSONValue)] = [
             ("pipe_id", .string(context.pipeID)),
-            ("file_id", .string("fil_" + EventID.compactHex(event.id))),
+            ("file_id", .string(EventID.rilavekFileID(event.id))),
             ("filename", .string(filename)),
             ("status", .string(event.kind == .failed ? "failed" : "transferred")),
             ("size", .int(event.size ?? 0)),

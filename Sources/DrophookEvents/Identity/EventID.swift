@@ -6,7 +6,30 @@ public enum EventID {
         var bytes = LibCrypto.randomBytes(16)
         bytes[6] = bytes[6] & 0x0F | 0x40  // version 4
         bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 4122 variant
-        let hex = Array(Hex.encode(bytes).utf8)
+        return dashed(Array(Hex.encode(bytes).utf8))
+    }
+
+    /// The 32 hex digits of an id without its dashes, lowercased (Rilavek's `file_id` suffix).
+    public static func compactHex(_ id: String) -> String {
+        String(id.lowercased().filter { $0 != "-" })
+    }
+
+    /// Rilavek's `data.file_id` for an event id: `fil_` and the id's 32 hex digits.
+    public static func rilavekFileID(_ id: String) -> String {
+        "fil_" + compactHex(id)
+    }
+
+    /// The event id behind a Rilavek `file_id` (`fil_` + 32 hex digits), so users can name an
+    /// event by what their receiver logged; nil if `text` is not such an id.
+    public static func fromRilavekFileID(_ text: String) -> String? {
+        guard text.hasPrefix("fil_") else { return nil }
+        let hex = Array(text.dropFirst(4).lowercased().utf8)
+        guard hex.count == 32, Hex.decode(String(decoding: hex, as: UTF8.self)) != nil else { return nil }
+        return dashed(hex)
+    }
+
+    /// 32 hex digits in the 8-4-4-4-12 UUID layout.
+    private static func dashed(_ hex: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(36)
         for (index, digit) in hex.enumerated() {
@@ -14,11 +37,6 @@ public enum EventID {
             out.append(digit)
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The 32 hex digits of an id without its dashes, lowercased (Rilavek's `file_id` suffix).
-    public static func compactHex(_ id: String) -> String {
-        String(id.lowercased().filter { $0 != "-" })
     }
 
     /// Whether `text` is a UUID in canonical lowercase dashed form.
