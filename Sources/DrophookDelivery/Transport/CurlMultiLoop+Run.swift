@@ -1,6 +1,10 @@
 import CCurl
 import DrophookEvents
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 // Everything in this file runs on the loop thread only.
 extension CurlMultiLoop {
     /// Longest wait in `curl_multi_poll`; curl shortens it to its own next timeout, and wakeups end it early.
@@ -22,6 +26,8 @@ extension CurlMultiLoop {
             let polled = curl_multi_poll(multi, nil, 0, Self.pollTimeoutMilliseconds, nil)
             if polled != CURLM_OK {
                 logger.error("curl_multi_poll failed", metadata: ["code": "\(polled.rawValue)"])
+                // A poll that fails at once would otherwise spin this thread at full speed.
+                usleep(100_000)
             }
         }
         shutDown()

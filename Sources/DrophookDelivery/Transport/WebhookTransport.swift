@@ -35,7 +35,9 @@ public struct TransportOptions: Sendable, Hashable {
     public var clientCertificateFile: String?
     /// PEM private key for the client certificate.
     public var clientKeyFile: String?
-    /// Proxy URL; when nil the standard `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` environment applies.
+    /// Proxy URL; when nil the standard proxy environment applies (`https_proxy`/`HTTPS_PROXY`,
+    /// `http_proxy` — libcurl ignores upper-case `HTTP_PROXY` —, `ALL_PROXY`, `NO_PROXY`);
+    /// an empty string connects directly, ignoring the environment.
     public var proxy: String?
     /// How much of the response body is kept; the rest is read and dropped.
     public var maxResponseBodyBytes: Int
