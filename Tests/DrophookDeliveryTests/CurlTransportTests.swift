@@ -233,8 +233,9 @@ struct CurlTransportTests {
         #expect(request.headerPairs.first { $0.name.lowercased() == "host" }?.value == "receiver.drophook.invalid")
     }
 
-    @Test func exposesTheLibcurlVersion() {
+    @Test func exposesTheLibcurlVersionAndInitializes() {
         #expect(curlVersion.hasPrefix("libcurl/"))
         #expect(CurlTransport.curlVersion == curlVersion)
+        #expect(CurlTransport().initializationError == nil)
     }
 }

@@ -12,8 +12,9 @@ enum CurlLibrary {
     private static let initialization: CURLcode = drophook_global_init()
 
     /// Initializes libcurl if it was not yet; safe to call from any thread, any number of times.
-    static func initialize() {
-        _ = initialization
+    @discardableResult
+    static func initialize() -> CURLcode {
+        initialization
     }
 
 }

@@ -38,10 +38,20 @@ final class CurlMultiLoop: @unchecked Sendable {
     /// Loop-thread only: every transfer added to `multi`, keyed by its easy handle.
     var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
 
-    init(configuration: CurlTransport.Configuration, logger: Logger) {
-        CurlLibrary.initialize()
+    init(configuration: CurlTransport.Configuration, logger: Logger) throws(CurlTransportError) {
+        let initialized = CurlLibrary.initialize()
+        guard initialized == CURLE_OK else {
+            throw CurlTransportError(
+                code: .libraryInitialization,
+                description: "curl_global_init failed: \(String(cString: curl_easy_strerror(initialized))); "
+                    + "check that libcurl4 and its TLS library (OpenSSL) are installed intact"
+            )
+        }
         guard let multi = curl_multi_init() else {
-            fatalError("curl_multi_init failed: libcurl could not allocate a multi handle (out of memory)")
+            throw CurlTransportError(
+                code: .libraryInitialization,
+                description: "curl_multi_init failed: libcurl could not allocate a multi handle (out of memory)"
+            )
         }
         self.multi = multi
         self.configuration = configuration

@@ -21,6 +21,8 @@ extension CurlTransfer {
         try set(CURLOPT_TCP_KEEPIDLE, transport.tcpKeepAliveIdle.curlSeconds, "TCP keepalive idle")
         try set(CURLOPT_TCP_KEEPINTVL, transport.tcpKeepAliveIdle.curlSeconds, "TCP keepalive interval")
         try set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1, "suppress proxy CONNECT headers")
+        // Wait to learn whether a new connection multiplexes (HTTP/2) before opening more to that host.
+        try set(CURLOPT_PIPEWAIT, 1, "pipe wait")
         try check(drophook_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
 
         try configureTLS(options, transport: transport)

@@ -40,21 +40,38 @@ public final class CurlTransport: WebhookTransport {
     public static var curlVersion: String { DrophookDelivery.curlVersion }
 
     public let configuration: Configuration
-    private let loop: CurlMultiLoop
+    /// Why libcurl could not be set up, if it could not; every `send` then fails with this text.
+    /// The agent checks it at startup to refuse to run rather than fail each delivery.
+    public let initializationError: CurlTransportError?
+    private let loop: CurlMultiLoop?
 
-    /// Starts the transport's thread.
+    /// Initializes libcurl (once per process) and starts the transport's thread.
     public init(configuration: Configuration = .init(), logger: Logger = Logger(label: "drophook.curl")) {
         self.configuration = configuration
-        self.loop = CurlMultiLoop(configuration: configuration, logger: logger)
-        loop.start()
+        do {
+            let loop = try CurlMultiLoop(configuration: configuration, logger: logger)
+            loop.start()
+            self.loop = loop
+            self.initializationError = nil
+        } catch {
+            logger.critical("HTTP transport unavailable", metadata: ["error": "\(error)"])
+            self.loop = nil
+            self.initializationError = error
+        }
     }
 
     deinit {
-        loop.requestStop()
+        loop?.requestStop()
     }
 
     /// Sends one POST. Never throws: failures, cancellation and shutdown come back as `.failure`.
     public func send(_ request: WebhookRequest) async -> WebhookOutcome {
+        guard let loop else {
+            return .failure(TransportFailure(
+                kind: .other, message: initializationError?.description ?? "the HTTP transport is unavailable",
+                duration: .zero
+            ))
+        }
         let id = loop.makeID()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -67,6 +84,7 @@ public final class CurlTransport: WebhookTransport {
 
     /// Stops the thread and waits for it; requests still pending or in flight fail, later ones fail at once.
     public func shutdown() async {
+        guard let loop else { return }
         loop.requestStop()
         await loop.waitUntilFinished()
     }
