@@ -19,15 +19,6 @@ public enum EventID {
         "fil_" + compactHex(id)
     }
 
-    /// The event id behind a Rilavek `file_id` (`fil_` + 32 hex digits), so users can name an
-    /// event by what their receiver logged; nil if `text` is not such an id.
-    public static func fromRilavekFileID(_ text: String) -> String? {
-        guard text.hasPrefix("fil_") else { return nil }
-        let hex = Array(text.dropFirst(4).lowercased().utf8)
-        guard hex.count == 32, Hex.decode(String(decoding: hex, as: UTF8.self)) != nil else { return nil }
-        return dashed(hex)
-    }
-
     /// 32 hex digits in the 8-4-4-4-12 UUID layout.
     private static func dashed(_ hex: [UInt8]) -> String {
         var out: [UInt8] = []
