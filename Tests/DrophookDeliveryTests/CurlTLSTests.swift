@@ -81,6 +81,29 @@ struct CurlTLSTests {
         #expect(try server.requests().map(\.bodyBytes) == [[2]])
     }
 
+    @Test func tunnelsThroughAConfiguredProxyWithConnect() async throws {
+        let certificates = try CurlTestCertificates()
+        defer { certificates.remove() }
+        let server = try CurlTestServer(certificates: certificates)
+        defer { server.stop() }
+        let proxy = try CurlTestServer()
+        defer { proxy.stop() }
+        let transport = CurlTransport()
+        let outcome = await transport.send(WebhookRequest(
+            url: server.url("/status/200"), headers: [], body: [7],
+            options: TransportOptions(caFile: certificates.caCertificate, proxy: "http://127.0.0.1:\(proxy.port)")
+        ))
+        await transport.shutdown()
+
+        #expect(outcome.curlResponse?.status == 200, "\(outcome)")
+        // The proxy saw only the tunnel request; the request itself arrived end-to-end encrypted.
+        let tunnel = try #require(try proxy.requests().curlOnly)
+        #expect(tunnel.method == "CONNECT")
+        #expect(tunnel.target == "127.0.0.1:\(server.port)")
+        #expect(try server.requests().curlOnly?.bodyBytes == [7])
+        #expect(outcome.curlResponse?.headers.contains { $0.value.contains("Connection established") } == false)
+    }
+
     @Test func reportsAMissingCAFileAsATLSFailureNamingIt() async throws {
         let certificates = try CurlTestCertificates()
         defer { certificates.remove() }

@@ -6,7 +6,8 @@ import Foundation
 /// Paths: `/status/<code>` answers that status with two `X-Reply` headers and echoes `X-Request-Id`;
 /// `/redirect` answers 301; `/hang` never answers; `/huge/<bytes>` streams a body of that size;
 /// `/reset` closes with SO_LINGER 0 (a TCP reset); anything else answers 200 `ok`. An absolute-URI
-/// request line (as sent to a forward proxy) is recorded as such and answered the same way.
+/// request line (as sent to a forward proxy) is recorded as such and answered the same way, and
+/// `CONNECT 127.0.0.1:<port>` opens a tunnel, so the server also serves as a forward proxy.
 final class CurlTestServer {
     /// One line of the server's log: an accepted connection, a TLS handshake failure, or a request.
     struct Record: Decodable {
@@ -177,6 +178,37 @@ def respond(conn, status, headers, body):
     lines += ["%s: %s" % h for h in headers]
     conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
 
+def tunnel(conn, authority, buffer):
+    # A forward proxy's CONNECT, to loopback only: relay bytes both ways until either side closes.
+    host, port = authority.rsplit(":", 1)
+    if host != "127.0.0.1":
+        respond(conn, 403, [], b"loopback only")
+        return
+    upstream = socket.create_connection((host, int(port)))
+    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    if buffer:
+        upstream.sendall(buffer)
+    def relay(source, destination):
+        try:
+            while True:
+                chunk = source.recv(65536)
+                if not chunk:
+                    break
+                destination.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for side in (source, destination):
+                try:
+                    side.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+    other = threading.Thread(target=relay, args=(upstream, conn), daemon=True)
+    other.start()
+    relay(conn, upstream)
+    other.join()
+    upstream.close()
+
 def serve(conn, connection_id):
     buffer = b""
     try:
@@ -187,6 +219,9 @@ def serve(conn, connection_id):
             method, target, headers, body = request
             record({"connection": connection_id, "method": method, "target": target,
                     "headers": headers, "body": base64.b64encode(body).decode()})
+            if method == "CONNECT":
+                tunnel(conn, target, buffer)
+                return
             path = target.split("://", 1)[-1]
             path = path[path.find("/"):] if "://" in target else target
             parts = path.strip("/").split("/")
