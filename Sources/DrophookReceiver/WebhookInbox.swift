@@ -14,6 +14,10 @@ final class WebhookInbox: Sendable {
         var total = 0
         var waiters: [Waiter] = []
         var nextWaiterID = 0
+        /// Waiters whose ids are handed out but who have not registered yet.
+        var pending: Set<Int> = []
+        /// Timeouts or cancellations that struck a pending waiter before it registered.
+        var preempted: [Int: any Error] = [:]
         var script: ResponseScript
         var isStopping = false
     }
@@ -62,6 +66,7 @@ final class WebhookInbox: Sendable {
     func wait(forTotal count: Int, timeout: Duration) async throws -> [ReceivedWebhook] {
         let id = state.withLock { state in
             defer { state.nextWaiterID += 1 }
+            state.pending.insert(state.nextWaiterID)
             return state.nextWaiterID
         }
         let timer = Task { [weak self] in
@@ -73,25 +78,29 @@ final class WebhookInbox: Sendable {
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let satisfied: [ReceivedWebhook]? = state.withLock { state in
-                    if state.total >= count { return state.history }
+                let outcome: Result<[ReceivedWebhook], any Error>? = state.withLock { state in
+                    state.pending.remove(id)
+                    if let error = state.preempted.removeValue(forKey: id) { return .failure(error) }
+                    if state.total >= count { return .success(state.history) }
                     state.waiters.append(Waiter(id: id, count: count, continuation: continuation))
                     return nil
                 }
-                if let satisfied { continuation.resume(returning: satisfied) }
+                if let outcome { continuation.resume(with: outcome) }
             }
         } onCancel: {
             fail(waiter: id) { _ in CancellationError() }
         }
     }
 
-    /// Fails one waiter if it is still waiting. A timer or cancellation that fires before the
-    /// waiter registers finds nothing here, so a waiter is registered before its timer could
-    /// plausibly fire; a cancelled task is re-checked by the caller's `Task.sleep`.
+    /// Fails one waiter: at once if it is waiting, or when it registers if it has not yet, so a
+    /// timeout or cancellation that comes early is never lost.
     private func fail(waiter id: Int, error: (Int) -> any Error) {
         let found: (Waiter, Int)? = state.withLock { state in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return (state.waiters.remove(at: index), state.total)
+            if let index = state.waiters.firstIndex(where: { $0.id == id }) {
+                return (state.waiters.remove(at: index), state.total)
+            }
+            if state.pending.remove(id) != nil { state.preempted[id] = error(state.total) }
+            return nil
         }
         if let (waiter, total) = found { waiter.continuation.resume(throwing: error(total)) }
     }

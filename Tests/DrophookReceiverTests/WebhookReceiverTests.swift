@@ -130,6 +130,36 @@ struct WebhookReceiverTests {
         await receiver.stop()
     }
 
+    @Test func zeroTimeoutAndCancellationEndTheWait() async throws {
+        let receiver = try await WebhookReceiver.start()
+        await #expect(throws: ReceiverError.self) { _ = try await receiver.waitForWebhooks(count: 1, timeout: .zero) }
+        let waiting = Task { try await receiver.waitForWebhooks(count: 1, timeout: .seconds(60)) }
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await waiting.value }
+        await receiver.stop()
+    }
+
+    @Test func waiterRegisteredBeforeArrivalIsResumed() async throws {
+        let receiver = try await WebhookReceiver.start()
+        let waiting = Task { try await receiver.waitForWebhooks(count: 2, timeout: .seconds(10)) }
+        let message = Self.sampleMessage(secret: nil)
+        _ = try await Self.post(receiver, headers: message.headers, body: message.body)
+        _ = try await Self.post(receiver, headers: message.headers, body: message.body)
+        #expect(try await waiting.value.count == 2)
+        await receiver.stop()
+    }
+
+    @Test func historyKeepsOnlyTheNewestButCountsAll() async throws {
+        let receiver = try await WebhookReceiver.start(.init(historyLimit: 2))
+        let message = Self.sampleMessage(secret: nil)
+        for path in ["/1", "/2", "/3"] {
+            _ = try await Self.post(receiver, path: path, headers: message.headers, body: message.body)
+        }
+        #expect(receiver.receivedCount == 3)
+        #expect(receiver.received.map(\.path) == ["/2", "/3"])
+        await receiver.stop()
+    }
+
     @Test func streamDeliversEachWebhookAndFinishesOnStop() async throws {
         let receiver = try await WebhookReceiver.start()
         let message = Self.sampleMessage(secret: nil)
