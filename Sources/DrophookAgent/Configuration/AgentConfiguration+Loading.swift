@@ -94,8 +94,8 @@ extension AgentConfiguration {
         guard let map = reader.mapping(item, allowed: keys) else { return nil }
         let name = map.required("name", "give the watch a unique name").flatMap { reader.name($0) }
         let path = map.required("path", "set the drop tree's root directory").flatMap { reader.absolutePath($0) }
-        guard let name, let path else { return nil }
-        var watch = Watch(name: name, path: path)
+        // Read every key even when a required one is wrong, so all mistakes are reported at once.
+        var watch = Watch(name: name ?? "", path: path ?? "")
         if let value = map["protocol"], let text = reader.string(value) { watch.transferProtocol = text }
         if let value = map["pipe_id"], let text = reader.string(value) { watch.pipeID = text }
         if let value = map["actor"], let text = reader.string(value) {
@@ -114,7 +114,7 @@ extension AgentConfiguration {
                 reader.report(.invalidValue, value, "'\(text)' is not a symlink policy; use ignore or report")
             }
         }
-        return watch
+        return name != nil && path != nil ? watch : nil
     }
 
     private static func readWebhook(_ item: ConfigReader.Value, reader: ConfigReader, watchNames: Set<String>) -> Webhook? {
@@ -128,14 +128,13 @@ extension AgentConfiguration {
         let url = map.required("url", "set the endpoint's https:// URL").flatMap { reader.url($0) }
         let format = map.required("format", "choose one of: \(WebhookFormats.names.joined(separator: ", "))")
             .flatMap { reader.format($0) }
-        guard let name, let url, let format else { return nil }
-
-        let topics = map["topics"].flatMap { reader.topics($0) } ?? Self.defaultTopics(format: format)
+        // Read every key even when a required one is wrong, so all mistakes are reported at once.
+        let topics = map["topics"].flatMap { reader.topics($0) } ?? Self.defaultTopics(format: format ?? "")
         var webhook = Webhook(
-            name: name,
-            id: map["id"].flatMap { reader.string($0) } ?? WebhookIdentity.derivedID(name: name),
-            url: url,
-            format: format,
+            name: name ?? "",
+            id: map["id"].flatMap { reader.string($0) } ?? WebhookIdentity.derivedID(name: name ?? ""),
+            url: url ?? "",
+            format: format ?? "",
             topics: topics,
             retry: Self.defaultRetry
         )
@@ -169,7 +168,7 @@ extension AgentConfiguration {
         if let value = map["paused"], let flag = reader.bool(value) { webhook.paused = flag }
         if let value = map["disable_after"], let duration = reader.duration(value) { webhook.disableAfter = duration }
         if let value = map["retry_on_4xx"], let flag = reader.bool(value) { webhook.retryOn4xx = flag }
-        return webhook
+        return name != nil && url != nil && format != nil ? webhook : nil
     }
 
     /// What a webhook hears when it names no topics: everything its format can carry.

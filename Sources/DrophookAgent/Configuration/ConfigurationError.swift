@@ -67,6 +67,12 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
 /// All the problems of one config file; thrown when loading finds any.
 public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [ConfigurationError]
-    public init(_ errors: [ConfigurationError]) { self.errors = errors }
+    /// Keeps the problems in file order, so the list reads top to bottom like the file.
+    public init(_ errors: [ConfigurationError]) {
+        self.errors = errors.enumerated()
+            .sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }
+            .map(\.element)
+    }
+
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
