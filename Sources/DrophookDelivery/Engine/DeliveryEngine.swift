@@ -1,0 +1,166 @@
+import DrophookEvents
+import DrophookOutbox
+import Logging
+import Synchronization
+
+/// Delivers everything the outbox owes: one worker per endpoint, retries on schedule,
+/// pause/resume/disable from the outbox's endpoint state, and the delivery log's retention.
+///
+/// Wiring: open the ``Outbox``, make the engine with the endpoints from the config, run
+/// ``run()`` as a service, call ``wake(endpoints:)`` after each ``Outbox/append(_:nowMillis:route:)``
+/// (with the result's `endpoints`), and ``reload(endpoints:watches:organizationID:)`` on SIGHUP.
+public final class DeliveryEngine: Sendable {
+    /// Engine-wide settings.
+    public struct Configuration: Sendable {
+        /// SFTP To Go `Metadata.Organization.Id`, nil to omit it.
+        public var organizationID: String?
+        /// Pipe id and protocol per watch name, for Rilavek payloads.
+        public var watches: [String: WatchOrigin]
+        /// Longest a worker sleeps before looking at the outbox again: how soon a change the
+        /// CLI made (pause, resume, redeliver) is noticed.
+        public var pollInterval: Duration
+        /// How long delivered deliveries and their attempts stay in the log.
+        public var retention: Duration
+        /// How often the log is pruned.
+        public var pruneInterval: Duration
+
+        public init(
+            organizationID: String? = nil,
+            watches: [String: WatchOrigin] = [:],
+            pollInterval: Duration = .seconds(1),
+            retention: Duration = .seconds(30 * 86_400),
+            pruneInterval: Duration = .seconds(3600)
+        ) {
+            self.organizationID = organizationID
+            self.watches = watches
+            self.pollInterval = pollInterval
+            self.retention = retention
+            self.pruneInterval = pruneInterval
+        }
+    }
+
+    private enum Command: Sendable {
+        case start(EndpointWorker)
+    }
+
+    private struct State: Sendable {
+        var configuration: Configuration
+        var workers: [String: EndpointWorker] = [:]
+    }
+
+    let outbox: Outbox
+    let transport: any WebhookTransport
+    let logger: Logger
+    private let state: Mutex<State>
+    private let commands: AsyncStream<Command>
+    private let commandSink: AsyncStream<Command>.Continuation
+
+    public init(
+        outbox: Outbox,
+        transport: any WebhookTransport,
+        endpoints: [EndpointConfiguration],
+        configuration: Configuration = .init(),
+        logger: Logger = Logger(label: "drophook.delivery")
+    ) {
+        self.outbox = outbox
+        self.transport = transport
+        self.logger = logger
+        (commands, commandSink) = AsyncStream.makeStream(of: Command.self)
+        state = Mutex(State(configuration: configuration))
+        reload(endpoints: endpoints)
+    }
+
+    /// Delivers until cancelled. First puts back deliveries a crash left in flight; on
+    /// cancellation stops taking new deliveries, lets in-flight requests finish and be recorded,
+    /// and returns with everything else still owed in the outbox.
+    public func run() async throws {
+        let recovered = try outbox.recoverInterruptedDeliveries()
+        if recovered > 0 {
+            logger.notice("\(recovered) deliveries were in flight when drophook stopped; sending them again with the same delivery ids")
+        }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.pruneLoop() }
+            for await command in commands {
+                switch command {
+                case .start(let worker):
+                    group.addTask { await worker.run() }
+                }
+            }
+        }
+    }
+
+    /// Makes every worker look at the outbox now (after an append, or a CLI change).
+    public func wake() {
+        for worker in state.withLock({ Array($0.workers.values) }) {
+            worker.signal.signal()
+        }
+    }
+
+    /// Makes the named endpoints' workers look at the outbox now.
+    public func wake<Names: Sequence<String>>(endpoints names: Names) {
+        let workers = state.withLock { state in names.compactMap { state.workers[$0] } }
+        for worker in workers {
+            worker.signal.signal()
+        }
+    }
+
+    /// Swaps the endpoint configuration (SIGHUP). Queued deliveries stay in the outbox: an
+    /// endpoint that is removed keeps its queue until it comes back under the same name.
+    public func reload(endpoints: [EndpointConfiguration], watches: [String: WatchOrigin]? = nil, organizationID: String?? = nil) {
+        var started: [EndpointWorker] = []
+        var stopped: [EndpointWorker] = []
+        state.withLock { state in
+            if let watches { state.configuration.watches = watches }
+            if let organizationID { state.configuration.organizationID = organizationID }
+            let configuration = state.configuration
+            var keep = Set<String>()
+            for endpoint in endpoints {
+                keep.insert(endpoint.name)
+                let settings = EndpointWorker.Settings(
+                    endpoint: endpoint,
+                    watches: configuration.watches,
+                    organizationID: configuration.organizationID,
+                    pollInterval: configuration.pollInterval
+                )
+                if let worker = state.workers[endpoint.name] {
+                    worker.update(settings)
+                } else {
+                    let worker = EndpointWorker(settings: settings, outbox: outbox, transport: transport, logger: logger)
+                    state.workers[endpoint.name] = worker
+                    started.append(worker)
+                }
+            }
+            for (name, worker) in state.workers where !keep.contains(name) {
+                state.workers[name] = nil
+                stopped.append(worker)
+            }
+        }
+        for worker in stopped {
+            worker.stop()
+        }
+        for worker in started {
+            commandSink.yield(.start(worker))
+        }
+    }
+
+    /// Names of the endpoints being delivered.
+    public var endpointNames: [String] {
+        state.withLock { $0.workers.keys.sorted() }
+    }
+
+    private func pruneLoop() async {
+        while !Task.isCancelled {
+            let configuration = state.withLock { $0.configuration }
+            do {
+                let cutoff = Outbox.nowMillis() - configuration.retention.milliseconds
+                let pruned = try outbox.prune(olderThan: cutoff)
+                if pruned.deliveries > 0 || pruned.events > 0 {
+                    logger.info("pruned the delivery log: \(pruned.deliveries) deliveries, \(pruned.events) events older than \(DurationParser.format(configuration.retention))")
+                }
+            } catch {
+                logger.error("cannot prune the delivery log in \(outbox.path): \(error)")
+            }
+            try? await Task.sleep(for: configuration.pruneInterval)
+        }
+    }
+}

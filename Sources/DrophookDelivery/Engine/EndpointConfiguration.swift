@@ -1,0 +1,105 @@
+import DrophookEvents
+
+/// One webhook endpoint from the config: where events go, in which payload shape, and how
+/// hard to try.
+public struct EndpointConfiguration: Sendable {
+    /// Config name; deliveries are filed under it, so renaming an endpoint orphans its queue.
+    public var name: String
+    /// Stable UUID of the endpoint, sent as SFTP To Go's `Metadata.Webhook.Id`.
+    public var webhookID: String
+    public var url: String
+    public var format: any WebhookFormat
+    public var topics: Set<Topic>
+    /// Watches whose events this endpoint gets; nil means every watch.
+    public var watches: Set<String>?
+    /// Signing secret; no signature header when nil.
+    public var secret: [UInt8]?
+    /// Sent verbatim as the `Authorization` header.
+    public var authorization: String?
+    /// Further headers, sent after the format's own headers and `Authorization`.
+    public var extraHeaders: [HTTPHeader]
+    public var retrySchedule: RetrySchedule
+    public var transport: TransportOptions
+    /// Deliveries in flight at once (ignored when ``ordered``).
+    public var concurrency: Int
+    /// Deliver strictly in event order, one at a time: a later event waits while an earlier one
+    /// is being retried, so a receiver never sees a file's delete before its create.
+    public var ordered: Bool
+    /// Start paused (events queue, nothing is sent); `drophook resume` overrides at run time.
+    public var paused: Bool
+    /// Disable the endpoint after it has failed without a single success for this long; nil never.
+    public var disableAfter: Duration?
+    /// Retry 4xx answers that are otherwise final.
+    public var retryOn4xx: Bool
+
+    public init(
+        name: String,
+        webhookID: String,
+        url: String,
+        format: any WebhookFormat,
+        topics: Set<Topic> = [.fileCreated, .fileDeleted],
+        watches: Set<String>? = nil,
+        secret: [UInt8]? = nil,
+        authorization: String? = nil,
+        extraHeaders: [HTTPHeader] = [],
+        retrySchedule: RetrySchedule = .standard,
+        transport: TransportOptions = .init(),
+        concurrency: Int = 8,
+        ordered: Bool = false,
+        paused: Bool = false,
+        disableAfter: Duration? = .seconds(5 * 86_400),
+        retryOn4xx: Bool = false
+    ) {
+        self.name = name
+        self.webhookID = webhookID
+        self.url = url
+        self.format = format
+        self.topics = topics
+        self.watches = watches
+        self.secret = secret
+        self.authorization = authorization
+        self.extraHeaders = extraHeaders
+        self.retrySchedule = retrySchedule
+        self.transport = transport
+        self.concurrency = max(1, concurrency)
+        self.ordered = ordered
+        self.paused = paused
+        self.disableAfter = disableAfter
+        self.retryOn4xx = retryOn4xx
+    }
+
+    /// Whether an event is queued for this endpoint: its topic is subscribed, its watch is
+    /// allowed, and the format has a payload for it.
+    public func accepts(_ event: FileEvent) -> Bool {
+        topics.contains(event.topic)
+            && (watches?.contains(event.watch) ?? true)
+            && format.carries(event)
+    }
+
+    /// The routing function for ``Outbox/append(_:nowMillis:route:)``: the names of every
+    /// endpoint that accepts the event.
+    public static func route(_ endpoints: [EndpointConfiguration]) -> @Sendable (FileEvent) -> [String] {
+        { event in endpoints.filter { $0.accepts(event) }.map(\.name) }
+    }
+
+    /// How this endpoint describes itself in a `webhook.ping`.
+    func description(paused: Bool, nowMillis: Int64, eventID: String) -> EndpointDescription {
+        EndpointDescription(
+            name: name, url: url, topics: topics.sorted { $0.rawValue < $1.rawValue },
+            paused: paused, nowMillis: nowMillis, eventID: eventID
+        )
+    }
+}
+
+/// Where a watch's events come from, as Rilavek payloads report it.
+public struct WatchOrigin: Sendable, Hashable {
+    /// Rilavek `data.pipe_id`.
+    public var pipeID: String
+    /// Rilavek `data.protocol` (`sftp`, `ftps`, …).
+    public var transferProtocol: String
+
+    public init(pipeID: String, transferProtocol: String = "sftp") {
+        self.pipeID = pipeID
+        self.transferProtocol = transferProtocol
+    }
+}

@@ -1,0 +1,181 @@
+import DrophookEvents
+import DrophookOutbox
+import Foundation
+import Logging
+
+/// One attempt of one delivery: render, send, classify, record.
+extension EndpointWorker {
+    func attempt(_ job: DeliveryJob, _ settings: Settings) async {
+        let endpoint = settings.endpoint
+        let request = render(job, settings)
+        let startedAt = Outbox.nowMillis()
+        let clock = ContinuousClock()
+        let began = clock.now
+        // The POST runs outside this task's cancellation: on shutdown a request already on the
+        // wire is allowed to finish (the transport bounds it by the endpoint's total timeout)
+        // so its outcome is recorded rather than left to a redundant retry.
+        let transport = self.transport
+        let outcome = await Task { await transport.send(request.wire) }.value
+        let elapsed = clock.now - began
+        metrics.attemptDuration.recordNanoseconds(elapsed.milliseconds * 1_000_000)
+
+        let policy = RetryPolicy(retryOn4xx: endpoint.retryOn4xx)
+        let verdict = policy.classify(outcome)
+        let number = job.attemptCount + 1
+        let now = Outbox.nowMillis()
+        let (transition, result, reason) = Self.decide(verdict, job: job, schedule: endpoint.retrySchedule, nowMillis: now)
+
+        var record = AttemptRecord(
+            id: request.attemptID,
+            deliveryID: job.deliveryID,
+            number: number,
+            startedAtMillis: startedAt,
+            durationMillis: elapsed.milliseconds,
+            requestURL: request.wire.url,
+            requestHeaders: HeaderRedaction.redact(request.wire.headers),
+            requestBody: request.wire.body,
+            error: reason,
+            result: result
+        )
+        switch outcome {
+        case .response(let response):
+            record.responseStatus = response.status
+            record.responseHeaders = response.headers
+            record.responseBody = Array(response.body.prefix(AttemptRecord.maxResponseBodyBytes))
+            record.responseTruncated = response.bodyTruncated || response.body.count > AttemptRecord.maxResponseBodyBytes
+        case .failure:
+            break
+        }
+
+        metrics.attempts[result]?.increment()
+        log(record, transition: transition, job: job)
+        guard let state = await store(record, transition: transition) else { return }
+
+        switch result {
+        case .delivered:
+            metrics.delivered.increment()
+        case .failed:
+            metrics.failed.increment()
+        case .endpointGone:
+            disable(reason: "the receiver answered 410 Gone at \(endpoint.url)", loudly: "endpoint disabled: receiver answered 410 Gone")
+        case .retry:
+            break
+        }
+        if result != .delivered, !state.disabled, let limit = endpoint.disableAfter,
+           let since = state.failingSinceMillis, now - since >= limit.milliseconds {
+            metrics.autoDisabled.increment()
+            disable(
+                reason: "no successful delivery for \(DurationParser.format(limit)) (failing since \(Self.timestamp(since)))",
+                loudly: "endpoint disabled: failing without a success for \(DurationParser.format(limit))"
+            )
+        }
+    }
+
+    /// What the verdict means for the delivery, given the attempts already spent in this round.
+    static func decide(
+        _ verdict: DeliveryVerdict,
+        job: DeliveryJob,
+        schedule: RetrySchedule,
+        nowMillis: Int64
+    ) -> (DeliveryTransition, AttemptResult, String?) {
+        switch verdict {
+        case .delivered:
+            return (.delivered, .delivered, nil)
+        case .permanentFailure(let reason):
+            return (.failed, .failed, reason)
+        case .endpointGone:
+            // The delivery stays owed and due: it goes out as soon as the endpoint is enabled.
+            return (.retry(atMillis: nowMillis), .endpointGone, "HTTP 410 Gone: endpoint disabled")
+        case .retry(let reason, let retryAfter):
+            let spent = job.attemptsThisRound + 1
+            guard spent < schedule.maxAttempts, let scheduled = schedule.delay(afterAttempt: spent) else {
+                return (.failed, .failed, "\(reason) (gave up after \(spent) attempts)")
+            }
+            let delay = retryAfter ?? scheduled
+            return (.retry(atMillis: nowMillis + delay.milliseconds), .retry, reason)
+        }
+    }
+
+    /// The request of one attempt, with a fresh attempt id.
+    func render(_ job: DeliveryJob, _ settings: Settings) -> (attemptID: String, wire: WebhookRequest) {
+        let endpoint = settings.endpoint
+        let attemptID = Outbox.newID()
+        var origin = WatchOrigin(pipeID: "")
+        if case .file(let event) = job.event, let known = settings.watches[event.watch] {
+            origin = known
+        }
+        let context = DeliveryContext(
+            webhookID: endpoint.webhookID,
+            deliveryID: job.deliveryID,
+            attemptID: attemptID,
+            organizationID: settings.organizationID,
+            pipeID: origin.pipeID,
+            transferProtocol: origin.transferProtocol,
+            secret: endpoint.secret
+        )
+        let message: WebhookMessage = switch job.event {
+        case .file(let event):
+            endpoint.format.message(for: event, context: context)
+        case .ping(let id, let createdAt):
+            endpoint.format.ping(
+                context: context,
+                endpoint: endpoint.description(paused: endpoint.paused, nowMillis: createdAt, eventID: id)
+            )
+        }
+        var headers = message.headers
+        if let authorization = endpoint.authorization {
+            headers.append(HTTPHeader("Authorization", authorization))
+        }
+        headers += endpoint.extraHeaders
+        return (attemptID, WebhookRequest(url: endpoint.url, headers: headers, body: message.body, options: endpoint.transport))
+    }
+
+    /// Records the attempt; a failing database is retried for a while, since an unrecorded
+    /// attempt leaves its delivery in flight until the next start.
+    private func store(_ record: AttemptRecord, transition: DeliveryTransition) async -> EndpointState? {
+        for trial in 1...10 {
+            do {
+                return try outbox.recordAttempt(record, endpoint: name, transition: transition)
+            } catch {
+                logger.error("cannot record attempt \(record.id) of delivery \(record.deliveryID) (try \(trial)): \(error)")
+                try? await Task.sleep(for: .milliseconds(200 * trial))
+            }
+        }
+        return nil
+    }
+
+    private func disable(reason: String, loudly headline: String) {
+        do {
+            try outbox.disable(name, reason: reason)
+        } catch {
+            logger.error("cannot disable endpoint: \(error)")
+        }
+        metrics.disabled.record(1)
+        logger.critical("\(headline) — \(reason); deliveries stay queued; run `drophook enable \(name)` once the receiver is fixed")
+    }
+
+    private func log(_ record: AttemptRecord, transition: DeliveryTransition, job: DeliveryJob) {
+        var metadata: Logger.Metadata = [
+            "delivery": "\(record.deliveryID)",
+            "event": "\(job.event.id)",
+            "attempt": "\(record.number)",
+            "duration_ms": "\(record.durationMillis)",
+        ]
+        if let status = record.responseStatus { metadata["status"] = "\(status)" }
+        if let error = record.error { metadata["error"] = "\(error)" }
+        switch transition {
+        case .delivered:
+            logger.debug("delivered", metadata: metadata)
+        case .retry(let at):
+            metadata["retry_in_ms"] = "\(max(at - Outbox.nowMillis(), 0))"
+            logger.warning("attempt failed, will retry", metadata: metadata)
+        case .failed:
+            logger.error("delivery failed for good; redeliver with `drophook redeliver`", metadata: metadata)
+        }
+    }
+
+    static func timestamp(_ millis: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+}

@@ -1,0 +1,65 @@
+import DrophookEvents
+import Foundation
+
+/// What an attempt's outcome means for its delivery.
+public enum DeliveryVerdict: Sendable, Hashable {
+    /// 2xx.
+    case delivered
+    /// Transient: try again. `after` is the receiver's `Retry-After`, which replaces the scheduled delay.
+    case retry(reason: String, after: Duration?)
+    /// It will not go better by retrying: the delivery fails at once (kept for manual redelivery).
+    case permanentFailure(reason: String)
+    /// 410 Gone: the receiver says the endpoint no longer exists; the endpoint is disabled.
+    case endpointGone
+}
+
+/// Sorts attempt outcomes into delivered, retry, permanent failure and endpoint gone.
+public struct RetryPolicy: Sendable, Hashable {
+    /// Retry 4xx answers that are otherwise final (config `retry_on_4xx`).
+    public var retryOn4xx: Bool
+
+    public init(retryOn4xx: Bool = false) {
+        self.retryOn4xx = retryOn4xx
+    }
+
+    /// 4xx answers that mean "not now" rather than "never": timeout, conflict, too early, too many requests.
+    public static let retryable4xx: Set<Int> = [408, 409, 425, 429]
+
+    public func classify(_ outcome: WebhookOutcome, now: Date = Date()) -> DeliveryVerdict {
+        switch outcome {
+        case .failure(let failure):
+            switch failure.kind {
+            case .dnsFailure, .connectFailure, .timeout, .tlsFailure, .connectionReset, .other:
+                return .retry(reason: failure.description, after: nil)
+            case .invalidRequest:
+                // The request could not even be made (bad URL, unusable certificate file):
+                // the same request would fail the same way.
+                return .permanentFailure(reason: failure.description)
+            }
+        case .response(let response):
+            return classify(status: response.status, retryAfter: response.header("Retry-After"), now: now)
+        }
+    }
+
+    public func classify(status: Int, retryAfter: String? = nil, now: Date = Date()) -> DeliveryVerdict {
+        switch status {
+        case 200..<300:
+            return .delivered
+        case 300..<400:
+            // Redirects are never followed (a signed POST must not be replayed to wherever a
+            // receiver points), and a redirect doesn't go away by itself: the URL in the config
+            // needs fixing, after which the delivery can be redelivered.
+            return .permanentFailure(reason: "HTTP \(status): redirects are not followed — set the endpoint URL to the final address")
+        case 410:
+            return .endpointGone
+        case 429, 503:
+            return .retry(reason: "HTTP \(status)", after: retryAfter.flatMap { RetryAfter.parse($0, now: now) })
+        case 500..<600:
+            return .retry(reason: "HTTP \(status)", after: nil)
+        case 400..<500 where Self.retryable4xx.contains(status) || retryOn4xx:
+            return .retry(reason: "HTTP \(status)", after: nil)
+        default:
+            return .permanentFailure(reason: "HTTP \(status)")
+        }
+    }
+}

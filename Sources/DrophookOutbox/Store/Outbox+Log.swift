@@ -1,0 +1,133 @@
+import DrophookEvents
+import Foundation
+import GRDB
+
+/// The delivery log, as the CLI and metrics see it.
+extension Outbox {
+    /// Most recently updated deliveries first, optionally of one endpoint and/or state.
+    public func recentDeliveries(endpoint: String? = nil, state: DeliveryState? = nil, limit: Int = 50) throws -> [DeliverySummary] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let endpoint {
+            conditions.append("d.endpoint = ?")
+            _ = arguments.append(contentsOf: [endpoint])
+        }
+        if let state {
+            conditions.append("d.state = ?")
+            _ = arguments.append(contentsOf: [state.rawValue])
+        }
+        _ = arguments.append(contentsOf: [limit])
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.next_attempt_at_ms,
+                    d.last_status, d.last_error, d.created_at_ms, d.updated_at_ms,
+                    e.id AS e_id, e.kind, e.watch, e.path
+                FROM delivery d JOIN event e ON e.seq = d.event_seq
+                \(filter)
+                ORDER BY d.updated_at_ms DESC, d.event_seq DESC LIMIT ?
+                """, arguments: arguments).map(Self.summary)
+        }
+    }
+
+    /// One delivery's summary by id.
+    public func delivery(id: String) throws -> DeliverySummary? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.next_attempt_at_ms,
+                    d.last_status, d.last_error, d.created_at_ms, d.updated_at_ms,
+                    e.id AS e_id, e.kind, e.watch, e.path
+                FROM delivery d JOIN event e ON e.seq = d.event_seq WHERE d.id = ?
+                """, arguments: [id]).map(Self.summary)
+        }
+    }
+
+    /// Every attempt of one delivery, first to last, in full.
+    public func attempts(deliveryID: String) throws -> [AttemptRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE delivery_id = ? ORDER BY number, started_at_ms",
+                             arguments: [deliveryID]).map(Self.attempt)
+        }
+    }
+
+    /// Every attempt of one event, over all its endpoints, in the order they were made.
+    public func attempts(eventID: String) throws -> [AttemptRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT a.* FROM attempt a JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.seq = d.event_seq
+                WHERE e.id = ? ORDER BY a.started_at_ms, a.number
+                """, arguments: [eventID]).map(Self.attempt)
+        }
+    }
+
+    /// Deliveries per endpoint and state, for metrics and `drophook status`.
+    public func counts() throws -> [EndpointCounts] {
+        try pool.read { db in
+            var byEndpoint: [String: EndpointCounts] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT endpoint, state, COUNT(*) AS n FROM delivery GROUP BY endpoint, state") {
+                let name: String = row["endpoint"]
+                let count: Int = row["n"]
+                var counts = byEndpoint[name] ?? EndpointCounts(endpoint: name)
+                switch DeliveryState(rawValue: row["state"]) {
+                case .pending: counts.pending = count
+                case .delivering: counts.delivering = count
+                case .delivered: counts.delivered = count
+                case .failed: counts.failed = count
+                case nil: break
+                }
+                byEndpoint[name] = counts
+            }
+            return byEndpoint.values.sorted { $0.endpoint < $1.endpoint }
+        }
+    }
+
+    /// Deliveries still owed (pending or in flight) by one endpoint: its queue depth.
+    public func queueDepth(endpoint: String) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM delivery WHERE endpoint = ? AND state IN ('pending', 'delivering')
+                """, arguments: [endpoint]) ?? 0
+        }
+    }
+
+    static func summary(_ row: Row) -> DeliverySummary {
+        let kind: String = row["kind"]
+        return DeliverySummary(
+            deliveryID: row["d_id"],
+            eventID: row["e_id"],
+            eventSeq: row["event_seq"],
+            endpoint: row["endpoint"],
+            topic: kind == pingKind ? .webhookPing : FileEvent.Kind(rawValue: kind).map(Topic.init(kind:)) ?? Topic(rawValue: kind),
+            watch: row["watch"],
+            path: row["path"],
+            state: DeliveryState(rawValue: row["state"]) ?? .pending,
+            attemptCount: row["attempt_count"],
+            nextAttemptAtMillis: row["next_attempt_at_ms"],
+            lastStatus: row["last_status"],
+            lastError: row["last_error"],
+            createdAtMillis: row["created_at_ms"],
+            updatedAtMillis: row["updated_at_ms"]
+        )
+    }
+
+    static func attempt(_ row: Row) -> AttemptRecord {
+        let requestBody: Data = row["request_body"] ?? Data()
+        let responseBody: Data = row["response_body"] ?? Data()
+        return AttemptRecord(
+            id: row["id"],
+            deliveryID: row["delivery_id"],
+            number: row["number"],
+            startedAtMillis: row["started_at_ms"],
+            durationMillis: row["duration_ms"],
+            requestURL: row["request_url"],
+            requestHeaders: decodeHeaders(row["request_headers"]),
+            requestBody: Array(requestBody),
+            responseStatus: row["response_status"],
+            responseHeaders: decodeHeaders(row["response_headers"]),
+            responseBody: Array(responseBody),
+            responseTruncated: row["response_truncated"],
+            error: row["error"],
+            result: AttemptResult(rawValue: row["result"]) ?? .failed
+        )
+    }
+}

@@ -1,0 +1,85 @@
+import DrophookEvents
+import Foundation
+import GRDB
+
+/// Row ↔ model mapping shared by the queries.
+extension Outbox {
+    static let pingKind = "ping"
+
+    static let jobColumns = """
+        d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.round_start, d.next_attempt_at_ms,
+        e.id AS e_id, e.watch, e.kind, e.path, e.is_directory, e.size, e.actor,
+        e.occurred_at_ms, e.found_by_scan, e.created_at_ms AS e_created_at_ms
+        """
+
+    static func queuedEvent(_ row: Row) throws -> QueuedEvent {
+        let kind: String = row["kind"]
+        let id: String = row["e_id"]
+        if kind == pingKind {
+            return .ping(id: id, createdAtMillis: row["occurred_at_ms"])
+        }
+        guard let fileKind = FileEvent.Kind(rawValue: kind) else {
+            throw OutboxError(.corruptRow, "event \(id) has unknown kind \(kind) — the outbox was written by a newer drophook")
+        }
+        return .file(FileEvent(
+            id: id,
+            kind: fileKind,
+            watch: row["watch"],
+            path: row["path"],
+            isDirectory: row["is_directory"],
+            size: row["size"],
+            actor: row["actor"],
+            occurredAtMillis: row["occurred_at_ms"],
+            foundByScan: row["found_by_scan"]
+        ))
+    }
+
+    static func job(_ row: Row) throws -> DeliveryJob {
+        let stateName: String = row["state"]
+        return DeliveryJob(
+            deliveryID: row["d_id"],
+            eventSeq: row["event_seq"],
+            endpoint: row["endpoint"],
+            event: try queuedEvent(row),
+            attemptCount: row["attempt_count"],
+            roundStart: row["round_start"],
+            nextAttemptAtMillis: row["next_attempt_at_ms"],
+            state: DeliveryState(rawValue: stateName) ?? .pending
+        )
+    }
+
+    static func encodeHeaders(_ headers: [HTTPHeader]) -> String {
+        let pairs = headers.map { [$0.name, $0.value] }
+        guard let data = try? JSONEncoder().encode(pairs) else { return "[]" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decodeHeaders(_ text: String?) -> [HTTPHeader] {
+        guard let text, let pairs = try? JSONDecoder().decode([[String]].self, from: Data(text.utf8)) else { return [] }
+        return pairs.compactMap { $0.count == 2 ? HTTPHeader($0[0], $0[1]) : nil }
+    }
+
+    static func insertEvent(_ db: Database, _ event: FileEvent, nowMillis: Int64) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO event (id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, created_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [event.id, event.watch, event.kind.rawValue, event.path, event.isDirectory, event.size,
+                        event.actor, event.occurredAtMillis, event.foundByScan, nowMillis]
+        )
+        return db.lastInsertedRowID
+    }
+
+    static func insertDelivery(_ db: Database, eventSeq: Int64, endpoint: String, nowMillis: Int64) throws -> String {
+        let id = Outbox.newID()
+        try db.execute(
+            sql: """
+                INSERT INTO delivery (id, event_seq, endpoint, state, attempt_count, next_attempt_at_ms, created_at_ms, updated_at_ms)
+                VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
+                """,
+            arguments: [id, eventSeq, endpoint, nowMillis, nowMillis, nowMillis]
+        )
+        return id
+    }
+}

@@ -1,0 +1,48 @@
+import DrophookEvents
+import GRDB
+
+/// The watcher's record of each tree, for catch-up after a restart.
+extension Outbox {
+    /// Every stored snapshot record.
+    public func loadSnapshot() throws -> [SnapshotRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT watch, path, is_directory, inode, size, mtime_ns FROM snapshot ORDER BY watch, path")
+                .map { row in
+                    let inode: Int64 = row["inode"]
+                    return SnapshotRecord(
+                        watch: row["watch"],
+                        path: row["path"],
+                        isDirectory: row["is_directory"],
+                        inode: UInt64(bitPattern: inode),
+                        size: row["size"],
+                        mtimeNanos: row["mtime_ns"]
+                    )
+                }
+        }
+    }
+
+    /// Applies a delta without events (e.g. a scan that found nothing new to report).
+    public func applySnapshot(_ delta: SnapshotDelta) throws {
+        guard !delta.isEmpty else { return }
+        try pool.write { db in try Self.apply(delta, db) }
+    }
+
+    static func apply(_ delta: SnapshotDelta, _ db: Database) throws {
+        for key in delta.removals {
+            try db.execute(sql: "DELETE FROM snapshot WHERE watch = ? AND path = ?", arguments: [key.watch, key.path])
+        }
+        for record in delta.upserts {
+            // inode is a u64; SQLite integers are signed, so it is stored by bit pattern.
+            try db.execute(
+                sql: """
+                    INSERT INTO snapshot (watch, path, is_directory, inode, size, mtime_ns) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(watch, path) DO UPDATE SET
+                        is_directory = excluded.is_directory, inode = excluded.inode,
+                        size = excluded.size, mtime_ns = excluded.mtime_ns
+                    """,
+                arguments: [record.watch, record.path, record.isDirectory, Int64(bitPattern: record.inode),
+                            record.size, record.mtimeNanos]
+            )
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import GRDB
+
+/// The outbox's tables, versioned by GRDB's migrator so later releases can add to them.
+enum OutboxSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE event (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    watch TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    is_directory INTEGER NOT NULL,
+                    size INTEGER,
+                    actor TEXT NOT NULL,
+                    occurred_at_ms INTEGER NOT NULL,
+                    found_by_scan INTEGER NOT NULL,
+                    created_at_ms INTEGER NOT NULL
+                );
+                CREATE TABLE delivery (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    event_seq INTEGER NOT NULL REFERENCES event(seq) ON DELETE CASCADE,
+                    endpoint TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempt_count INTEGER NOT NULL DEFAULT 0,
+                    round_start INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at_ms INTEGER NOT NULL,
+                    last_status INTEGER,
+                    last_error TEXT,
+                    created_at_ms INTEGER NOT NULL,
+                    updated_at_ms INTEGER NOT NULL,
+                    UNIQUE(event_seq, endpoint)
+                );
+                CREATE INDEX delivery_queue ON delivery(endpoint, state, event_seq);
+                CREATE INDEX delivery_by_state_age ON delivery(state, updated_at_ms);
+                CREATE TABLE attempt (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    delivery_id TEXT NOT NULL REFERENCES delivery(id) ON DELETE CASCADE,
+                    number INTEGER NOT NULL,
+                    started_at_ms INTEGER NOT NULL,
+                    duration_ms INTEGER NOT NULL,
+                    request_url TEXT NOT NULL,
+                    request_headers TEXT NOT NULL,
+                    request_body BLOB NOT NULL,
+                    response_status INTEGER,
+                    response_headers TEXT NOT NULL,
+                    response_body BLOB NOT NULL,
+                    response_truncated INTEGER NOT NULL,
+                    error TEXT,
+                    result TEXT NOT NULL
+                );
+                CREATE INDEX attempt_by_delivery ON attempt(delivery_id, number);
+                CREATE TABLE endpoint_state (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    paused INTEGER,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    disabled_reason TEXT,
+                    disabled_at_ms INTEGER,
+                    failing_since_ms INTEGER,
+                    updated_at_ms INTEGER NOT NULL
+                );
+                CREATE TABLE snapshot (
+                    watch TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    is_directory INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    PRIMARY KEY (watch, path)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+}

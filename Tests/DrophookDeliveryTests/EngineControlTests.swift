@@ -1,0 +1,210 @@
+import DrophookDelivery
+import DrophookEvents
+import DrophookOutbox
+import DrophookReceiver
+import Foundation
+import Testing
+
+@Suite("Delivery engine: outages, order, pause and disable")
+struct EngineControlTests {
+    /// A loopback port with nothing listening: a receiver is started on an ephemeral port and
+    /// stopped, so connecting is refused until a receiver binds it again.
+    func closedPort() async throws -> Int {
+        let probe = try await WebhookReceiver.start()
+        let port = probe.port
+        await probe.stop()
+        return port
+    }
+
+    @Test("receiver down, then up: the backlog of an ordered endpoint arrives complete and in order")
+    func backlogDeliveredInOrderAfterOutage() async throws {
+        let port = try await closedPort()
+        let transport = CurlTransport()
+        let endpoint = testEndpoint("ordered", url: "http://127.0.0.1:\(port)/hook",
+                                    schedule: Array(repeating: .milliseconds(100), count: 50), ordered: true)
+        let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
+        let events = (0..<6).map { testEvent($0 == 3 ? .deleted : .created, path: "f\($0 % 3).csv") }
+        try harness.append(Array(events.prefix(3)), endpoints: [endpoint])
+        try await eventually("first attempt refused") {
+            try harness.outbox.recentDeliveries(endpoint: "ordered").contains { $0.attemptCount > 0 }
+        }
+        try harness.append(Array(events.suffix(3)), endpoints: [endpoint])
+        // While the head is retrying, nothing behind it may have been tried.
+        let tried = try harness.outbox.recentDeliveries(endpoint: "ordered").filter { $0.attemptCount > 0 }
+        #expect(tried.map(\.eventID) == [events[0].id])
+
+        let receiver = try await WebhookReceiver.start(ReceiverConfiguration(port: port))
+        let webhooks = try await receiver.waitForWebhooks(count: 6)
+        try await eventually("all delivered") { try harness.outbox.queueDepth(endpoint: "ordered") == 0 }
+        try await harness.finish()
+        await transport.shutdown()
+        await receiver.stop()
+
+        #expect(try webhooks.map { try CarriedIDs(body: $0.body).event } == events.map(\.id))
+        #expect(receiver.receivedCount == 6)
+    }
+
+    @Test("an unordered endpoint delivers the whole backlog once the receiver is back")
+    func backlogDeliveredAfterOutage() async throws {
+        let port = try await closedPort()
+        let transport = CurlTransport()
+        let endpoint = testEndpoint("hook", url: "http://127.0.0.1:\(port)/hook",
+                                    schedule: Array(repeating: .milliseconds(100), count: 50), concurrency: 4)
+        let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
+        let events = (0..<20).map { testEvent(path: "batch/\($0).csv") }
+        try harness.append(events, endpoints: [endpoint])
+        try await eventually("attempts refused") {
+            try harness.outbox.recentDeliveries(endpoint: "hook", limit: 100).allSatisfy { $0.attemptCount > 0 }
+        }
+        let receiver = try await WebhookReceiver.start(ReceiverConfiguration(port: port))
+        _ = try await receiver.waitForWebhooks(count: 20)
+        try await eventually("all delivered") { try harness.outbox.queueDepth(endpoint: "hook") == 0 }
+        try await harness.finish()
+        await transport.shutdown()
+        await receiver.stop()
+
+        let carried = try receiver.received.map { try CarriedIDs(body: $0.body) }
+        #expect(Set(carried.map(\.event)) == Set(events.map(\.id)))
+        #expect(carried.count == 20)
+    }
+
+    @Test("a paused endpoint queues durably and delivers in order on resume")
+    func pauseAndResume() async throws {
+        let receiver = try await WebhookReceiver.start()
+        let transport = CurlTransport()
+        let endpoint = testEndpoint("hook", url: receiver.baseURL + "/hook", ordered: true, paused: true)
+        let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
+        let events = (0..<5).map { testEvent(path: "p\($0).csv") }
+        try harness.append(events, endpoints: [endpoint])
+        // Nothing can be awaited for "not sent": give the worker a few poll rounds (200 ms each).
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(receiver.receivedCount == 0)
+        #expect(try harness.outbox.queueDepth(endpoint: "hook") == 5)
+
+        // `drophook resume` from the CLI: a second outbox on the same file.
+        let cli = try Outbox(stateDirectory: harness.directory)
+        try cli.setPaused("hook", false)
+        let webhooks = try await receiver.waitForWebhooks(count: 5)
+        #expect(try webhooks.map { try CarriedIDs(body: $0.body).event } == events.map(\.id))
+
+        // Pausing again at run time holds new events back.
+        try cli.setPaused("hook", true)
+        try await Task.sleep(for: .milliseconds(400)) // let the worker see the pause (poll is 200 ms)
+        try harness.append([testEvent(path: "late.csv")], endpoints: [endpoint])
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(receiver.receivedCount == 5)
+        try cli.setPaused("hook", nil)
+        harness.engine.wake()
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(receiver.receivedCount == 5) // the config still says paused
+        try cli.setPaused("hook", false)
+        _ = try await receiver.waitForWebhooks(count: 6)
+
+        try await harness.finish()
+        await transport.shutdown()
+        await receiver.stop()
+    }
+
+    @Test("a hanging endpoint and a refusing one don't delay a healthy one")
+    func deadEndpointsDontDelayOthers() async throws {
+        let port = try await closedPort()
+        let hanging = try await WebhookReceiver.start(ReceiverConfiguration(script: .always(.hang(for: .seconds(30)))))
+        let healthy = try await WebhookReceiver.start()
+        let transport = CurlTransport()
+        let endpoints = [
+            testEndpoint("refused", url: "http://127.0.0.1:\(port)/hook", schedule: [.seconds(60)], concurrency: 2),
+            testEndpoint("hanging", url: hanging.baseURL + "/hook", concurrency: 2, totalTimeout: .seconds(20)),
+            testEndpoint("healthy", url: healthy.baseURL + "/hook", concurrency: 2),
+        ]
+        let harness = try EngineHarness(endpoints: endpoints, transport: transport)
+        let events = (0..<10).map { testEvent(path: "x\($0).csv") }
+        let started = ContinuousClock.now
+        try harness.append(events, endpoints: endpoints)
+        _ = try await healthy.waitForWebhooks(count: 10, timeout: .seconds(5))
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(5))
+        #expect(hanging.receivedCount == 2) // its two slots are held by hanging requests
+        try await eventually("healthy queue empty") { try harness.outbox.queueDepth(endpoint: "healthy") == 0 }
+        #expect(try harness.outbox.queueDepth(endpoint: "refused") == 10)
+
+        await hanging.stop()
+        try await harness.finish()
+        await transport.shutdown()
+        await healthy.stop()
+    }
+
+    @Test("410 Gone disables the endpoint, keeps its queue, and enabling delivers the backlog")
+    func goneDisables() async throws {
+        let receiver = try await WebhookReceiver.start(ReceiverConfiguration(script: .sequence([.status(410)], then: .noContent)))
+        let transport = CurlTransport()
+        let endpoint = testEndpoint("hook", url: receiver.baseURL + "/hook", concurrency: 1)
+        let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
+        let events = (0..<3).map { testEvent(path: "g\($0).csv") }
+        try harness.append(events, endpoints: [endpoint])
+        try await eventually("endpoint disabled") { try harness.outbox.endpointState("hook").disabled }
+        try await Task.sleep(for: .milliseconds(500)) // nothing to await for "not sent": a few poll rounds
+        #expect(receiver.receivedCount == 1)
+        #expect(try harness.outbox.queueDepth(endpoint: "hook") == 3)
+
+        try Outbox(stateDirectory: harness.directory).enable("hook")
+        _ = try await receiver.waitForWebhooks(count: 4)
+        try await eventually("backlog delivered") { try harness.outbox.queueDepth(endpoint: "hook") == 0 }
+        try await harness.finish()
+        await transport.shutdown()
+        await receiver.stop()
+    }
+
+    @Test("429 with Retry-After: the retry waits as long as the receiver asked, not the schedule")
+    func retryAfterHonoured() async throws {
+        let receiver = try await WebhookReceiver.start(ReceiverConfiguration(
+            script: .sequence([.retryAfter(seconds: 2, status: 429)], then: .noContent)
+        ))
+        let transport = CurlTransport()
+        let endpoint = testEndpoint("hook", url: receiver.baseURL + "/hook", schedule: [.milliseconds(10)])
+        let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
+        try harness.append([testEvent(path: "r.csv")], endpoints: [endpoint])
+        let webhooks = try await receiver.waitForWebhooks(count: 2, timeout: .seconds(10))
+        try await harness.finish()
+        await transport.shutdown()
+        await receiver.stop()
+
+        let gap = webhooks[1].receivedAt.timeIntervalSince(webhooks[0].receivedAt)
+        #expect(gap >= 1.9)
+        #expect(gap < 5)
+    }
+
+    @Test("an endpoint failing for longer than disable_after is disabled")
+    func autoDisable() async throws {
+        let receiver = try await WebhookReceiver.start(ReceiverConfiguration(script: .always(.status(503))))
+        let transport = CurlTransport()
+        let endpoint = testEndpoint("hook", url: receiver.baseURL + "/hook",
+                                    schedule: Array(repeating: .milliseconds(100), count: 50), disableAfter: .milliseconds(500))
+        let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
+        try harness.append([testEvent(path: "a.csv")], endpoints: [endpoint])
+        try await eventually("auto-disabled") { try harness.outbox.endpointState("hook").disabled }
+        let state = try harness.outbox.endpointState("hook")
+        #expect(state.disabledReason?.contains("no successful delivery") == true)
+        #expect(try harness.outbox.queueDepth(endpoint: "hook") == 1)
+        try await harness.finish()
+        await transport.shutdown()
+        await receiver.stop()
+    }
+
+    @Test("on shutdown an in-flight request finishes and is recorded; the rest stays owed")
+    func gracefulShutdown() async throws {
+        let receiver = try await WebhookReceiver.start(ReceiverConfiguration(script: .always(.hang(for: .milliseconds(800)))))
+        let transport = CurlTransport()
+        let endpoint = testEndpoint("hook", url: receiver.baseURL + "/hook", ordered: true)
+        let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
+        try harness.append([testEvent(path: "a.csv"), testEvent(path: "b.csv")], endpoints: [endpoint])
+        _ = try await receiver.waitForWebhooks(count: 1)
+        try await harness.finish()
+        await transport.shutdown()
+        await receiver.stop()
+
+        let outbox = try Outbox(stateDirectory: harness.directory)
+        let states = try outbox.recentDeliveries(endpoint: "hook").sorted { $0.eventSeq < $1.eventSeq }.map(\.state)
+        #expect(states == [.delivered, .pending])
+        #expect(receiver.receivedCount == 1)
+    }
+}
