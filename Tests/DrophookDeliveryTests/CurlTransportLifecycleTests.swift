@@ -46,6 +46,24 @@ struct CurlTransportLifecycleTests {
         await transport.shutdown()
     }
 
+    @Test func aHangingReceiverDoesNotHoldBackTheNextRequestToIt() async throws {
+        let server = try CurlTestServer()
+        defer { server.stop() }
+        let transport = CurlTransport()
+        let url = server.url("/hang")
+        let options = TransportOptions(totalTimeout: .seconds(20))
+        let first = Task { await transport.send(WebhookRequest(url: url, headers: [], body: [1], options: options)) }
+        try await curlWaitUntil { try server.requests().count == 1 }
+        let second = Task { await transport.send(WebhookRequest(url: url, headers: [], body: [2], options: options)) }
+        // The second request must open its own connection rather than wait on the first one.
+        try await curlWaitUntil(timeout: .seconds(5)) { try server.requests().count == 2 }
+        #expect(try server.acceptedConnections() == 2)
+        first.cancel()
+        second.cancel()
+        _ = await (first.value, second.value)
+        await transport.shutdown()
+    }
+
     @Test func aCancelledCallerNeverReachesTheReceiver() async throws {
         let server = try CurlTestServer()
         defer { server.stop() }

@@ -14,6 +14,9 @@ extension CurlTransfer {
         try set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https", "redirect protocols")
         try set(CURLOPT_FOLLOWLOCATION, 0, "follow location")
         try set(CURLOPT_NOSIGNAL, 1, "no signal")
+        // No CURLOPT_PIPEWAIT: it would hold every further request to a host until the first
+        // connection's response reveals whether it multiplexes, so one hanging HTTP/1.1
+        // receiver would stall that endpoint's other requests.
         try set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS, "HTTP version")
         try set(CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeout.curlMilliseconds, "connect timeout")
         try set(CURLOPT_TIMEOUT_MS, options.totalTimeout.curlMilliseconds, "total timeout")
@@ -21,8 +24,6 @@ extension CurlTransfer {
         try set(CURLOPT_TCP_KEEPIDLE, transport.tcpKeepAliveIdle.curlSeconds, "TCP keepalive idle")
         try set(CURLOPT_TCP_KEEPINTVL, transport.tcpKeepAliveIdle.curlSeconds, "TCP keepalive interval")
         try set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1, "suppress proxy CONNECT headers")
-        // Wait to learn whether a new connection multiplexes (HTTP/2) before opening more to that host.
-        try set(CURLOPT_PIPEWAIT, 1, "pipe wait")
         try check(drophook_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
 
         try configureTLS(options, transport: transport)
