@@ -74,10 +74,11 @@ public final class DeliveryEngine: Sendable {
     /// cancellation stops taking new deliveries, lets in-flight requests finish and be recorded,
     /// and returns with everything else still owed in the outbox.
     public func run() async throws {
-        let recovered = try outbox.recoverInterruptedDeliveries()
+        let recovered = try await outbox.perform { try $0.recoverInterruptedDeliveries() }
         if recovered > 0 {
             logger.notice("\(recovered) deliveries were in flight when drophook stopped; sending them again with the same delivery ids")
         }
+        await warnAboutOrphanedQueues()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.pruneLoop() }
             for await command in commands {
@@ -153,7 +154,7 @@ public final class DeliveryEngine: Sendable {
             let configuration = state.withLock { $0.configuration }
             do {
                 let cutoff = Outbox.nowMillis() - configuration.retention.milliseconds
-                let pruned = try outbox.prune(olderThan: cutoff)
+                let pruned = try await outbox.perform { try $0.prune(olderThan: cutoff) }
                 if pruned.deliveries > 0 || pruned.events > 0 {
                     logger.info("pruned the delivery log: \(pruned.deliveries) deliveries, \(pruned.events) events older than \(DurationParser.format(configuration.retention))")
                 }
@@ -161,6 +162,19 @@ public final class DeliveryEngine: Sendable {
                 logger.error("cannot prune the delivery log in \(outbox.path): \(error)")
             }
             try? await Task.sleep(for: configuration.pruneInterval)
+        }
+    }
+
+    /// Deliveries owed to an endpoint that is no longer in the config wait for it to come back
+    /// under the same name; say so, since nothing else will.
+    private func warnAboutOrphanedQueues() async {
+        let configured = Set(endpointNames)
+        guard let counts = try? await outbox.perform({ try $0.counts() }) else { return }
+        for count in counts where !configured.contains(count.endpoint) && (count.queued > 0 || count.failed > 0) {
+            logger.warning("""
+                \(count.queued) pending and \(count.failed) failed deliveries are kept for webhook "\(count.endpoint)", \
+                which is not in the config; they are delivered if it comes back under that name
+                """)
         }
     }
 }

@@ -57,14 +57,14 @@ extension EndpointWorker {
         case .failed:
             metrics.failed.increment()
         case .endpointGone:
-            disable(reason: "the receiver answered 410 Gone at \(endpoint.url)", loudly: "endpoint disabled: receiver answered 410 Gone")
+            await disable(reason: "the receiver answered 410 Gone at \(endpoint.url)", loudly: "endpoint disabled: receiver answered 410 Gone")
         case .retry:
             break
         }
         if result != .delivered, !state.disabled, let limit = endpoint.disableAfter,
            let since = state.failingSinceMillis, now - since >= limit.milliseconds {
             metrics.autoDisabled.increment()
-            disable(
+            await disable(
                 reason: "no successful delivery for \(DurationParser.format(limit)) (failing since \(Self.timestamp(since)))",
                 loudly: "endpoint disabled: failing without a success for \(DurationParser.format(limit))"
             )
@@ -135,7 +135,8 @@ extension EndpointWorker {
     private func store(_ record: AttemptRecord, transition: DeliveryTransition) async -> EndpointState? {
         for trial in 1...10 {
             do {
-                return try outbox.recordAttempt(record, endpoint: name, transition: transition)
+                let name = self.name
+                return try await outbox.perform { try $0.recordAttempt(record, endpoint: name, transition: transition) }
             } catch {
                 logger.error("cannot record attempt \(record.id) of delivery \(record.deliveryID) (try \(trial)): \(error)")
                 try? await Task.sleep(for: .milliseconds(200 * trial))
@@ -144,9 +145,10 @@ extension EndpointWorker {
         return nil
     }
 
-    private func disable(reason: String, loudly headline: String) {
+    private func disable(reason: String, loudly headline: String) async {
+        let name = self.name
         do {
-            try outbox.disable(name, reason: reason)
+            try await outbox.perform { try $0.disable(name, reason: reason) }
         } catch {
             logger.error("cannot disable endpoint: \(error)")
         }

@@ -65,61 +65,64 @@ final class EndpointWorker: Sendable {
                 let settings = self.settings
                 var wait = settings.pollInterval
                 do {
-                    wait = try startDueDeliveries(settings, group: &group)
+                    let plan = try await planNextStep(settings)
+                    for job in plan.jobs {
+                        start(job, settings, group: &group)
+                    }
+                    wait = plan.wait
                 } catch {
                     logger.error("cannot read the delivery queue: \(error)")
                 }
                 if ContinuousClock.now - lastDepthUpdate >= .seconds(1) {
                     lastDepthUpdate = .now
-                    updateGauges()
+                    await updateGauges()
                 }
                 await signal.wait(for: wait)
             }
         }
-        updateGauges()
+        await updateGauges()
     }
 
-    /// Claims what may go now and starts it; returns how long to sleep before looking again.
-    private func startDueDeliveries(_ settings: Settings, group: inout DiscardingTaskGroup) throws -> Duration {
+    /// Claims what may go now; says how long to sleep before looking again.
+    private func planNextStep(_ settings: Settings) async throws -> (jobs: [DeliveryJob], wait: Duration) {
         let endpoint = settings.endpoint
-        let state = try outbox.endpointState(name)
-        if state.disabled || state.isPaused(configured: endpoint.paused) {
-            return settings.pollInterval
-        }
-        let now = Outbox.nowMillis()
+        let name = self.name
         let busy = inFlight.withLock { $0.count }
+        let idle = settings.pollInterval
+        return try await outbox.perform { outbox in
+            let state = try outbox.endpointState(name)
+            if state.disabled || state.isPaused(configured: endpoint.paused) {
+                return ([], idle)
+            }
+            let now = Outbox.nowMillis()
 
-        if endpoint.ordered {
-            // One at a time, strictly by event seq: the head of the queue blocks the rest,
-            // even while it waits for a retry.
-            guard busy == 0, let head = try outbox.queueHead(endpoint: name), head.state == .pending else {
-                return settings.pollInterval
+            if endpoint.ordered {
+                // One at a time, strictly by event seq: the head of the queue blocks the rest,
+                // even while it waits for a retry.
+                guard busy == 0, let head = try outbox.queueHead(endpoint: name), head.state == .pending else {
+                    return ([], idle)
+                }
+                guard head.nextAttemptAtMillis <= now else {
+                    return ([], min(idle, .milliseconds(head.nextAttemptAtMillis - now)))
+                }
+                let job = try outbox.claim(deliveryID: head.deliveryID, nowMillis: now)
+                return (job.map { [$0] } ?? [], idle)
             }
-            guard head.nextAttemptAtMillis <= now else {
-                return min(settings.pollInterval, .milliseconds(head.nextAttemptAtMillis - now))
-            }
-            if let job = try outbox.claim(deliveryID: head.deliveryID, nowMillis: now) {
-                start(job, settings, group: &group)
-            }
-            return settings.pollInterval
-        }
 
-        let free = endpoint.concurrency - busy
-        guard free > 0 else {
-            // Full: a finishing attempt pokes the signal.
-            return settings.pollInterval
+            let free = endpoint.concurrency - busy
+            guard free > 0 else {
+                // Full: a finishing attempt pokes the signal.
+                return ([], idle)
+            }
+            let jobs = try outbox.claimDueDeliveries(endpoint: name, nowMillis: now, limit: free)
+            if jobs.count == free {
+                return (jobs, idle)
+            }
+            guard let next = try outbox.nextDueMillis(endpoint: name) else {
+                return (jobs, idle)
+            }
+            return (jobs, min(idle, .milliseconds(max(next - Outbox.nowMillis(), 1))))
         }
-        let jobs = try outbox.claimDueDeliveries(endpoint: name, nowMillis: now, limit: free)
-        for job in jobs {
-            start(job, settings, group: &group)
-        }
-        if jobs.count == free {
-            return settings.pollInterval
-        }
-        guard let next = try outbox.nextDueMillis(endpoint: name) else {
-            return settings.pollInterval
-        }
-        return min(settings.pollInterval, .milliseconds(max(next - Outbox.nowMillis(), 1)))
     }
 
     private func start(_ job: DeliveryJob, _ settings: Settings, group: inout DiscardingTaskGroup) {
@@ -131,12 +134,12 @@ final class EndpointWorker: Sendable {
         }
     }
 
-    func updateGauges() {
-        if let depth = try? outbox.queueDepth(endpoint: name) {
-            metrics.queueDepth.record(depth)
-        }
-        if let state = try? outbox.endpointState(name) {
-            metrics.disabled.record(state.disabled ? 1 : 0)
-        }
+    func updateGauges() async {
+        let name = self.name
+        guard let (depth, state) = try? await outbox.perform({ outbox in
+            (try outbox.queueDepth(endpoint: name), try outbox.endpointState(name))
+        }) else { return }
+        metrics.queueDepth.record(depth)
+        metrics.disabled.record(state.disabled ? 1 : 0)
     }
 }

@@ -8,26 +8,46 @@ extension Outbox {
         public var events: Int
     }
 
+    /// Rows deleted per transaction: a month of log can be large, and one huge delete would hold
+    /// the write lock (and the watcher's next commit) for seconds.
+    static let pruneChunk = 2000
+
     /// Deletes deliveries delivered before `cutoffMillis` (with their attempts), then events
     /// left with no delivery and stored before the cutoff. Pending, in-flight and failed
     /// deliveries are never touched: they are work still owed or awaiting a decision.
     @discardableResult
     public func prune(olderThan cutoffMillis: Int64) throws -> PruneResult {
-        try pool.write { db in
+        var result = PruneResult(deliveries: 0, events: 0)
+        while true {
             // Attempts go by ON DELETE CASCADE.
-            try db.execute(
-                sql: "DELETE FROM delivery WHERE state = 'delivered' AND updated_at_ms < ?",
-                arguments: [cutoffMillis]
-            )
-            let deliveries = db.changesCount
-            try db.execute(
-                sql: """
-                    DELETE FROM event WHERE created_at_ms < ?
-                    AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.event_seq = event.seq)
-                    """,
-                arguments: [cutoffMillis]
-            )
-            return PruneResult(deliveries: deliveries, events: db.changesCount)
+            let deleted = try pool.write { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM delivery WHERE id IN (
+                            SELECT id FROM delivery WHERE state = 'delivered' AND updated_at_ms < ? LIMIT ?)
+                        """,
+                    arguments: [cutoffMillis, Self.pruneChunk]
+                )
+                return db.changesCount
+            }
+            result.deliveries += deleted
+            if deleted < Self.pruneChunk { break }
         }
+        while true {
+            let deleted = try pool.write { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM event WHERE seq IN (
+                            SELECT seq FROM event WHERE created_at_ms < ?
+                            AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.event_seq = event.seq) LIMIT ?)
+                        """,
+                    arguments: [cutoffMillis, Self.pruneChunk]
+                )
+                return db.changesCount
+            }
+            result.events += deleted
+            if deleted < Self.pruneChunk { break }
+        }
+        return result
     }
 }

@@ -38,9 +38,9 @@ public final class Outbox: Sendable {
         try self.init(path: (stateDirectory as NSString).appendingPathComponent(Self.fileName), configuration: configuration)
     }
 
-    /// Opens (creating if needed) the outbox at `path`, migrates it, and hands back deliveries
-    /// a crash left in flight (see ``recoverInterruptedDeliveries(nowMillis:)``) — call that
-    /// yourself from the agent; the CLI must not, since the agent may be mid-attempt.
+    /// Opens (creating if needed) the outbox at `path` and migrates it. Deliveries a crash left
+    /// in flight are not touched here (the CLI opens the file while the agent may be mid-attempt);
+    /// ``recoverInterruptedDeliveries(nowMillis:)`` does that when the delivery engine starts.
     public init(path: String, configuration: Configuration = .init()) throws {
         self.path = path
         var config = GRDB.Configuration()

@@ -72,6 +72,15 @@ enum OutboxSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-queue-indexes") { db in
+            // The next retry time of an endpoint's queue and the prune of old events are read
+            // every poll and every hour; without these they scan the whole table, which matters
+            // once a dead endpoint has a backlog of many thousands.
+            try db.execute(sql: """
+                CREATE INDEX delivery_due ON delivery(endpoint, state, next_attempt_at_ms);
+                CREATE INDEX event_by_age ON event(created_at_ms);
+                """)
+        }
         return migrator
     }
 }
