@@ -1,0 +1,91 @@
+import DrophookEvents
+import Logging
+import Synchronization
+
+/// Watches the drop trees and reports, in batches, every file that finished arriving, every
+/// delete and every abandoned upload, each exactly once, with the snapshot changes that record it.
+public final class DropTreeWatcher: Sendable {
+    public let configuration: WatcherConfiguration
+    private let snapshot: [SnapshotRecord]
+    private let logger: Logger
+    private let healthCell = HealthCell()
+    private let metrics = WatchMetrics()
+    private let started = Mutex(false)
+
+    /// - Parameter snapshot: the stored snapshot of every watch (empty on a first start).
+    public init(configuration: WatcherConfiguration, snapshot: [SnapshotRecord], logger: Logger) {
+        self.configuration = configuration
+        self.snapshot = snapshot
+        self.logger = logger
+    }
+
+    /// Current health: watched directories, overflows, watch limit.
+    public var health: WatchHealth { healthCell.value }
+
+    /// Scans the trees (the first batch carries the start-up snapshot changes and any catch-up
+    /// events), then runs until the task is cancelled, calling `sink` with each batch in order.
+    /// The next batch waits for the sink to return. A sink error stops the watcher and is rethrown.
+    /// A watcher runs once.
+    public func run(sink: @escaping @Sendable (WatchBatch) async throws -> Void) async throws {
+        let alreadyStarted = started.withLock { value in
+            defer { value = true }
+            return value
+        }
+        guard !alreadyStarted else {
+            throw WatchError(code: "watcher_already_running", description: "a DropTreeWatcher runs once; create a new one to restart watching")
+        }
+        let inotify = try InotifyDescriptor.open()
+        let queue = RawEventQueue()
+        let reader = InotifyReader(
+            descriptor: inotify, queue: queue, bufferSize: configuration.readBufferSize, gate: configuration.readerGate)
+        let engine = WatchEngine(
+            configuration: configuration, inotify: inotify, logger: logger, health: healthCell, metrics: metrics)
+        // Read while the start-up scan runs, so the kernel queue drains meanwhile.
+        reader.start()
+        let interval = configuration.tickInterval
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                queue.ring()
+            }
+        }
+        do {
+            try await withTaskCancellationHandler {
+                try await process(engine: engine, queue: queue, sink: sink)
+            } onCancel: {
+                queue.finish()
+            }
+        } catch {
+            await shutDown(ticker: ticker, reader: reader, inotify: inotify)
+            throw error
+        }
+        await shutDown(ticker: ticker, reader: reader, inotify: inotify)
+    }
+
+    private func process(engine: WatchEngine, queue: RawEventQueue, sink: @Sendable (WatchBatch) async throws -> Void) async throws {
+        engine.start(snapshot: snapshot)
+        if !engine.batch.isEmpty { try await sink(engine.batch.take()) }
+        healthCell.update { $0.isWatching = true }
+        logger.info("watching \(engine.nodeByWD.count) directories in \(configuration.watches.count) trees")
+        let maxBatch = max(configuration.maxBatchEvents, 1)
+        for await _ in queue.doorbell {
+            if Task.isCancelled { break }
+            for chunk in queue.takeAll() {
+                for event in chunk {
+                    engine.handle(event)
+                    if engine.batch.events.count >= maxBatch { try await sink(engine.batch.take()) }
+                }
+            }
+            engine.tick()
+            if !engine.batch.isEmpty { try await sink(engine.batch.take()) }
+        }
+    }
+
+    private func shutDown(ticker: Task<Void, Never>, reader: InotifyReader, inotify: InotifyDescriptor) async {
+        ticker.cancel()
+        reader.stop()
+        await reader.waitUntilStopped()
+        inotify.close()
+        healthCell.update { $0.isWatching = false }
+    }
+}

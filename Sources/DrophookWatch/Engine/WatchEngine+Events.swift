@@ -1,0 +1,182 @@
+import Glibc
+
+extension WatchEngine {
+    /// Applies one inotify record.
+    func handle(_ event: InotifyEvent) {
+        if event.has(IN_Q_OVERFLOW) {
+            noteOverflow()
+            return
+        }
+        if staleWDs.contains(event.wd) {
+            if event.has(IN_IGNORED) {
+                staleWDs.remove(event.wd)
+                retiredWDs.remove(event.wd)
+            }
+            return
+        }
+        if event.has(IN_IGNORED) {
+            watchIgnored(event.wd)
+            return
+        }
+        guard let directory = nodeByWD[event.wd], !directory.isBoundary else { return }
+        guard let name = event.name else {
+            if event.has(IN_MOVE_SELF), let index = directory.rootOfWatch {
+                rootLost(index, reason: "was moved or renamed")
+            }
+            return
+        }
+        // Records for a directory detached by a pending move are covered by the move itself.
+        guard directory.root != nil else { return }
+        if event.has(IN_CREATE) {
+            created(name, in: directory)
+        } else if event.has(IN_MOVED_FROM) {
+            movedFrom(name, in: directory, cookie: event.cookie)
+        } else if event.has(IN_MOVED_TO) {
+            movedTo(name, in: directory, cookie: event.cookie)
+        } else if event.has(IN_DELETE) {
+            deleted(name, in: directory)
+        } else if event.has(IN_OPEN) {
+            if !event.has(IN_ISDIR) { opened(name, in: directory) }
+        } else if event.has(IN_CLOSE_WRITE) {
+            closedWrite(name, in: directory)
+        }
+    }
+
+    func watchIgnored(_ wd: Int32) {
+        if retiredWDs.remove(wd) != nil { return }
+        guard let node = nodeByWD.removeValue(forKey: wd) else { return }
+        node.wd = -1
+        updateWatchHealth()
+        if let index = node.rootOfWatch {
+            rootLost(index, reason: "was removed")
+        }
+        // Any other directory: its parent's IN_DELETE (or move) removes the node.
+    }
+
+    /// The root of a watch disappeared: everything under it is deleted; the watch stops.
+    func rootLost(_ index: Int, reason: String) {
+        guard let root = roots[index] else { return }
+        let path = rootPaths[index] ?? watches[index].root
+        logger.error("watch \(watches[index].name): root \(path) \(reason); the watch stops until the agent is restarted with the directory in place")
+        for child in Array(root.children.values) {
+            removeSubtree(child, watch: index, path: child.name, removeWatches: true, foundByScan: false)
+        }
+        dropWatch(root, remove: true)
+        roots[index] = nil
+        health.update { $0.unavailableRoots.append(path) }
+        updateWatchHealth()
+    }
+
+    func created(_ name: String, in directory: TreeNode) {
+        // Already known: a scan of a new directory found it first.
+        if directory.children[name] != nil { return }
+        guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory) else { return }
+        let path = directoryPath + "/" + name
+        guard let status = FileStatus.of(path: path) else {
+            // Gone already. A temp file is still tracked so that a later final name can be told
+            // apart from an abandoned upload.
+            if TransferName.classify(name, ignore: watches[watch].ignore) == .clientTemp {
+                let node = TreeNode(name: name, kind: .file, status: .unknown, statusKnown: false, now: now)
+                node.transferName = .clientTemp
+                node.phase = .writing
+                directory.attach(node)
+            }
+            return
+        }
+        appeared(name, status: status, in: directory, watch: watch, path: path, byRename: false)
+    }
+
+    /// A name appeared by create, link or move-in (not a scan).
+    func appeared(_ name: String, status: FileStatus, in directory: TreeNode, watch: Int, path: String, byRename: Bool) {
+        switch status.kind {
+        case .special:
+            return
+        case .symlink:
+            guard watches[watch].symlinks == .report else { return }
+            let node = TreeNode(name: name, kind: .symlink, status: status, now: now)
+            directory.attach(node)
+            report(node, foundByScan: false)
+        case .directory:
+            addDirectory(name, status: status, in: directory, path: path)
+        case .file:
+            let node = TreeNode(name: name, kind: .file, status: status, now: now)
+            node.transferName = TransferName.classify(name, ignore: watches[watch].ignore)
+            let linked = status.linkCount > 1 || fileByInode[status.inodeKey] != nil
+            directory.attach(node)
+            register(node)
+            if !node.transferName.isFinal {
+                node.phase = .writing
+            } else if byRename || linked {
+                complete(node, foundByScan: false, confirmed: true)
+            } else {
+                // open(O_CREAT) is followed by IN_OPEN; a link() whose source is already gone is not.
+                node.phase = .awaitingOpen(deadline: now + configuration.linkTimeout)
+                timed[ObjectIdentifier(node)] = node
+            }
+        }
+    }
+
+    /// A directory appeared live: watch it first, report it, then scan it so nothing created
+    /// before the watch existed is missed.
+    func addDirectory(_ name: String, status: FileStatus, in parent: TreeNode, path: String) {
+        let node = TreeNode(name: name, kind: .directory, status: status, now: now)
+        parent.attach(node)
+        if let other = watchIndexByRoot[path], other != watchIndex(of: parent) {
+            node.isBoundary = true
+            report(node, foundByScan: false)
+            return
+        }
+        guard addWatch(node, path: path) else {
+            parent.detach(node)
+            return
+        }
+        report(node, foundByScan: false)
+        reconcile(node, mode: .live)
+        updateWatchHealth()
+    }
+
+    func opened(_ name: String, in directory: TreeNode) {
+        guard let node = directory.children[name], case .awaitingOpen = node.phase else { return }
+        node.phase = .writing
+        timed[ObjectIdentifier(node)] = nil
+    }
+
+    func closedWrite(_ name: String, in directory: TreeNode) {
+        guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory) else { return }
+        let path = directoryPath + "/" + name
+        guard let node = directory.children[name] else {
+            // Created before its directory had a watch, or gone when its IN_CREATE was read.
+            if let status = FileStatus.of(path: path), status.kind == .file {
+                appeared(name, status: status, in: directory, watch: watch, path: path, byRename: true)
+            }
+            return
+        }
+        guard node.kind == .file else { return }
+        if !node.transferName.isFinal {
+            if let fresh = FileStatus.of(path: path), fresh.kind == .file {
+                node.status = fresh
+                node.statusKnown = true
+                register(node)
+            }
+            return
+        }
+        if node.recorded, case .idle = node.phase {
+            // A reopen (resumed upload): report again only when the content changed.
+            guard let fresh = FileStatus.of(path: path), fresh.kind == .file,
+                  fresh.size != node.status.size || fresh.mtimeNanos != node.status.mtimeNanos
+            else { return }
+            complete(node, foundByScan: false, confirmed: true)
+            return
+        }
+        var foundByScan = false
+        if case .settling(_, let scanned) = node.phase { foundByScan = scanned }
+        complete(node, foundByScan: foundByScan, confirmed: true)
+    }
+
+    func deleted(_ name: String, in directory: TreeNode) {
+        guard let node = directory.children[name], let watch = watchIndex(of: directory),
+              let parentPath = directory.relativePath
+        else { return }
+        removeSubtree(node, watch: watch, path: Self.join(parentPath, name), removeWatches: false, foundByScan: false)
+    }
+}

@@ -1,0 +1,117 @@
+extension WatchEngine {
+    func movedFrom(_ name: String, in directory: TreeNode, cookie: UInt32) {
+        guard let node = directory.children[name], let watch = watchIndex(of: directory),
+              let parentPath = directory.relativePath
+        else { return }
+        directory.detach(node)
+        pendingMoves[cookie] = PendingMove(
+            node: node, watch: watch, oldPath: Self.join(parentPath, name),
+            deadline: now + configuration.moveCookieTimeout)
+    }
+
+    func movedTo(_ name: String, in directory: TreeNode, cookie: UInt32) {
+        let move = pendingMoves.removeValue(forKey: cookie)
+        guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory),
+              let parentPath = directory.relativePath
+        else {
+            if let move { moveTimedOut(move) }
+            return
+        }
+        let path = directoryPath + "/" + name
+        let relativePath = Self.join(parentPath, name)
+        if let existing = directory.children[name] {
+            if let move, existing.kind == move.node.kind, existing.status.inodeKey == move.node.status.inodeKey {
+                // A scan already found it at the new name; only the old name is left to delete.
+                moveTimedOut(move)
+                return
+            }
+            if move == nil, let status = FileStatus.of(path: path), status.inodeKey == existing.status.inodeKey {
+                return
+            }
+            // Renamed over an existing name: a file replaced by a finished file is reported by
+            // the new file's `created` alone.
+            let replacedByFile = existing.kind == .file
+                && TransferName.classify(name, ignore: watches[watch].ignore).isFinal
+                && (move?.node.kind ?? .file) == .file
+            removeSubtree(existing, watch: watch, path: relativePath, removeWatches: true,
+                          foundByScan: false, silentRoot: replacedByFile)
+        }
+        guard let move else {
+            if let status = FileStatus.of(path: path) {
+                appeared(name, status: status, in: directory, watch: watch, path: path, byRename: true)
+            }
+            return
+        }
+        guard move.watch == watch else {
+            // Moved between watches: gone from one tree, new in the other.
+            moveTimedOut(move)
+            if let status = FileStatus.of(path: path) {
+                appeared(name, status: status, in: directory, watch: watch, path: path, byRename: true)
+            }
+            return
+        }
+        let node = move.node
+        node.name = name
+        directory.attach(node)
+        switch node.kind {
+        case .directory:
+            renameSubtree(node, watch: watch, from: move.oldPath, to: relativePath)
+        case .symlink:
+            renameSubtree(node, watch: watch, from: move.oldPath, to: relativePath)
+        case .file:
+            let wasFinal = node.transferName.isFinal
+            node.transferName = TransferName.classify(name, ignore: watches[watch].ignore)
+            if node.recorded {
+                emit(.deleted, watch: watch, path: move.oldPath, isDirectory: false, size: nil,
+                     uid: node.status.uid, foundByScan: false)
+                batch.remove(watch: watches[watch].name, path: move.oldPath)
+                node.recorded = false
+                if node.transferName.isFinal {
+                    if let fresh = FileStatus.of(path: path), fresh.kind == .file { node.status = fresh }
+                    report(node, foundByScan: false)
+                } else {
+                    node.phase = .writing
+                }
+            } else if node.transferName.isFinal {
+                if !wasFinal {
+                    // A temp name renamed to its final name: the transfer is complete.
+                    complete(node, foundByScan: false, confirmed: true)
+                }
+            } else {
+                node.phase = .writing
+                timed[ObjectIdentifier(node)] = nil
+            }
+        }
+    }
+
+    /// A directory (or symlink) renamed inside its watch: every recorded path under it is
+    /// deleted at the old path and created at the new one. Watches keep working: paths come
+    /// from the parent chain.
+    func renameSubtree(_ node: TreeNode, watch: Int, from oldPath: String, to newPath: String) {
+        guard oldPath != newPath else { return }
+        var entries: [(node: TreeNode, suffix: String)] = []
+        var stack: [(TreeNode, String)] = [(node, "")]
+        while let (current, suffix) = stack.popLast() {
+            entries.append((current, suffix))
+            for child in current.children.values.sorted(by: { $0.name > $1.name }) {
+                stack.append((child, suffix + "/" + child.name))
+            }
+        }
+        let name = watches[watch].name
+        for (current, suffix) in entries.reversed() where current.recorded {
+            emit(.deleted, watch: watch, path: oldPath + suffix, isDirectory: current.isDirectory,
+                 size: nil, uid: current.status.uid, foundByScan: false)
+            batch.remove(watch: name, path: oldPath + suffix)
+        }
+        for (current, suffix) in entries where current.recorded {
+            emit(.created, watch: watch, path: newPath + suffix, isDirectory: current.isDirectory,
+                 size: current.kind == .file ? current.status.size : nil, uid: current.status.uid, foundByScan: false)
+            record(current, watch: watch, path: newPath + suffix)
+        }
+    }
+
+    /// An `IN_MOVED_FROM` with no `IN_MOVED_TO` in the tree: moved out, i.e. deleted.
+    func moveTimedOut(_ move: PendingMove) {
+        removeSubtree(move.node, watch: move.watch, path: move.oldPath, removeWatches: true, foundByScan: false)
+    }
+}

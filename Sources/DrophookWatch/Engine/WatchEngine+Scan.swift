@@ -1,0 +1,235 @@
+import DrophookEvents
+import Glibc
+
+extension WatchEngine {
+    /// What a scan compares the disk with.
+    enum ScanMode: Equatable {
+        /// A directory that just appeared: everything in it is new.
+        case live
+        /// Overflow recovery or a retried watch: the disk against the in-memory tree.
+        case rescan
+        /// Start-up: the disk against the stored snapshot (``startupRecords``); differences are
+        /// reported only when `reporting`, otherwise recorded silently.
+        case startup(reporting: Bool)
+
+        var foundByScan: Bool { true }
+    }
+
+    // MARK: Start-up
+
+    /// Watches and scans every root, comparing it with the stored snapshot.
+    func start(snapshot: [SnapshotRecord]) {
+        var recordsByWatch: [String: [String: SnapshotRecord]] = [:]
+        for record in snapshot { recordsByWatch[record.watch, default: [:]][record.path] = record }
+        for (index, watch) in watches.enumerated() {
+            guard let resolved = realpath(watch.root, nil) else {
+                unavailable(index, "does not exist or cannot be resolved")
+                continue
+            }
+            let path = String(cString: resolved)
+            free(resolved)
+            rootPaths[index] = path
+            watchIndexByRoot[path] = index
+        }
+        for (index, watch) in watches.enumerated() {
+            guard let path = rootPaths[index] else { continue }
+            guard let status = FileStatus.of(path: path), status.kind == .directory else {
+                unavailable(index, "is not a directory")
+                continue
+            }
+            let root = TreeNode(name: "", kind: .directory, status: status, now: now)
+            root.rootOfWatch = index
+            guard addWatch(root, path: path) else {
+                unavailable(index, "disappeared while starting")
+                continue
+            }
+            roots[index] = root
+            startupRecords = recordsByWatch[watch.name] ?? [:]
+            let reporting = configuration.catchUp && !startupRecords.isEmpty
+            if startupRecords.removeValue(forKey: "") == nil {
+                // The root's own record marks the watch as recorded, even when its tree is empty.
+                record(root, watch: index, path: "")
+            }
+            root.recorded = false
+            reconcile(root, mode: .startup(reporting: reporting))
+            // Stored paths not found on disk, children before parents.
+            for path in startupRecords.keys.sorted(by: >) {
+                let stored = startupRecords[path]!
+                if reporting {
+                    emit(.deleted, watch: index, path: path, isDirectory: stored.isDirectory, size: nil,
+                         uid: root.status.uid, foundByScan: true)
+                }
+                batch.remove(watch: watch.name, path: path)
+            }
+            startupRecords = [:]
+        }
+        updateWatchHealth()
+    }
+
+    func unavailable(_ index: Int, _ reason: String) {
+        let watch = watches[index]
+        logger.error("watch \(watch.name): root \(watch.root) \(reason); this watch is not watched")
+        health.update { $0.unavailableRoots.append(watch.root) }
+    }
+
+    // MARK: Scanning
+
+    /// Walks the disk under a directory node and brings the tree in line with it. Directories
+    /// get their watch before they are listed, so entries created meanwhile show up either in
+    /// the listing or as records (or both: a known name is never reported twice).
+    func reconcile(_ start: TreeNode, mode: ScanMode) {
+        var work = [start]
+        while let directory = work.popLast() {
+            guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory),
+                  let directoryRelative = directory.relativePath
+            else { continue }
+            let entries: [(name: String, status: FileStatus)]
+            switch FileStatus.list(directory: directoryPath) {
+            case .success(let listed): entries = listed
+            case .failure(let error):
+                if error.code != ENOENT {
+                    logger.error("cannot list directory \(directoryPath): \(error); files under it are not reported")
+                }
+                continue
+            }
+            var seen = Set<String>()
+            seen.reserveCapacity(entries.count)
+            for (name, status) in entries {
+                seen.insert(name)
+                let relative = Self.join(directoryRelative, name)
+                let path = directoryPath + "/" + name
+                if let existing = directory.children[name] {
+                    let sameKind = existing.kind == Self.nodeKind(status.kind)
+                    if sameKind, existing.kind != .directory || existing.status.inodeKey == status.inodeKey {
+                        if let next = reconcileKnown(existing, status: status, path: path, mode: mode) {
+                            work.append(next)
+                        }
+                        continue
+                    }
+                    removeSubtree(existing, watch: watch, path: relative, removeWatches: true, foundByScan: true)
+                }
+                if let next = found(name, status: status, in: directory, watch: watch, relative: relative, path: path, mode: mode) {
+                    work.append(next)
+                }
+            }
+            for (name, child) in directory.children where !seen.contains(name) {
+                // Still awaiting its first look (gone before its IN_CREATE was read): keep for the temp rules.
+                if !child.statusKnown, !child.recorded { continue }
+                removeSubtree(child, watch: watch, path: Self.join(directoryRelative, name),
+                              removeWatches: true, foundByScan: true)
+            }
+        }
+    }
+
+    static func nodeKind(_ kind: FileStatus.Kind) -> TreeNode.Kind? {
+        switch kind {
+        case .directory: .directory
+        case .file: .file
+        case .symlink: .symlink
+        case .special: nil
+        }
+    }
+
+    /// A name a scan found that the tree did not know. Returns a directory to scan next.
+    func found(_ name: String, status: FileStatus, in directory: TreeNode, watch: Int, relative: String, path: String, mode: ScanMode) -> TreeNode? {
+        switch status.kind {
+        case .special:
+            return nil
+        case .symlink:
+            guard watches[watch].symlinks == .report else { return nil }
+            let node = TreeNode(name: name, kind: .symlink, status: status, now: now)
+            directory.attach(node)
+            foundSettled(node, watch: watch, relative: relative, mode: mode)
+            return nil
+        case .directory:
+            let node = TreeNode(name: name, kind: .directory, status: status, now: now)
+            directory.attach(node)
+            if let other = watchIndexByRoot[path], other != watch {
+                node.isBoundary = true
+                foundSettled(node, watch: watch, relative: relative, mode: mode)
+                return nil
+            }
+            guard addWatch(node, path: path) else {
+                directory.detach(node)
+                return nil
+            }
+            foundSettled(node, watch: watch, relative: relative, mode: mode)
+            return node
+        case .file:
+            let node = TreeNode(name: name, kind: .file, status: status, now: now)
+            node.transferName = TransferName.classify(name, ignore: watches[watch].ignore)
+            directory.attach(node)
+            register(node)
+            if !node.transferName.isFinal {
+                node.phase = .writing
+                return nil
+            }
+            foundSettled(node, watch: watch, relative: relative, mode: mode)
+            return nil
+        }
+    }
+
+    /// Reports (or, at a silent start-up, records) a node a scan found.
+    func foundSettled(_ node: TreeNode, watch: Int, relative: String, mode: ScanMode) {
+        switch mode {
+        case .live, .rescan:
+            if node.kind == .file {
+                complete(node, foundByScan: true, confirmed: false)
+            } else {
+                report(node, foundByScan: true)
+            }
+        case .startup(let reporting):
+            let stored = startupRecords.removeValue(forKey: relative)
+            if let stored, stored.isDirectory == node.isDirectory,
+               node.isDirectory || (stored.size == node.status.size && stored.mtimeNanos == node.status.mtimeNanos
+                   && stored.inode == node.status.inode) {
+                node.recorded = true
+                return
+            }
+            guard reporting else {
+                record(node, watch: watch, path: relative)
+                return
+            }
+            if let stored, stored.isDirectory != node.isDirectory {
+                emit(.deleted, watch: watch, path: relative, isDirectory: stored.isDirectory, size: nil,
+                     uid: node.status.uid, foundByScan: true)
+            }
+            if node.kind == .file {
+                complete(node, foundByScan: true, confirmed: false)
+            } else {
+                report(node, foundByScan: true)
+            }
+        }
+    }
+
+    /// A name a scan found that the tree knows. Returns a directory to scan next.
+    func reconcileKnown(_ node: TreeNode, status: FileStatus, path: String, mode: ScanMode) -> TreeNode? {
+        switch node.kind {
+        case .directory:
+            node.status = status
+            if node.isBoundary { return nil }
+            if node.wd < 0 { _ = addWatch(node, path: path) }
+            return node
+        case .symlink:
+            return nil
+        case .file:
+            if !node.transferName.isFinal {
+                node.status = status
+                node.statusKnown = true
+                register(node)
+                return nil
+            }
+            if node.recorded, case .idle = node.phase {
+                if status.size != node.status.size || status.mtimeNanos != node.status.mtimeNanos
+                    || status.inode != node.status.inode {
+                    complete(node, foundByScan: true, confirmed: false)
+                }
+                return nil
+            }
+            if case .settling = node.phase { return nil }
+            // Awaiting its close: the IN_CLOSE_WRITE may be among the lost records.
+            complete(node, foundByScan: true, confirmed: false)
+            return nil
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Glibc
+
+extension WatchEngine {
+    /// Fires what is due: unpaired moves, links, settled files, rescans, watch retries.
+    func tick() {
+        let now = self.now
+        for (cookie, move) in pendingMoves where move.deadline <= now {
+            pendingMoves[cookie] = nil
+            moveTimedOut(move)
+        }
+        if !timed.isEmpty {
+            let wallNow = wallClockNanos()
+            for node in Array(timed.values) {
+                switch node.phase {
+                case .awaitingOpen(let deadline):
+                    if deadline <= now {
+                        timed[ObjectIdentifier(node)] = nil
+                        node.phase = .writing
+                        complete(node, foundByScan: false, confirmed: true)
+                    }
+                case .settling(let window, let foundByScan):
+                    guard let path = absolutePath(node), let fresh = FileStatus.of(path: path), fresh.kind == .file else {
+                        // Gone or detached: its delete or move decides.
+                        timed[ObjectIdentifier(node)] = nil
+                        node.phase = .writing
+                        continue
+                    }
+                    if fresh.size != node.status.size || fresh.mtimeNanos != node.status.mtimeNanos {
+                        node.status = fresh
+                    } else if wallNow - fresh.mtimeNanos >= window.nanoseconds {
+                        report(node, foundByScan: foundByScan)
+                    }
+                case .idle, .writing:
+                    timed[ObjectIdentifier(node)] = nil
+                }
+            }
+        }
+        if let due = rescanDue, due <= now {
+            rescanDue = nil
+            rescanAll()
+        }
+        if let retry = nextUnwatchedRetry, retry <= now {
+            retryUnwatched()
+        }
+    }
+
+    /// The kernel dropped records: rescan, backing off when it keeps happening.
+    func noteOverflow() {
+        let now = self.now
+        metrics.overflows.increment()
+        health.update { $0.overflows += 1 }
+        if let last = lastOverflow, now - last < .seconds(60) {
+            rescanBackoff = min(max(rescanBackoff * 2, .milliseconds(500)), configuration.maxRescanBackoff)
+        } else {
+            rescanBackoff = .zero
+        }
+        lastOverflow = now
+        let earliest = lastRescan.map { $0 + rescanBackoff } ?? now
+        let due = max(now, earliest)
+        rescanDue = min(rescanDue ?? due, due)
+        logger.warning("""
+            inotify queue overflowed (fs.inotify.max_queued_events = \(Self.maxQueuedEvents() ?? 0)); \
+            rescanning the watched trees in \(due - now)
+            """)
+    }
+
+    func rescanAll() {
+        lastRescan = now
+        metrics.rescans.increment()
+        health.update { $0.rescans += 1 }
+        // Either half of a move may have been lost; the rescan finds where things are now.
+        for move in pendingMoves.values { moveTimedOut(move) }
+        pendingMoves = [:]
+        for root in roots.compactMap({ $0 }) {
+            reconcile(root, mode: .rescan)
+        }
+        updateWatchHealth()
+    }
+
+    func retryUnwatched() {
+        nextUnwatchedRetry = nil
+        let waiting = Array(unwatched.values)
+        for node in waiting {
+            guard let path = absolutePath(node) else {
+                unwatched[ObjectIdentifier(node)] = nil
+                continue
+            }
+            unwatched[ObjectIdentifier(node)] = nil
+            if addWatch(node, path: path), node.wd >= 0 {
+                reconcile(node, mode: .rescan)
+            }
+        }
+        if !unwatched.isEmpty {
+            // Still short of watches: at least rescan those directories for changes.
+            for node in Array(unwatched.values) where node.root != nil {
+                reconcile(node, mode: .rescan)
+            }
+            nextUnwatchedRetry = now + configuration.unwatchedRetryInterval
+        } else {
+            health.update { $0.watchLimitReached = false }
+            logger.notice("every directory of the watched trees has an inotify watch again")
+        }
+        updateWatchHealth()
+    }
+
+    static func maxQueuedEvents() -> Int? {
+        WatchPreflight.readProcInteger("/proc/sys/fs/inotify/max_queued_events")
+    }
+}

@@ -1,0 +1,288 @@
+import DrophookEvents
+import Glibc
+import Logging
+
+/// The watcher's state machine: turns raw inotify records and scans into file events and the
+/// snapshot changes that record them. Owned by one task; never shared.
+final class WatchEngine {
+    let configuration: WatcherConfiguration
+    let watches: [WatchConfiguration]
+    /// Resolved absolute root path of each watch, nil when unavailable.
+    var rootPaths: [String?]
+    var roots: [TreeNode?]
+    /// Watch index by resolved root path: a directory at one of these paths belongs to that watch.
+    var watchIndexByRoot: [String: Int] = [:]
+
+    let inotify: InotifyDescriptor
+    var logger: Logger
+    let health: HealthCell
+    let metrics: WatchMetrics
+    let clock = ContinuousClock()
+
+    var nodeByWD: [Int32: TreeNode] = [:]
+    /// Watch descriptors dropped by the watcher whose `IN_IGNORED` has not been read yet.
+    var retiredWDs: Set<Int32> = []
+    /// Retired descriptors the kernel handed out again: their records up to the old `IN_IGNORED`
+    /// belong to the old directory and are skipped.
+    var staleWDs: Set<Int32> = []
+    var fileByInode: [InodeKey: TreeNode] = [:]
+    var pendingMoves: [UInt32: PendingMove] = [:]
+    /// Nodes waiting on a deadline: `.awaitingOpen` or `.settling`.
+    var timed: [ObjectIdentifier: TreeNode] = [:]
+    /// Directories that could not get a watch because of the watch limit.
+    var unwatched: [ObjectIdentifier: TreeNode] = [:]
+    var nextUnwatchedRetry: ContinuousClock.Instant?
+    var actors = ActorResolver()
+    var batch = BatchBuilder()
+
+    // Overflow recovery.
+    var rescanDue: ContinuousClock.Instant?
+    var lastRescan: ContinuousClock.Instant?
+    var lastOverflow: ContinuousClock.Instant?
+    var rescanBackoff: Duration = .zero
+
+    /// Snapshot records of the watch being scanned at start-up, by relative path.
+    var startupRecords: [String: SnapshotRecord] = [:]
+
+    /// A `IN_MOVED_FROM` waiting for its `IN_MOVED_TO`; the node is detached meanwhile.
+    struct PendingMove {
+        var node: TreeNode
+        var watch: Int
+        var oldPath: String
+        var deadline: ContinuousClock.Instant
+    }
+
+    init(configuration: WatcherConfiguration, inotify: InotifyDescriptor, logger: Logger, health: HealthCell, metrics: WatchMetrics) {
+        self.configuration = configuration
+        self.watches = configuration.watches
+        self.inotify = inotify
+        self.logger = logger
+        self.health = health
+        self.metrics = metrics
+        self.rootPaths = Array(repeating: nil, count: configuration.watches.count)
+        self.roots = Array(repeating: nil, count: configuration.watches.count)
+    }
+
+    var now: ContinuousClock.Instant { clock.now }
+
+    // MARK: Paths
+
+    func absolutePath(_ node: TreeNode) -> String? {
+        guard let root = node.root, let index = root.rootOfWatch, let base = rootPaths[index],
+              let relative = node.relativePath
+        else { return nil }
+        return relative.isEmpty ? base : base + "/" + relative
+    }
+
+    func watchIndex(of node: TreeNode) -> Int? { node.root?.rootOfWatch }
+
+    static func join(_ parent: String, _ name: String) -> String {
+        parent.isEmpty ? name : parent + "/" + name
+    }
+
+    // MARK: Emitting
+
+    func emit(_ kind: FileEvent.Kind, watch: Int, path: String, isDirectory: Bool, size: Int64?, uid: UInt32, foundByScan: Bool) {
+        let configuration = watches[watch]
+        let event = FileEvent(
+            id: newEventID(),
+            kind: kind,
+            watch: configuration.name,
+            path: path,
+            isDirectory: isDirectory,
+            size: size,
+            actor: actors.actor(rule: configuration.actor, relativePath: path, uid: uid),
+            occurredAtMillis: wallClockNanos() / 1_000_000,
+            foundByScan: foundByScan)
+        batch.append(event)
+        metrics.events.increment()
+    }
+
+    func record(_ node: TreeNode, watch: Int, path: String) {
+        node.recorded = true
+        batch.upsert(SnapshotRecord(
+            watch: watches[watch].name, path: path, isDirectory: node.isDirectory,
+            inode: node.status.inode, size: node.status.size, mtimeNanos: node.status.mtimeNanos))
+    }
+
+    /// Reports a node as created (a finished file, a new directory or symlink) and records it.
+    func report(_ node: TreeNode, foundByScan: Bool) {
+        guard let watch = watchIndex(of: node), let path = node.relativePath else { return }
+        node.phase = .idle
+        timed[ObjectIdentifier(node)] = nil
+        emit(.created, watch: watch, path: path, isDirectory: node.isDirectory,
+             size: node.kind == .file ? node.status.size : nil, uid: node.status.uid, foundByScan: foundByScan)
+        record(node, watch: watch, path: path)
+    }
+
+    /// A file is finished (closed after writing, renamed or linked to a final name, or found by a
+    /// scan): report it now, or once settled when the watch asks for it or a scan cannot tell
+    /// whether a writer still has it open.
+    func complete(_ node: TreeNode, foundByScan: Bool, confirmed: Bool) {
+        guard node.kind == .file, node.transferName.isFinal, let watch = watchIndex(of: node),
+              let path = absolutePath(node), let fresh = FileStatus.of(path: path), fresh.kind == .file
+        else { return }
+        node.status = fresh
+        node.statusKnown = true
+        register(node)
+        if let settle = watches[watch].settle {
+            settleLater(node, window: settle, foundByScan: foundByScan)
+        } else if !confirmed, wallClockNanos() - fresh.mtimeNanos < configuration.scanSettle.nanoseconds {
+            settleLater(node, window: configuration.scanSettle, foundByScan: foundByScan)
+        } else {
+            report(node, foundByScan: foundByScan)
+        }
+    }
+
+    func settleLater(_ node: TreeNode, window: Duration, foundByScan: Bool) {
+        node.phase = .settling(window: window, foundByScan: foundByScan)
+        timed[ObjectIdentifier(node)] = node
+    }
+
+    func register(_ node: TreeNode) {
+        guard node.kind == .file, node.statusKnown else { return }
+        fileByInode[node.status.inodeKey] = node
+    }
+
+    // MARK: Watches
+
+    /// Adds the watch of a directory node. False when the directory is already gone.
+    @discardableResult
+    func addWatch(_ node: TreeNode, path: String) -> Bool {
+        switch inotify.addDirectoryWatch(path: path) {
+        case .success(let wd):
+            if let existing = nodeByWD[wd], existing !== node {
+                // The same directory under a new name, found before its move records were read.
+                existing.wd = -1
+            }
+            if retiredWDs.contains(wd) { staleWDs.insert(wd) }
+            nodeByWD[wd] = node
+            node.wd = wd
+            if unwatched.removeValue(forKey: ObjectIdentifier(node)) != nil { updateWatchHealth() }
+            return true
+        case .failure(let error) where error.code == ENOSPC:
+            noteWatchLimit(node, path: path)
+            return true
+        case .failure(let error) where error.code == ENOENT || error.code == ENOTDIR || error.code == ELOOP:
+            return false
+        case .failure(let error):
+            logger.error("cannot watch directory \(path): \(error); files under it are reported only by rescans")
+            unwatched[ObjectIdentifier(node)] = node
+            updateWatchHealth()
+            return true
+        }
+    }
+
+    func noteWatchLimit(_ node: TreeNode, path: String) {
+        let first = unwatched.isEmpty
+        unwatched[ObjectIdentifier(node)] = node
+        if nextUnwatchedRetry == nil { nextUnwatchedRetry = now + configuration.unwatchedRetryInterval }
+        updateWatchHealth()
+        if first {
+            let limit = WatchPreflight.maxUserWatches() ?? 0
+            logger.error("""
+                inotify watch limit reached at \(path): fs.inotify.max_user_watches is \(limit), \
+                at least \(nodeByWD.count + unwatched.count) needed; raise it \
+                (sysctl fs.inotify.max_user_watches=\(max(limit * 2, (nodeByWD.count + unwatched.count) * 2))); \
+                directories without a watch are rescanned every \(configuration.unwatchedRetryInterval)
+                """)
+        }
+    }
+
+    func updateWatchHealth() {
+        let watched = nodeByWD.count
+        let missing = unwatched.count
+        health.update {
+            $0.watchedDirectories = watched
+            $0.unwatchedDirectories = missing
+            $0.watchesNeeded = watched + missing
+            if missing > 0 { $0.watchLimitReached = true }
+            if $0.maxUserWatches == nil { $0.maxUserWatches = WatchPreflight.maxUserWatches() }
+        }
+        metrics.watchedDirectories.record(watched)
+        metrics.unwatchedDirectories.record(missing)
+        metrics.watchLimitReached.record(missing > 0 ? 1 : 0)
+    }
+
+    /// Drops the watch of a directory node; `remove` also asks the kernel (for a directory that
+    /// still exists, e.g. moved out of the tree).
+    func dropWatch(_ node: TreeNode, remove: Bool) {
+        unwatched[ObjectIdentifier(node)] = nil
+        guard node.wd >= 0 else { return }
+        let wd = node.wd
+        node.wd = -1
+        guard nodeByWD[wd] === node else { return }
+        nodeByWD[wd] = nil
+        retiredWDs.insert(wd)
+        if remove { inotify.removeWatch(wd) }
+    }
+
+    // MARK: Removing
+
+    /// Removes a node and everything under it: one `deleted` per recorded path, children before
+    /// parents; an abandoned client temp file is a `failed` transfer.
+    func removeSubtree(_ node: TreeNode, watch: Int, path: String, removeWatches: Bool, foundByScan: Bool, silentRoot: Bool = false) {
+        let parent = node.parent
+        parent?.detach(node)
+        var ordered: [(TreeNode, String)] = []
+        var stack: [(TreeNode, String)] = [(node, path)]
+        while let (current, currentPath) = stack.popLast() {
+            ordered.append((current, currentPath))
+            for child in current.children.values {
+                stack.append((child, Self.join(currentPath, child.name)))
+            }
+        }
+        let rootUID = roots[watch]?.status.uid ?? 0
+        for (current, currentPath) in ordered.reversed() {
+            let isTop = current === node
+            if current.recorded, !(isTop && silentRoot) {
+                emit(.deleted, watch: watch, path: currentPath, isDirectory: current.isDirectory,
+                     size: nil, uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan)
+                batch.remove(watch: watches[watch].name, path: currentPath)
+            } else if current.recorded {
+                batch.remove(watch: watches[watch].name, path: currentPath)
+            } else if current.kind == .file, current.transferName == .clientTemp,
+                      isAbandoned(current, parent: isTop ? parent : current.parent) {
+                let parentPath = currentPath.split(separator: "/").dropLast().joined(separator: "/")
+                let finalName = TransferName.finalName(forTemp: current.name) ?? current.name
+                emit(.failed, watch: watch, path: Self.join(parentPath, finalName), isDirectory: false,
+                     size: current.statusKnown ? current.status.size : nil,
+                     uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan)
+            }
+            current.recorded = false
+            if current.isDirectory { dropWatch(current, remove: removeWatches) }
+            timed[ObjectIdentifier(current)] = nil
+            if current.statusKnown, fileByInode[current.status.inodeKey] === current {
+                fileByInode[current.status.inodeKey] = nil
+            }
+        }
+        for (current, _) in ordered where current !== node { current.children = [:] }
+        node.children = [:]
+        updateWatchHealth()
+    }
+
+    /// Whether a client temp file that disappeared was abandoned rather than linked or renamed
+    /// to its final name.
+    func isAbandoned(_ temp: TreeNode, parent: TreeNode?) -> Bool {
+        if temp.statusKnown, let other = fileByInode[temp.status.inodeKey], other !== temp { return false }
+        if let parent, let finalName = TransferName.finalName(forTemp: temp.name),
+           let sibling = parent.children[finalName], sibling.kind == .file {
+            if temp.statusKnown, sibling.status.inodeKey == temp.status.inodeKey { return false }
+            // The temp's inode was never seen (read late): a final name that appeared after it is its rename.
+            if !temp.statusKnown, sibling.firstSeen >= temp.firstSeen { return false }
+        }
+        return true
+    }
+}
+
+/// A new event id: a random lowercase UUID v4.
+func newEventID() -> String {
+    EventID.random()
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

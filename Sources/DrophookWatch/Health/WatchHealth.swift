@@ -1,0 +1,32 @@
+import Synchronization
+
+/// What the watcher reports about itself for `drophook status` and the metrics endpoint.
+public struct WatchHealth: Sendable, Hashable {
+    /// The start-up scan is done and live events are being processed.
+    public var isWatching = false
+    /// Directories with an inotify watch.
+    public var watchedDirectories = 0
+    /// `IN_Q_OVERFLOW` events seen since start.
+    public var overflows = 0
+    /// Full rescans done to recover from overflows.
+    public var rescans = 0
+    /// `inotify_add_watch` failed with ENOSPC: `fs.inotify.max_user_watches` is too low.
+    public var watchLimitReached = false
+    /// Directories that are scanned but have no watch because of the limit (retried periodically).
+    public var unwatchedDirectories = 0
+    /// Watches this agent needs (watched + unwatched directories).
+    public var watchesNeeded = 0
+    /// Current `fs.inotify.max_user_watches`, when readable.
+    public var maxUserWatches: Int?
+    /// Watch roots that are missing, not directories, or were removed or moved away.
+    public var unavailableRoots: [String] = []
+
+    public init() {}
+}
+
+/// The health value shared between the processing task and readers on other threads.
+final class HealthCell: Sendable {
+    private let state = Mutex(WatchHealth())
+    var value: WatchHealth { state.withLock { $0 } }
+    func update(_ body: (inout WatchHealth) -> Void) { state.withLock { body(&$0) } }
+}

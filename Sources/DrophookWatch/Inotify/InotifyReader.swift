@@ -1,0 +1,141 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// Reads the inotify descriptor on its own thread with a large buffer and hands the raw records
+/// to the processing task through a ``RawEventQueue``: nothing slow happens on this thread, so
+/// the kernel queue drains as fast as the kernel fills it.
+final class InotifyReader: Sendable {
+    private let descriptor: InotifyDescriptor
+    /// Pipe whose read end wakes the reader's `poll` when it must stop.
+    private let stopFD: Int32
+    private let stopWriteFD: Int32
+    private let queue: RawEventQueue
+    private let bufferSize: Int
+    private let gate: ReaderGate?
+    private let stopped = Mutex<StopState>(StopState())
+
+    private struct StopState {
+        var finished = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    init(descriptor: InotifyDescriptor, queue: RawEventQueue, bufferSize: Int, gate: ReaderGate?) {
+        self.descriptor = descriptor
+        self.queue = queue
+        self.bufferSize = max(bufferSize, 4096)
+        self.gate = gate
+        var ends: [Int32] = [-1, -1]
+        _ = pipe(&ends)
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        self.stopFD = ends[0]
+        self.stopWriteFD = ends[1]
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            self.readLoop()
+            let waiters = self.stopped.withLock { state in
+                state.finished = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            waiters.forEach { $0.resume() }
+        }
+        thread.name = "drophook-inotify"
+        thread.start()
+    }
+
+    /// Asks the thread to stop; safe to call from any thread, more than once.
+    func stop() {
+        var one: UInt8 = 1
+        _ = write(stopWriteFD, &one, 1)
+    }
+
+    /// Returns once the thread has left its loop (after ``stop()``); then the descriptor may be closed.
+    func waitUntilStopped() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = stopped.withLock { state in
+                if state.finished { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        _ = close(stopFD)
+        _ = close(stopWriteFD)
+    }
+
+    private func readLoop() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 8)
+        defer { buffer.deallocate() }
+        var fds = [
+            pollfd(fd: descriptor.fd, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0),
+        ]
+        while true {
+            fds[0].revents = 0
+            fds[1].revents = 0
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            if fds[1].revents != 0 { return }
+            guard fds[0].revents != 0 else { continue }
+            while let gate, gate.isClosed {
+                // Test-only stall; the short nap is the stall itself.
+                if fds.withUnsafeMutableBufferPointer({ poll(&$0[1], 1, 5) }) > 0 { return }
+            }
+            let count = read(descriptor.fd, buffer.baseAddress, bufferSize)
+            if count < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
+            }
+            var events: [InotifyEvent] = []
+            events.reserveCapacity(count / 32)
+            InotifyRecordParser.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), into: &events)
+            queue.push(events)
+        }
+    }
+}
+
+/// Raw inotify records waiting for the processing task, with a doorbell that wakes it.
+final class RawEventQueue: Sendable {
+    private let chunks = Mutex<[[InotifyEvent]]>([])
+    let doorbell: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        // Rings coalesce: the processing task drains everything on each wake.
+        (doorbell, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func push(_ events: [InotifyEvent]) {
+        guard !events.isEmpty else { return }
+        chunks.withLock { $0.append(events) }
+        continuation.yield()
+    }
+
+    func ring() { continuation.yield() }
+
+    func finish() { continuation.finish() }
+
+    func takeAll() -> [[InotifyEvent]] {
+        chunks.withLock { chunks in
+            defer { chunks = [] }
+            return chunks
+        }
+    }
+
+    var isEmpty: Bool { chunks.withLock { $0.isEmpty } }
+}
+
+/// Test switch that stalls the reader thread, so that the kernel queue fills up and overflows.
+final class ReaderGate: Sendable {
+    private let closed = Mutex(false)
+    init() {}
+    var isClosed: Bool { closed.withLock { $0 } }
+    func close() { closed.withLock { $0 = true } }
+    func open() { closed.withLock { $0 = false } }
+}

@@ -1,0 +1,79 @@
+import Glibc
+
+/// What `lstat` says about one path; symlinks are never followed.
+struct FileStatus: Sendable, Hashable {
+    enum Kind: Sendable, Hashable {
+        case directory, file, symlink
+        /// FIFOs, sockets and devices: never files.
+        case special
+    }
+
+    var kind: Kind
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var mtimeNanos: Int64
+    var uid: UInt32
+    var linkCount: UInt64
+
+    var inodeKey: InodeKey { InodeKey(device: device, inode: inode) }
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: kind = .directory
+        case S_IFREG: kind = .file
+        case S_IFLNK: kind = .symlink
+        default: kind = .special
+        }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int64(st.st_size)
+        mtimeNanos = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        uid = st.st_uid
+        linkCount = UInt64(st.st_nlink)
+    }
+
+    /// `lstat(path)`, nil when the path is gone or unreadable.
+    static func of(path: String) -> FileStatus? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return FileStatus(st)
+    }
+
+    /// Lists a directory: opens it with `O_NOFOLLOW` and stats each entry relative to the open
+    /// directory (`fstatat`, `AT_SYMLINK_NOFOLLOW`), so a symlink is never traversed.
+    static func list(directory path: String) -> Result<[(name: String, status: FileStatus)], WatchErrno> {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(WatchErrno(code: errno)) }
+        guard let dir = fdopendir(fd) else {
+            let code = errno
+            _ = close(fd)
+            return .failure(WatchErrno(code: code))
+        }
+        defer { closedir(dir) }
+        var entries: [(name: String, status: FileStatus)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            var st = stat()
+            guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            entries.append((name, FileStatus(st)))
+        }
+        return .success(entries)
+    }
+}
+
+/// Identifies a file independent of its names.
+struct InodeKey: Sendable, Hashable {
+    var device: UInt64
+    var inode: UInt64
+}
+
+/// Wall clock in nanoseconds since the epoch, comparable with mtimes.
+func wallClockNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}

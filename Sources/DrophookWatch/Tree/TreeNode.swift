@@ -1,0 +1,108 @@
+/// One entry of a watched tree as the watcher knows it. Paths are not stored: they are computed
+/// from the parent chain, so renaming a directory re-paths everything under it at once, and a
+/// directory's watch descriptor keeps pointing at the right node.
+final class TreeNode {
+    enum Kind: Sendable, Hashable { case directory, file, symlink }
+
+    /// Where a file not yet reported stands in its transfer.
+    enum Phase: Sendable, Hashable {
+        /// Reported (or silently recorded), or a directory or symlink.
+        case idle
+        /// Created with no writer seen yet: an `IN_OPEN` makes it `.writing`; none before the
+        /// deadline means the name came from `link()` and the file is finished.
+        case awaitingOpen(deadline: ContinuousClock.Instant)
+        /// Open for writing; finished at `IN_CLOSE_WRITE`.
+        case writing
+        /// Finished, waiting until its mtime has been stable for the window.
+        case settling(window: Duration, foundByScan: Bool)
+    }
+
+    var name: String
+    weak var parent: TreeNode?
+    let kind: Kind
+    var children: [String: TreeNode] = [:]
+    /// Watch descriptor of a directory, -1 when it has none.
+    var wd: Int32 = -1
+    /// Index of the watch this node is the root of; nil for every other node.
+    var rootOfWatch: Int?
+    /// A directory that is the root of a deeper watch: its contents belong to that watch.
+    var isBoundary = false
+    var status: FileStatus
+    /// In the stored snapshot: reported, or recorded silently.
+    var recorded = false
+    var phase: Phase = .idle
+    var transferName: TransferName = .final
+    /// When the watcher first saw this node (orders a temp file against its final name).
+    var firstSeen: ContinuousClock.Instant
+    /// Whether the inode was known from a successful `lstat` (not only assumed).
+    var statusKnown: Bool
+
+    init(name: String, kind: Kind, status: FileStatus, statusKnown: Bool = true, now: ContinuousClock.Instant) {
+        self.name = name
+        self.kind = kind
+        self.status = status
+        self.statusKnown = statusKnown
+        self.firstSeen = now
+    }
+
+    var isDirectory: Bool { kind == .directory }
+
+    /// The root node above this one, nil when the node is detached (moved away, removed).
+    var root: TreeNode? {
+        var node = self
+        while let parent = node.parent { node = parent }
+        return node.rootOfWatch == nil ? nil : node
+    }
+
+    /// Path relative to its watch root (`""` for the root), nil when detached.
+    var relativePath: String? {
+        if rootOfWatch != nil { return "" }
+        var names = [name]
+        var node = self
+        while let parent = node.parent {
+            if parent.rootOfWatch != nil {
+                return names.reversed().joined(separator: "/")
+            }
+            names.append(parent.name)
+            node = parent
+        }
+        return nil
+    }
+
+    func attach(_ child: TreeNode) {
+        child.parent = self
+        children[child.name] = child
+    }
+
+    func detach(_ child: TreeNode) {
+        if children[child.name] === child { children[child.name] = nil }
+        child.parent = nil
+    }
+
+    /// This node and everything under it, parents before children.
+    func preorder() -> [TreeNode] {
+        var result: [TreeNode] = []
+        var stack = [self]
+        while let node = stack.popLast() {
+            result.append(node)
+            stack.append(contentsOf: node.children.values.sorted { $0.name > $1.name })
+        }
+        return result
+    }
+}
+
+extension FileStatus {
+    /// Stand-in for a node whose `lstat` failed (the name was already gone).
+    static let unknown = FileStatus(
+        kind: .file, device: 0, inode: 0, size: 0, mtimeNanos: 0, uid: 0, linkCount: 1)
+
+    init(kind: Kind, device: UInt64, inode: UInt64, size: Int64, mtimeNanos: Int64, uid: UInt32, linkCount: UInt64) {
+        self.kind = kind
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.mtimeNanos = mtimeNanos
+        self.uid = uid
+        self.linkCount = linkCount
+    }
+}

@@ -1,0 +1,173 @@
+import DrophookEvents
+import Foundation
+import Glibc
+import Testing
+
+@testable import DrophookWatch
+
+@Suite("Start-up and catch-up")
+struct CatchUpTests {
+    @Test func firstStartRecordsTheTreeSilently() async throws {
+        let tree = TempTree()
+        tree.mkdir("old")
+        tree.write("old/a.txt", "a")
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        #expect(harness.events.map(\.path) == ["marker"])
+        #expect(Set(harness.snapshot.map(\.path)) == ["", "old", "old/a.txt", "marker"])
+    }
+
+    @Test func restartReportsExactlyWhatChangedWhileDown() async throws {
+        let tree = TempTree()
+        tree.mkdir("keep")
+        tree.write("keep/same.txt", "same")
+        tree.write("gone.txt", "gone")
+        tree.write("grown.txt", "g")
+        tree.mkdir("olddir/inner")
+        tree.write("olddir/inner/x", "x")
+        let first = try await WatchHarness.start(.test(tree))
+        await first.stop()
+        let stored = first.snapshot
+        #expect(first.events.isEmpty)
+
+        tree.write("new.txt", "new")
+        tree.remove("gone.txt")
+        tree.write("grown.txt", "more", append: true)
+        tree.remove("olddir")
+        tree.mkdir("newdir")
+
+        let second = try await WatchHarness.start(.test(tree), snapshot: stored)
+        #expect(await second.waitForEvents { $0.count == 7 })
+        tree.write("marker", "")
+        #expect(await second.waitFor(.created, "marker"))
+        await second.stop()
+        let events = second.events.filter { $0.path != "marker" }
+        #expect(Set(events.map { "\($0.kind) \($0.path)" }) == [
+            "created new.txt", "deleted gone.txt", "created grown.txt", "created newdir",
+            "deleted olddir/inner/x", "deleted olddir/inner", "deleted olddir",
+        ])
+        #expect(events.count == 7)
+        #expect(events.allSatisfy { $0.foundByScan })
+        let deleted = events.paths(.deleted)
+        #expect(deleted.firstIndex(of: "olddir/inner/x")! < deleted.firstIndex(of: "olddir")!)
+        #expect(events.first { $0.path == "grown.txt" }?.size == 5)
+        // The stored snapshot now matches the disk again.
+        let after = WatchHarness.apply(second.allBatches, to: stored)
+        let disk = tree.scan()
+        #expect(Set(after.map(\.path)) == disk.files.union(disk.directories).union([""]))
+    }
+
+    @Test func catchUpOffRecordsDifferencesSilently() async throws {
+        let tree = TempTree()
+        tree.write("a.txt", "a")
+        let first = try await WatchHarness.start(.test(tree))
+        await first.stop()
+        tree.write("b.txt", "b")
+        tree.remove("a.txt")
+        let second = try await WatchHarness.start(.test(tree, catchUp: false), snapshot: first.snapshot)
+        tree.write("marker", "")
+        #expect(await second.waitFor(.created, "marker"))
+        await second.stop()
+        #expect(second.events.map(\.path) == ["marker"])
+        let after = WatchHarness.apply(second.allBatches, to: first.snapshot)
+        #expect(Set(after.map(\.path)) == ["", "b.txt", "marker"])
+    }
+
+    @Test func emptyTreeRestartStillCatchesUp() async throws {
+        let tree = TempTree()
+        let first = try await WatchHarness.start(.test(tree))
+        await first.stop()
+        #expect(first.snapshot.map(\.path) == [""])
+        tree.write("arrived.txt", "while down")
+        let second = try await WatchHarness.start(.test(tree), snapshot: first.snapshot)
+        #expect(await second.waitFor(.created, "arrived.txt"))
+        await second.stop()
+        #expect(second.events.first?.foundByScan == true)
+    }
+}
+
+@Suite("Actors, preflight and several watches")
+struct ActorAndPreflightTests {
+    @Test func actorRulesParse() throws {
+        #expect(try ActorRule(parsing: "owner") == .owner)
+        #expect(try ActorRule(parsing: "path:2") == .pathSegment(2))
+        #expect(try ActorRule(parsing: "fixed:partner-a") == .fixed("partner-a"))
+        for bad in ["path:0", "path:x", "fixed:", "user", ""] {
+            #expect(throws: ActorRuleError.self) { try ActorRule(parsing: bad) }
+        }
+    }
+
+    @Test func actorsFollowTheRule() async throws {
+        let tree = TempTree()
+        let other = TempTree("fixed")
+        let owners = TempTree("owner")
+        var configuration = WatcherConfiguration.test(tree, actor: .pathSegment(1))
+        configuration.watches.append(WatchConfiguration(name: "fixed", root: other.path, actor: .fixed("partner")))
+        configuration.watches.append(WatchConfiguration(name: "owner", root: owners.path, actor: .owner))
+        let harness = try await WatchHarness.start(configuration)
+        tree.mkdir("alice/in")
+        tree.write("alice/in/x.csv", "x")
+        other.write("y.csv", "y")
+        owners.write("z.csv", "z")
+        #expect(await harness.waitFor(.created, "alice/in/x.csv"))
+        #expect(await harness.waitFor(.created, "y.csv"))
+        #expect(await harness.waitFor(.created, "z.csv"))
+        await harness.stop()
+        let events = harness.events
+        #expect(events.first { $0.path == "alice/in/x.csv" }?.actor == "alice")
+        #expect(events.first { $0.path == "y.csv" }?.actor == "partner")
+        #expect(events.first { $0.path == "y.csv" }?.watch == "fixed")
+        let expectedOwner = getuid() == 0 ? "root" : String(cString: getpwuid(getuid()).pointee.pw_name)
+        #expect(events.first { $0.path == "z.csv" }?.actor == expectedOwner)
+    }
+
+    @Test func deepestRootOwnsTheEvent() async throws {
+        let tree = TempTree()
+        tree.mkdir("inner")
+        var configuration = WatcherConfiguration.test(tree, name: "outer")
+        configuration.watches.append(WatchConfiguration(name: "inner", root: tree.at("inner")))
+        let harness = try await WatchHarness.start(configuration)
+        tree.write("inner/deep.txt", "d")
+        tree.write("top.txt", "t")
+        #expect(await harness.waitFor(.created, "deep.txt"))
+        #expect(await harness.waitFor(.created, "top.txt"))
+        await harness.stop()
+        let events = harness.events
+        #expect(events.count == 2)
+        #expect(events.first { $0.path == "deep.txt" }?.watch == "inner")
+        #expect(events.first { $0.path == "top.txt" }?.watch == "outer")
+    }
+
+    @Test func preflightNamesMissingAndWrongRoots() throws {
+        let tree = TempTree()
+        tree.mkdir("a/b")
+        tree.write("file", "")
+        let configuration = WatcherConfiguration(watches: [
+            WatchConfiguration(name: "ok", root: tree.path),
+            WatchConfiguration(name: "missing", root: tree.at("nope")),
+            WatchConfiguration(name: "file", root: tree.at("file")),
+        ])
+        let problems = WatchPreflight.check(configuration)
+        #expect(problems.count == 2)
+        #expect(problems.contains { $0.severity == .error && $0.message.contains(tree.at("nope")) })
+        #expect(problems.contains { $0.severity == .error && $0.message.contains("not a directory") })
+        var problemsSink: [WatchProblem] = []
+        #expect(WatchPreflight.countDirectories(root: tree.path, otherRoots: [:], watch: "ok", problems: &problemsSink) == 3)
+    }
+
+    @Test func preflightWarnsNearTheWatchLimit() throws {
+        let tree = TempTree()
+        for index in 0..<9 { tree.mkdir("d\(index)") }
+        let configuration = WatcherConfiguration(watches: [WatchConfiguration(name: "big", root: tree.path)])
+        // 10 directories (root included) against limits of 100, 12 and 8.
+        #expect(WatchPreflight.check(configuration, maxUserWatches: 100).isEmpty)
+        let near = WatchPreflight.check(configuration, maxUserWatches: 12)
+        #expect(near.count == 1)
+        #expect(near.first?.severity == .warning)
+        #expect(near.first?.message.contains("fs.inotify.max_user_watches (12)") == true)
+        let over = WatchPreflight.check(configuration, maxUserWatches: 8)
+        #expect(over.first?.severity == .error)
+    }
+}

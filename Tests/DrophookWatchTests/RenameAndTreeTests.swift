@@ -1,0 +1,165 @@
+import DrophookEvents
+import Foundation
+import Glibc
+import Testing
+
+@testable import DrophookWatch
+
+@Suite("Renames, moves and deletes")
+struct RenameAndTreeTests {
+    /// OpenSSH's plain SFTP rename: link() to the new name, then unlink() of the old one.
+    @Test func linkThenUnlinkRenameIsDeletedAndCreated() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.write("a.txt", "abc")
+        #expect(await harness.waitFor(.created, "a.txt"))
+        #expect(link(tree.at("a.txt"), tree.at("b.txt")) == 0)
+        #expect(unlink(tree.at("a.txt")) == 0)
+        #expect(await harness.waitFor(.created, "b.txt"))
+        #expect(await harness.waitFor(.deleted, "a.txt"))
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        let events = harness.events.map { "\($0.kind) \($0.path)" }
+        #expect(events == ["created a.txt", "created b.txt", "deleted a.txt", "created marker"])
+        #expect(harness.events[1].size == 3)
+    }
+
+    @Test func linkThenUnlinkOfTempNameIsOneCreated() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.write("z.csv.filepart", "payload")
+        #expect(link(tree.at("z.csv.filepart"), tree.at("z.csv")) == 0)
+        #expect(unlink(tree.at("z.csv.filepart")) == 0)
+        #expect(await harness.waitFor(.created, "z.csv"))
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        #expect(harness.events.map(\.path) == ["z.csv", "marker"])
+        #expect(harness.events.first?.size == 7)
+    }
+
+    /// posix-rename@openssh.com: rename(2).
+    @Test func renameIsDeletedAndCreated() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.write("c.txt", "c")
+        #expect(await harness.waitFor(.created, "c.txt"))
+        #expect(rename(tree.at("c.txt"), tree.at("d.txt")) == 0)
+        #expect(await harness.waitFor(.created, "d.txt"))
+        await harness.stop()
+        let events = harness.events.map { "\($0.kind) \($0.path)" }
+        #expect(events == ["created c.txt", "deleted c.txt", "created d.txt"])
+    }
+
+    @Test func directoryMovedInIsScanned() async throws {
+        let tree = TempTree()
+        let outside = TempTree("outside")
+        outside.mkdir("batch/inner")
+        outside.write("batch/one.csv", "1")
+        outside.write("batch/inner/two.csv", "22")
+        // Older than the scan's settle window: finished long ago.
+        let harness = try await WatchHarness.start(.test(tree))
+        #expect(rename(outside.at("batch"), tree.at("batch")) == 0)
+        #expect(await harness.waitForEvents { $0.count == 4 })
+        tree.write("batch/inner/three.csv", "333")
+        #expect(await harness.waitFor(.created, "batch/inner/three.csv"))
+        await harness.stop()
+        let events = harness.events
+        #expect(Set(events.map(\.path)) == ["batch", "batch/one.csv", "batch/inner", "batch/inner/two.csv", "batch/inner/three.csv"])
+        #expect(events.first { $0.path == "batch" }?.foundByScan == false)
+        #expect(events.first { $0.path == "batch/one.csv" }?.foundByScan == true)
+        #expect(events.first { $0.path == "batch/inner/two.csv" }?.size == 2)
+        #expect(events.allSatisfy { $0.kind == .created })
+    }
+
+    @Test func directoryMovedOutIsDeletedChildrenFirst() async throws {
+        let tree = TempTree()
+        let outside = TempTree("outside")
+        tree.mkdir("out/sub")
+        tree.write("out/sub/f.txt", "f")
+        let harness = try await WatchHarness.start(.test(tree, catchUp: false))
+        #expect(rename(tree.at("out"), outside.at("out")) == 0)
+        #expect(await harness.waitForEvents { $0.count == 3 })
+        // Writes in the moved-away directory are no longer ours.
+        outside.write("out/sub/later.txt", "x")
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        let events = harness.events.map { "\($0.kind) \($0.path)" }
+        #expect(events == ["deleted out/sub/f.txt", "deleted out/sub", "deleted out", "created marker"])
+    }
+
+    @Test func directoryRenamedInsideRepathsEverythingUnderIt() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.mkdir("in/sub")
+        tree.write("in/sub/old.txt", "o")
+        #expect(await harness.waitFor(.created, "in/sub/old.txt"))
+        #expect(rename(tree.at("in"), tree.at("done")) == 0)
+        #expect(await harness.waitFor(.created, "done/sub/old.txt"))
+        tree.write("done/sub/new.txt", "n")
+        #expect(await harness.waitFor(.created, "done/sub/new.txt"))
+        tree.remove("done/sub/old.txt")
+        #expect(await harness.waitFor(.deleted, "done/sub/old.txt"))
+        await harness.stop()
+        let events = harness.events
+        let deletedOld = events.paths(.deleted)
+        #expect(deletedOld.prefix(3) == ["in/sub/old.txt", "in/sub", "in"])
+        #expect(!events.contains { $0.path == "in/sub/new.txt" })
+        #expect(events.filter { $0.path == "done/sub/new.txt" }.count == 1)
+        #expect(!harness.snapshot.contains { $0.path.hasPrefix("in") })
+        #expect(harness.snapshot.contains { $0.path == "done/sub/new.txt" })
+    }
+
+    @Test func recursiveDeleteIsOneDeletePerPathChildrenFirst() async throws {
+        let tree = TempTree()
+        tree.mkdir("a/b/c")
+        for name in ["a/1", "a/b/2", "a/b/c/3", "a/b/c/4"] { tree.write(name, name) }
+        let harness = try await WatchHarness.start(.test(tree, catchUp: false))
+        tree.remove("a")
+        #expect(await harness.waitFor(.deleted, "a"))
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        let deleted = harness.events.paths(.deleted)
+        #expect(Set(deleted) == ["a", "a/1", "a/b", "a/b/2", "a/b/c", "a/b/c/3", "a/b/c/4"])
+        #expect(deleted.count == 7)
+        for path in deleted {
+            let parent = path.split(separator: "/").dropLast().joined(separator: "/")
+            if !parent.isEmpty {
+                #expect(deleted.firstIndex(of: path)! < deleted.firstIndex(of: parent)!, "\(path) after \(parent)")
+            }
+        }
+        #expect(harness.snapshot.map(\.path).sorted() == ["", "marker"])
+    }
+
+    @Test func symlinksAreNeverReadThrough() async throws {
+        let tree = TempTree()
+        let outside = TempTree("outside")
+        outside.write("secret", String(repeating: "s", count: 12345))
+        let harness = try await WatchHarness.start(.test(tree, symlinks: .report))
+        #expect(symlink(outside.at("secret"), tree.at("link")) == 0)
+        #expect(symlink("/etc/shadow", tree.at("shadow")) == 0)
+        #expect(await harness.waitFor(.created, "shadow"))
+        #expect(await harness.waitFor(.created, "link"))
+        #expect(mkfifo(tree.at("fifo"), 0o644) == 0)
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        let events = harness.events
+        #expect(events.count == 3)
+        #expect(events.filter { $0.path != "marker" }.allSatisfy { $0.size == nil })
+        #expect(!events.contains { $0.size == 12345 })
+    }
+
+    @Test func symlinksAreIgnoredByDefault() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        #expect(symlink("/etc/passwd", tree.at("link")) == 0)
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        #expect(harness.events.map(\.path) == ["marker"])
+    }
+}

@@ -1,0 +1,137 @@
+import DrophookEvents
+import Foundation
+import Glibc
+import Testing
+
+@testable import DrophookWatch
+
+@Suite("Transfer completion")
+struct TransferCompletionTests {
+    @Test func plainWriteIsOneCreatedWithItsSize() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.write("a.csv", "hello")
+        #expect(await harness.waitFor(.created, "a.csv"))
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        let events = harness.events
+        #expect(events.paths(.created) == ["a.csv", "marker"])
+        #expect(events.first?.size == 5)
+        #expect(events.first?.foundByScan == false)
+        #expect(events.first?.watch == "drop")
+        #expect(harness.snapshot.contains { $0.path == "a.csv" && $0.size == 5 })
+    }
+
+    @Test func tempNameRenamedToFinalNameIsOneCreated() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.write("x.csv.filepart", "part one")
+        tree.write("x.csv.filepart", " and two", append: true)
+        #expect(rename(tree.at("x.csv.filepart"), tree.at("x.csv")) == 0)
+        #expect(await harness.waitFor(.created, "x.csv"))
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        let events = harness.events
+        #expect(events.count == 2)
+        #expect(events.first { $0.path == "x.csv" }?.size == 16)
+        #expect(!harness.snapshot.contains { $0.path.hasSuffix("filepart") })
+    }
+
+    @Test func abandonedTempFileIsOneFailedUnderTheFinalName() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.write(".y.csv.partial", "12345678")
+        tree.write("z.bin.filepart", "")
+        // Records are read in order: once the marker is reported, the temp files have been seen.
+        tree.write("seen", "")
+        #expect(await harness.waitFor(.created, "seen"))
+        #expect(unlink(tree.at(".y.csv.partial")) == 0)
+        #expect(await harness.waitFor(.failed, "y.csv"))
+        #expect(unlink(tree.at("z.bin.filepart")) == 0)
+        #expect(await harness.waitFor(.failed, "z.bin"))
+        await harness.stop()
+        let events = harness.events
+        #expect(events.count == 3)
+        #expect(events.first { $0.path == "y.csv" }?.size == 8)
+        #expect(events.filter { $0.path != "seen" }.allSatisfy { $0.kind == .failed })
+    }
+
+    @Test func ignoreGlobsAreNeverFiles() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree, ignore: ["*.tmp", ".DS_Store"]))
+        tree.write(".DS_Store", "x")
+        tree.write("report.tmp", "data")
+        #expect(rename(tree.at("report.tmp"), tree.at("report.txt")) == 0)
+        #expect(await harness.waitFor(.created, "report.txt"))
+        tree.remove(".DS_Store")
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        #expect(harness.events.map(\.path) == ["report.txt", "marker"])
+    }
+
+    @Test func resumedUploadReportsAgainOnlyWhenContentChanged() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.write("big.dat", "first")
+        #expect(await harness.waitFor(.created, "big.dat"))
+        // Reopened for writing and closed without writing: nothing.
+        let fd = open(tree.at("big.dat"), O_WRONLY)
+        close(fd)
+        tree.write("marker1", "")
+        #expect(await harness.waitFor(.created, "marker1"))
+        #expect(harness.events.paths(.created).filter { $0 == "big.dat" }.count == 1)
+        // Resumed: more bytes appended.
+        tree.write("big.dat", " second", append: true)
+        #expect(await harness.waitForEvents { $0.paths(.created).filter { $0 == "big.dat" }.count == 2 })
+        tree.write("marker2", "")
+        #expect(await harness.waitFor(.created, "marker2"))
+        await harness.stop()
+        let reports = harness.events.filter { $0.path == "big.dat" }
+        #expect(reports.count == 2)
+        #expect(reports.map(\.size) == [5, 12])
+        #expect(Set(reports.map(\.id)).count == 2)
+    }
+
+    @Test func settleWaitsUntilSizeAndMtimeAreStable() async throws {
+        let tree = TempTree()
+        let settle = Duration.milliseconds(1500)
+        let harness = try await WatchHarness.start(.test(tree, settle: settle))
+        tree.write("slow.dat", "a")
+        var previous = ContinuousClock.now
+        var longestPause = Duration.zero
+        // The client reopens the file twice, as a resumed upload would; the pauses are the
+        // client's behaviour under test, not synchronisation.
+        for more in ["bb", "ccc"] {
+            try await Task.sleep(for: .milliseconds(200))
+            tree.write("slow.dat", more, append: true)
+            longestPause = max(longestPause, ContinuousClock.now - previous)
+            previous = ContinuousClock.now
+        }
+        #expect(await harness.waitForEvents { $0.contains { $0.path == "slow.dat" && $0.size == 6 } })
+        let reportedAfter = ContinuousClock.now - previous
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker", within: .seconds(10)))
+        await harness.stop()
+        let reports = harness.events.filter { $0.path == "slow.dat" }
+        #expect(reports.last?.size == 6)
+        // mtimes come from the kernel's coarse clock: allow a few milliseconds.
+        #expect(reportedAfter >= settle - .milliseconds(20))
+        if longestPause < settle {
+            #expect(reports.count == 1, "a pause shorter than the settle time still reported early")
+        }
+    }
+
+    @Test func hardLinkedNameIsFinishedAtOnce() async throws {
+        let tree = TempTree()
+        let outside = TempTree("outside")
+        outside.write("source.bin", "linked bytes")
+        let harness = try await WatchHarness.start(.test(tree))
+        #expect(link(outside.at("source.bin"), tree.at("linked.bin")) == 0)
+        #expect(await harness.waitFor(.created, "linked.bin"))
+        await harness.stop()
+        #expect(harness.events.first?.size == 12)
+    }
+}
