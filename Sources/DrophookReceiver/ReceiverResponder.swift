@@ -13,7 +13,14 @@ struct ReceiverResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var request = request
-        let buffer = try await request.collectBody(upTo: maxBodyBytes)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            // Collection fails only for an oversized body or a dropped connection; either way
+            // nothing complete arrived, so nothing is recorded.
+            return Response(status: .contentTooLarge)
+        }
         let body = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
         let headers = request.headers.map { HTTPHeader($0.name.rawName, $0.value) }
         let webhook = ReceivedWebhook(

@@ -80,6 +80,36 @@ struct WebhookReceiverTests {
         await receiver.stop()
     }
 
+    @Test func summaryNamesRilavekTransfersAndPings() async throws {
+        let receiver = try await WebhookReceiver.start(.init(secret: Self.secret))
+        let event = FileEvent(
+            id: EventID.random(), kind: .failed, watch: "w", path: "in/invoice.pdf",
+            size: 99, actor: "bob", occurredAtMillis: 0, foundByScan: true
+        )
+        let context = DeliveryContext(webhookID: "wh", deliveryID: "d", attemptID: "a", pipeID: "p", secret: Self.secret)
+        let transfer = RilavekFormat().message(for: event, context: context)
+        let endpoint = EndpointDescription(name: "n", url: receiver.baseURL, topics: [.fileCreated], paused: false, nowMillis: 0, eventID: "e")
+        let ping = SFTPToGoFormat().ping(context: context, endpoint: endpoint)
+        _ = try await Self.post(receiver, headers: transfer.headers, body: transfer.body)
+        _ = try await Self.post(receiver, headers: ping.headers, body: ping.body)
+        let received = try await receiver.waitForWebhooks(count: 2, timeout: .seconds(5))
+        #expect(received[0].summary.hasSuffix("file.status_changed failed invoice.pdf 99 bytes (found by scan) signature ok (X-Rilavek-Signature)"))
+        #expect(received[1].summary.hasSuffix("webhook.ping signature ok (X-Hub-Signature)"))
+        #expect(received[1].topic == "webhook.ping")
+        await receiver.stop()
+    }
+
+    @Test func oversizedBodyIsRefusedAndNotRecorded() async throws {
+        let receiver = try await WebhookReceiver.start(.init(maxBodyBytes: 1024))
+        let response = try await Self.post(receiver, headers: [], body: [UInt8](repeating: 0x61, count: 4096))
+        #expect(response.status == 413)
+        #expect(receiver.receivedCount == 0)
+        let small = try await Self.post(receiver, headers: [], body: Array("ok".utf8))
+        #expect(small.status == 204)
+        #expect(receiver.received.first?.summary.contains("POST /hook 2 bytes signature not checked") == true)
+        await receiver.stop()
+    }
+
     @Test func scriptedFailuresThenSuccess() async throws {
         let script = ResponseScript.sequence(
             [.status(500, body: "boom"), .retryAfter(seconds: 7, status: 429)],
