@@ -11,10 +11,11 @@ public final class CurlTransport: WebhookTransport {
     public struct Configuration: Sendable, Hashable {
         /// Sent as `User-Agent` unless a request carries its own, e.g. `drophook/1.2.0`.
         public var userAgent: String
-        /// Open connections kept per host (`CURLMOPT_MAX_HOST_CONNECTIONS`); further requests queue
-        /// inside curl, and that queueing counts against their total timeout. 0 means unlimited.
+        /// Open connections per host (`CURLMOPT_MAX_HOST_CONNECTIONS`); 0 means unlimited.
+        /// Requests beyond the cap queue inside curl, and that wait counts against their total
+        /// timeout, so by default there is no cap: each endpoint's delivery concurrency is the bound.
         public var maxConnectionsPerHost: Int
-        /// Open connections in total (`CURLMOPT_MAX_TOTAL_CONNECTIONS`); 0 means unlimited.
+        /// Open connections in total (`CURLMOPT_MAX_TOTAL_CONNECTIONS`); 0 means unlimited. Same caveat.
         public var maxConnections: Int
         /// Hashed CA directory trusted alongside an endpoint's `caFile`, so it adds to the system store.
         public var systemCADirectory: String?
@@ -23,8 +24,8 @@ public final class CurlTransport: WebhookTransport {
 
         public init(
             userAgent: String = "drophook",
-            maxConnectionsPerHost: Int = 8,
-            maxConnections: Int = 64,
+            maxConnectionsPerHost: Int = 0,
+            maxConnections: Int = 0,
             systemCADirectory: String? = "/etc/ssl/certs",
             tcpKeepAliveIdle: Duration = .seconds(60)
         ) {
