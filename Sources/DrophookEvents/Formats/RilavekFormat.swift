@@ -17,7 +17,7 @@ public struct RilavekFormat: WebhookFormat {
     }
 
     public func message(for event: FileEvent, context: DeliveryContext) -> WebhookMessage {
-        let filename = event.path.split(separator: "/").last.map(String.init) ?? event.path
+        let filename = event.path.lastIndex(of: "/").map { String(event.path[event.path.index(after: $0)...]) } ?? event.path
         var data: [(String, JSONValue)] = [
             ("pipe_id", .string(context.pipeID)),
             ("file_id", .string(EventID.rilavekFileID(event.id))),

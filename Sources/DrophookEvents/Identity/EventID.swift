@@ -11,7 +11,12 @@ public enum EventID {
 
     /// The 32 hex digits of an id without its dashes, lowercased (Rilavek's `file_id` suffix).
     public static func compactHex(_ id: String) -> String {
-        String(id.lowercased().filter { $0 != "-" })
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        for byte in id.utf8 where byte != UInt8(ascii: "-") {
+            out.append((UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Rilavek's `data.file_id` for an event id: `fil_` and the id's 32 hex digits.

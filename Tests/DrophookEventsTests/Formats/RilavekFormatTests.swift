@@ -38,6 +38,15 @@ struct RilavekFormatTests {
         #expect(body["data"]?["size"] == .int(5000))
     }
 
+    @Test func filenameIsTheBaseNameAtAnyDepth() throws {
+        for (path, expected) in [("top.csv", "top.csv"), ("a/b/c/Überweisung €.csv", "Überweisung €.csv")] {
+            var event = Self.event
+            event.path = path
+            let body = try JSONValue(parsing: format.message(for: event, context: Self.context).body)
+            #expect(body["data"]?["filename"] == .string(expected))
+        }
+    }
+
     @Test func missingSizeIsZero() throws {
         var event = Self.event
         event.size = nil
