@@ -201,6 +201,62 @@ struct WebhookReceiverTests {
         #expect(paths == ["/a", "/b"])
     }
 
+    /// Whether this machine has an IPv6 loopback to bind (containers often lack one).
+    static let hasIPv6Loopback: Bool = {
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_addr = in6addr_loopback
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0 }
+        }
+    }()
+
+    @Test(.enabled(if: hasIPv6Loopback)) func listensOnIPv6Loopback() async throws {
+        let receiver = try await WebhookReceiver.start(.init(host: "::1"))
+        #expect(receiver.baseURL == "http://[::1]:\(receiver.port)")
+        // swift-corelibs URLSession refuses bracketed IPv6 URLs, so this request goes over a raw socket.
+        let status = try await Task.detached { try Self.rawIPv6Post(port: receiver.port, body: Array("{}".utf8)) }.value
+        #expect(status == 204)
+        #expect(receiver.receivedCount == 1)
+        await receiver.stop()
+    }
+
+    /// A minimal blocking HTTP/1.1 POST to [::1]:port; returns the response status code.
+    static func rawIPv6Post(port: Int, body: [UInt8]) throws -> Int {
+        struct SocketFailure: Error { let step: String }
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SocketFailure(step: "socket") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_addr = in6addr_loopback
+        address.sin6_port = in_port_t(UInt16(port).bigEndian)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
+        guard connected == 0 else { throw SocketFailure(step: "connect") }
+        let head = "POST /hook HTTP/1.1\r\nHost: [::1]:\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let request = Array(head.utf8) + body
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { throw SocketFailure(step: "send") }
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            response += chunk[0..<count]
+        }
+        // "HTTP/1.1 204 No Content"
+        let statusLine = String(decoding: response.prefix { $0 != 0x0D }, as: UTF8.self)
+        let parts = statusLine.split(separator: " ")
+        guard parts.count >= 2, let status = Int(parts[1]) else { throw SocketFailure(step: "status line '\(statusLine)'") }
+        return status
+    }
+
     @Test func bindingATakenPortFailsWithStartFailed() async throws {
         let first = try await WebhookReceiver.start()
         do {
