@@ -33,7 +33,7 @@ extension Outbox {
                     // Thrown inside the transaction: nothing of the batch is kept.
                     throw OutboxError(.invalidEvent, "event at \"\(event.path)\" has no id or no watch — the batch was not stored")
                 }
-                if try Bool.fetchOne(db, sql: "SELECT 1 FROM event WHERE id = ?", arguments: [event.id]) == true {
+                if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM event WHERE id = ?"), arguments: [event.id]) == true {
                     continue
                 }
                 let seq = try Self.insertEvent(db, event, nowMillis: nowMillis)
@@ -71,7 +71,7 @@ extension Outbox {
     public func appendPing(endpoint: String, nowMillis: Int64 = Outbox.nowMillis()) throws -> (eventID: String, deliveryID: String) {
         let eventID = Outbox.newID()
         let deliveryID = try pool.write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT INTO event (id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, created_at_ms)
                     VALUES (?, '', ?, '', 0, NULL, '', ?, 0, ?)

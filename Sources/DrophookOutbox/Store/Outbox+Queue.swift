@@ -10,7 +10,7 @@ extension Outbox {
     @discardableResult
     public func recoverInterruptedDeliveries(nowMillis: Int64 = Outbox.nowMillis()) throws -> Int {
         try pool.write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE delivery SET state = 'pending', next_attempt_at_ms = ?, updated_at_ms = ? WHERE state = 'delivering'",
                 arguments: [nowMillis, nowMillis]
             )
@@ -90,7 +90,7 @@ extension Outbox {
     ) throws -> EndpointState {
         try pool.write { db in
             let body = Array(attempt.responseBody.prefix(AttemptRecord.maxResponseBodyBytes))
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT INTO attempt (id, delivery_id, number, started_at_ms, duration_ms, request_url, request_headers,
                         request_body, response_status, response_headers, response_body, response_truncated, error, result)
@@ -107,7 +107,7 @@ extension Outbox {
             case .retry(let at): (.pending, at)
             case .failed: (.failed, nil)
             }
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE delivery SET state = ?, attempt_count = attempt_count + 1,
                         next_attempt_at_ms = COALESCE(?, next_attempt_at_ms),
@@ -118,9 +118,9 @@ extension Outbox {
             )
             try Self.ensureEndpointRow(db, endpoint, nowMillis: nowMillis)
             if transition == .delivered {
-                try db.execute(sql: "UPDATE endpoint_state SET failing_since_ms = NULL WHERE name = ?", arguments: [endpoint])
+                try db.executeCached(sql: "UPDATE endpoint_state SET failing_since_ms = NULL WHERE name = ?", arguments: [endpoint])
             } else {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE endpoint_state SET failing_since_ms = COALESCE(failing_since_ms, ?) WHERE name = ?",
                     arguments: [attempt.startedAtMillis, endpoint]
                 )
@@ -132,7 +132,7 @@ extension Outbox {
     /// Gives a claimed delivery back unattempted (the worker stopped before sending it).
     public func release(deliveryID: String, nowMillis: Int64 = Outbox.nowMillis()) throws {
         try pool.write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE delivery SET state = 'pending', updated_at_ms = ? WHERE id = ? AND state = 'delivering'",
                 arguments: [nowMillis, deliveryID]
             )
@@ -150,7 +150,7 @@ extension Outbox {
     }
 
     static func markDelivering(_ db: Database, _ id: String, nowMillis: Int64) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE delivery SET state = 'delivering', updated_at_ms = ? WHERE id = ?",
             arguments: [nowMillis, id]
         )

@@ -60,7 +60,7 @@ extension Outbox {
     }
 
     static func insertEvent(_ db: Database, _ event: FileEvent, nowMillis: Int64) throws -> Int64 {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO event (id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, created_at_ms)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -73,7 +73,7 @@ extension Outbox {
 
     static func insertDelivery(_ db: Database, eventSeq: Int64, endpoint: String, nowMillis: Int64) throws -> String {
         let id = Outbox.newID()
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO delivery (id, event_seq, endpoint, state, attempt_count, next_attempt_at_ms, created_at_ms, updated_at_ms)
                 VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
@@ -81,5 +81,13 @@ extension Outbox {
             arguments: [id, eventSeq, endpoint, nowMillis, nowMillis, nowMillis]
         )
         return id
+    }
+}
+
+extension Database {
+    /// Runs a statement prepared once per connection: the queue's hot statements run thousands
+    /// of times per burst, and parsing SQL each time costs more than executing it.
+    func executeCached(sql: String, arguments: StatementArguments = []) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }

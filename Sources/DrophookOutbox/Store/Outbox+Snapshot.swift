@@ -29,11 +29,11 @@ extension Outbox {
 
     static func apply(_ delta: SnapshotDelta, _ db: Database) throws {
         for key in delta.removals {
-            try db.execute(sql: "DELETE FROM snapshot WHERE watch = ? AND path = ?", arguments: [key.watch, key.path])
+            try db.executeCached(sql: "DELETE FROM snapshot WHERE watch = ? AND path = ?", arguments: [key.watch, key.path])
         }
         for record in delta.upserts {
             // inode is a u64; SQLite integers are signed, so it is stored by bit pattern.
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT INTO snapshot (watch, path, is_directory, inode, size, mtime_ns) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT(watch, path) DO UPDATE SET
