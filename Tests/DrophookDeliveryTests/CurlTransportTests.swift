@@ -90,6 +90,21 @@ struct CurlTransportTests {
         #expect(Set(requests.map(\.connection)).count == 1)
     }
 
+    @Test func opensAFreshConnectionOnceTheOldOneOutlivesItsLifetime() async throws {
+        let server = try CurlTestServer()
+        defer { server.stop() }
+        let transport = CurlTransport(configuration: .init(maxConnectionLifetime: .seconds(1)))
+        let first = await transport.send(WebhookRequest(url: server.url("/status/200"), headers: [], body: [1]))
+        // Nothing to await here: the point is that wall-clock time passes beyond the lifetime.
+        try await Task.sleep(for: .milliseconds(1500))
+        let second = await transport.send(WebhookRequest(url: server.url("/status/200"), headers: [], body: [2]))
+        await transport.shutdown()
+
+        #expect(first.curlResponse?.status == 200)
+        #expect(second.curlResponse?.status == 200)
+        #expect(try server.acceptedConnections() == 2)
+    }
+
     @Test func classifiesAReceiverThatNeverAnswersAsATimeoutWithinTheTotalTimeout() async throws {
         let server = try CurlTestServer()
         defer { server.stop() }

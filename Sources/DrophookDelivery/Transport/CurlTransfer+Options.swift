@@ -23,6 +23,7 @@ extension CurlTransfer {
         try set(CURLOPT_TCP_KEEPALIVE, 1, "TCP keepalive")
         try set(CURLOPT_TCP_KEEPIDLE, transport.tcpKeepAliveIdle.curlSeconds, "TCP keepalive idle")
         try set(CURLOPT_TCP_KEEPINTVL, transport.tcpKeepAliveIdle.curlSeconds, "TCP keepalive interval")
+        try set(CURLOPT_MAXLIFETIME_CONN, transport.maxConnectionLifetime.curlSeconds, "connection lifetime")
         try set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1, "suppress proxy CONNECT headers")
         try check(drophook_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
 

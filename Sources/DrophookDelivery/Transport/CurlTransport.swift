@@ -21,19 +21,24 @@ public final class CurlTransport: WebhookTransport {
         public var systemCADirectory: String?
         /// Idle time before TCP keepalive probes, which keep reused connections from going stale silently.
         public var tcpKeepAliveIdle: Duration
+        /// Oldest a connection may be and still be reused (`CURLOPT_MAXLIFETIME_CONN`), so a busy
+        /// endpoint follows a receiver's DNS change instead of keeping one connection for months.
+        public var maxConnectionLifetime: Duration
 
         public init(
             userAgent: String = "drophook",
             maxConnectionsPerHost: Int = 0,
             maxConnections: Int = 0,
             systemCADirectory: String? = "/etc/ssl/certs",
-            tcpKeepAliveIdle: Duration = .seconds(60)
+            tcpKeepAliveIdle: Duration = .seconds(60),
+            maxConnectionLifetime: Duration = .seconds(300)
         ) {
             self.userAgent = userAgent
             self.maxConnectionsPerHost = maxConnectionsPerHost
             self.maxConnections = maxConnections
             self.systemCADirectory = systemCADirectory
             self.tcpKeepAliveIdle = tcpKeepAliveIdle
+            self.maxConnectionLifetime = maxConnectionLifetime
         }
     }
 
