@@ -79,7 +79,7 @@ struct CurlTransportLifecycleTests {
         #expect(try server.requests().isEmpty)
     }
 
-    @Test func droppingTheTransportStopsItsThreadWithoutShutdown() async throws {
+    @Test func droppingTheLastReferenceReleasesTheTransportWithoutShutdown() async throws {
         let server = try CurlTestServer()
         defer { server.stop() }
         var transport: CurlTransport? = CurlTransport()

@@ -61,6 +61,20 @@ struct CurlTransportTests {
         #expect(request.bodyBytes.count == body.count)
     }
 
+    @Test func keepsOnlyTheFinalResponsesHeadersAfterAnInterimOne() async throws {
+        let server = try CurlTestServer()
+        defer { server.stop() }
+        let transport = CurlTransport()
+        let outcome = await transport.send(WebhookRequest(url: server.url("/interim"), headers: [], body: [1]))
+        await transport.shutdown()
+
+        let response = try #require(outcome.curlResponse)
+        #expect(response.status == 200)
+        #expect(response.header("X-Final") == "yes")
+        #expect(response.header("Link") == nil)
+        #expect(response.body == Array("final".utf8))
+    }
+
     @Test func returnsRedirectsWithoutFollowingThem() async throws {
         let server = try CurlTestServer()
         defer { server.stop() }
@@ -96,7 +110,8 @@ struct CurlTransportTests {
         let transport = CurlTransport(configuration: .init(maxConnectionLifetime: .seconds(1)))
         let first = await transport.send(WebhookRequest(url: server.url("/status/200"), headers: [], body: [1]))
         // Nothing to await here: the point is that wall-clock time passes beyond the lifetime.
-        try await Task.sleep(for: .milliseconds(1500))
+        // curl compares whole seconds (age / 1000 > lifetime), so the age must reach 2 s.
+        try await Task.sleep(for: .milliseconds(2100))
         let second = await transport.send(WebhookRequest(url: server.url("/status/200"), headers: [], body: [2]))
         await transport.shutdown()
 

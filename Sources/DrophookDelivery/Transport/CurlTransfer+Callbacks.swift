@@ -38,7 +38,7 @@ extension CurlTransfer {
     }
 
     func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self).trimmingTrailingNewlines()
+        let line = Self.withoutLineEnding(String(decoding: bytes, as: UTF8.self))
         if line.hasPrefix("HTTP/") {
             // A new status line: interim (1xx) responses' headers are not the answer's.
             responseHeaders.removeAll()

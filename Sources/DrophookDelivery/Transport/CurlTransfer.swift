@@ -62,13 +62,14 @@ final class CurlTransfer {
     }
 
     private var errorText: String {
-        String(cString: errorBuffer).trimmingTrailingNewlines()
+        Self.withoutLineEnding(String(cString: errorBuffer))
     }
 }
 
-extension String {
-    func trimmingTrailingNewlines() -> String {
-        var text = Substring(self)
+extension CurlTransfer {
+    /// The text without its trailing line ending(s); curl's header lines and error text carry them.
+    static func withoutLineEnding(_ text: String) -> String {
+        var text = Substring(text)
         // "\r\n" is one Character in Swift, so all three spellings are checked.
         while let last = text.last, last == "\r\n" || last == "\n" || last == "\r" { text = text.dropLast() }
         return String(text)

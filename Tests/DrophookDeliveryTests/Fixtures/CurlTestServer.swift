@@ -4,7 +4,7 @@ import Foundation
 /// subprocess, recording every request (and every accepted connection) it sees before answering.
 ///
 /// Paths: `/status/<code>` answers that status with two `X-Reply` headers and echoes `X-Request-Id`;
-/// `/redirect` answers 301; `/hang` never answers; `/huge/<bytes>` streams a body of that size;
+/// `/interim` sends a 103 before its 200; `/redirect` answers 301; `/hang` never answers; `/huge/<bytes>` streams a body of that size;
 /// `/reset` closes with SO_LINGER 0 (a TCP reset); anything else answers 200 `ok`. An absolute-URI
 /// request line (as sent to a forward proxy) is recorded as such and answered the same way, and
 /// `CONNECT 127.0.0.1:<port>` opens a tunnel, so the server also serves as a forward proxy.
@@ -230,6 +230,9 @@ def serve(conn, connection_id):
                 status = int(parts[1])
                 respond(conn, status, [("X-Reply", "first"), ("X-Reply", "second"), ("X-Echo-Id", request_id)],
                         ("status %d for %s" % (status, request_id)).encode())
+            elif parts[0] == "interim":
+                conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+                respond(conn, 200, [("X-Final", "yes")], b"final")
             elif parts[0] == "redirect":
                 respond(conn, 301, [("Location", "/status/200")], b"moved")
             elif parts[0] == "hang":
