@@ -4,8 +4,9 @@ import Foundation
 /// subprocess, recording every request (and every accepted connection) it sees before answering.
 ///
 /// Paths: `/status/<code>` answers that status with two `X-Reply` headers and echoes `X-Request-Id`;
-/// `/interim` sends a 103 before its 200; `/redirect` answers 301; `/hang` never answers; `/huge/<bytes>` streams a body of that size;
-/// `/reset` closes with SO_LINGER 0 (a TCP reset); anything else answers 200 `ok`. An absolute-URI
+/// `/interim` sends a 103 before its 200; `/redirect` answers 301; `/hang` never answers;
+/// `/huge/<bytes>` streams a body of that size; `/reset` closes with SO_LINGER 0 (a TCP reset);
+/// anything else answers 200 `ok`. An absolute-URI
 /// request line (as sent to a forward proxy) is recorded as such and answered the same way, and
 /// `CONNECT 127.0.0.1:<port>` opens a tunnel, so the server also serves as a forward proxy.
 final class CurlTestServer {
