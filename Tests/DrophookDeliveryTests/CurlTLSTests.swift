@@ -37,6 +37,31 @@ struct CurlTLSTests {
         #expect(try server.requests().curlOnly?.bodyBytes == body)
     }
 
+    @Test func anEndpointCAFileAddsToTheSystemStoreRatherThanReplacingIt() async throws {
+        let systemPKI = try CurlTestCertificates()
+        defer { systemPKI.remove() }
+        let endpointPKI = try CurlTestCertificates()
+        defer { endpointPKI.remove() }
+        let server = try CurlTestServer(certificates: systemPKI)
+        defer { server.stop() }
+        let systemStore = try systemPKI.makeHashedCADirectory()
+        let request = WebhookRequest(
+            url: server.url("/status/200"), headers: [], body: [],
+            options: TransportOptions(caFile: endpointPKI.caCertificate)
+        )
+
+        let withStore = CurlTransport(configuration: .init(systemCADirectory: systemStore))
+        let trusted = await withStore.send(request)
+        await withStore.shutdown()
+        let withoutStore = CurlTransport(configuration: .init(systemCADirectory: nil))
+        let untrusted = await withoutStore.send(request)
+        await withoutStore.shutdown()
+
+        #expect(trusted.curlResponse?.status == 200, "\(trusted)")
+        // Whether libcurl's compiled-in CA directory is searched is its business; this one is not in it.
+        #expect(untrusted.curlFailure?.kind == .tlsFailure, "\(untrusted)")
+    }
+
     @Test func checksTheServerNameEvenWithATrustedCA() async throws {
         let certificates = try CurlTestCertificates()
         defer { certificates.remove() }

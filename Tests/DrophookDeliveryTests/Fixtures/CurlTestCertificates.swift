@@ -20,12 +20,24 @@ struct CurlTestCertificates {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         try openssl(["req", "-x509"] + curve + [
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=drophook test CA",
+            // A unique CA name: OpenSSL finds issuers by name, so two test CAs must not share one.
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=drophook test CA \(UUID().uuidString.prefix(8))",
             "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         ])
         try issue("server", subject: "/CN=127.0.0.1", extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
         try issue("client", subject: "/CN=drophook test client", extensions: "extendedKeyUsage=clientAuth\n")
+    }
+
+    /// A directory holding the CA certificate under its OpenSSL subject-hash name, laid out like
+    /// /etc/ssl/certs, standing in for the system store.
+    func makeHashedCADirectory() throws -> String {
+        let directory = path("hashed")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: caCertificate, toPath: "\(directory)/ca.pem")
+        try openssl(["rehash", directory])
+        return directory
     }
 
     func remove() {
