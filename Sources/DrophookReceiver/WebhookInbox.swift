@@ -36,22 +36,25 @@ final class WebhookInbox: Sendable {
 
     /// Records a webhook and returns the scripted reply for it.
     func record(_ webhook: ReceivedWebhook) -> ReceiverReply {
-        let (reply, ready) = state.withLock { state -> (ReceiverReply, [(CheckedContinuation<[ReceivedWebhook], any Error>, [ReceivedWebhook])]) in
+        typealias Ready = (CheckedContinuation<[ReceivedWebhook], any Error>, [ReceivedWebhook])
+        let (script, index, ready) = state.withLock { state -> (ResponseScript, Int, [Ready]) in
             let index = state.total
             state.total += 1
             state.history.append(webhook)
             if state.history.count > historyLimit { state.history.removeFirst(state.history.count - historyLimit) }
-            var ready: [(CheckedContinuation<[ReceivedWebhook], any Error>, [ReceivedWebhook])] = []
+            // Yielding under the lock keeps the stream in the same order as the history.
+            continuation.yield(webhook)
+            var ready: [Ready] = []
             state.waiters.removeAll { waiter in
                 guard state.total >= waiter.count else { return false }
                 ready.append((waiter.continuation, state.history))
                 return true
             }
-            return (state.script.reply(webhook, index), ready)
+            return (state.script, index, ready)
         }
-        continuation.yield(webhook)
         for (waiter, history) in ready { waiter.resume(returning: history) }
-        return reply
+        // The script runs outside the lock: it may look at the receiver itself.
+        return script.reply(webhook, index)
     }
 
     var history: [ReceivedWebhook] { state.withLock { $0.history } }
@@ -82,6 +85,9 @@ final class WebhookInbox: Sendable {
                     state.pending.remove(id)
                     if let error = state.preempted.removeValue(forKey: id) { return .failure(error) }
                     if state.total >= count { return .success(state.history) }
+                    if state.isStopping {
+                        return .failure(ReceiverError(code: .timedOut, description: "receiver stopped after \(state.total) webhooks, before \(count) arrived"))
+                    }
                     state.waiters.append(Waiter(id: id, count: count, continuation: continuation))
                     return nil
                 }

@@ -130,7 +130,13 @@ struct WebhookReceiverTests {
         receiver.setScript(.always(.status(410)))
         let fourth = try await Self.post(receiver, headers: message.headers, body: message.body)
         #expect(fourth.status == 410)
+
+        // A script may consult the receiver itself.
+        receiver.setScript(ResponseScript { _, _ in .status(receiver.receivedCount == 5 ? 202 : 500) })
+        let fifth = try await Self.post(receiver, headers: message.headers, body: message.body)
+        #expect(fifth.status == 202)
         await receiver.stop()
+        await #expect(throws: ReceiverError.self) { _ = try await receiver.waitForWebhooks(count: 6, timeout: .seconds(60)) }
     }
 
     @Test func hangingReplyOutlastsClientTimeoutAndStopEndsIt() async throws {
