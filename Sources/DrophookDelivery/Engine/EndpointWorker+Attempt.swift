@@ -31,7 +31,7 @@ extension EndpointWorker {
             number: number,
             startedAtMillis: startedAt,
             durationMillis: elapsed.milliseconds,
-            requestURL: request.wire.url,
+            requestURL: HeaderRedaction.redact(url: request.wire.url),
             requestHeaders: HeaderRedaction.redact(request.wire.headers),
             requestBody: request.wire.body,
             error: reason,

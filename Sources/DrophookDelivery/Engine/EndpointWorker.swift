@@ -66,6 +66,11 @@ final class EndpointWorker: Sendable {
                 var wait = settings.pollInterval
                 do {
                     let plan = try await planNextStep(settings)
+                    if Task.isCancelled || isStopped {
+                        // Stopped while the queue was being read: what was claimed goes back unsent.
+                        await release(plan.jobs)
+                        break
+                    }
                     for job in plan.jobs {
                         start(job, settings, group: &group)
                     }
@@ -131,6 +136,18 @@ final class EndpointWorker: Sendable {
             await self.attempt(job, settings)
             self.inFlight.withLock { _ = $0.remove(job.deliveryID) }
             self.signal.signal()
+        }
+    }
+
+    private func release(_ jobs: [DeliveryJob]) async {
+        guard !jobs.isEmpty else { return }
+        let ids = jobs.map(\.deliveryID)
+        do {
+            try await outbox.perform { outbox in
+                for id in ids { try outbox.release(deliveryID: id) }
+            }
+        } catch {
+            logger.error("cannot hand back \(ids.count) claimed deliveries; they are sent on the next start: \(error)")
         }
     }
 

@@ -1,4 +1,5 @@
 import DrophookEvents
+import Foundation
 
 /// Hides secret-bearing header values before a request is written to the delivery log, which
 /// operators read and share; the value sent is never changed.
@@ -16,5 +17,12 @@ public enum HeaderRedaction {
 
     public static func redact(_ headers: [HTTPHeader]) -> [HTTPHeader] {
         headers.map { isSecret($0.name) ? HTTPHeader($0.name, placeholder) : $0 }
+    }
+
+    /// The URL as logged: a password in its user-info (`https://user:pass@host/…`) is hidden.
+    public static func redact(url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = placeholder
+        return components.string ?? url
     }
 }
