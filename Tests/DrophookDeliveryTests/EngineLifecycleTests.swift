@@ -26,6 +26,27 @@ struct EngineLifecycleTests {
         #expect(try harness.outbox.attempts(eventID: ping.eventID).map(\.responseStatus) == [204])
     }
 
+    @Test("a paused endpoint still answers a ping, which says it is paused, while file events wait")
+    func pingWhilePaused() async throws {
+        let receiver = try await WebhookReceiver.start()
+        let transport = CurlTransport()
+        let endpoint = testEndpoint("hook", url: receiver.baseURL + "/hook", ordered: true, paused: true)
+        let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
+        try harness.append([testEvent(path: "held.csv")], endpoints: [endpoint])
+        let ping = try Outbox(stateDirectory: harness.directory).appendPing(endpoint: "hook")
+        let webhook = try #require(try await receiver.waitForWebhooks(count: 1).first)
+        try await eventually("ping delivered") { try harness.outbox.delivery(id: ping.deliveryID)?.state == .delivered }
+        try await Task.sleep(for: .milliseconds(400)) // nothing to await for "not sent": two poll rounds
+        #expect(receiver.receivedCount == 1)
+        #expect(try harness.outbox.queueDepth(endpoint: "hook") == 1)
+        try await harness.finish()
+        await transport.shutdown()
+        await receiver.stop()
+
+        #expect(webhook.topic == "webhook.ping")
+        #expect(webhook.json?["Data"]?["State"] == .string("paused"))
+    }
+
     @Test("reload points an endpoint at a new URL without losing its queue")
     func reloadKeepsTheQueue() async throws {
         let old = try await WebhookReceiver.start(ReceiverConfiguration(script: .always(.status(503))))

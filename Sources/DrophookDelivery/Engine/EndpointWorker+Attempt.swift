@@ -119,7 +119,7 @@ extension EndpointWorker {
         case .ping(let id, let createdAt):
             endpoint.format.ping(
                 context: context,
-                endpoint: endpoint.description(paused: endpoint.paused, nowMillis: createdAt, eventID: id)
+                endpoint: endpoint.description(paused: currentlyPaused(endpoint), nowMillis: createdAt, eventID: id)
             )
         }
         var headers = message.headers
@@ -128,6 +128,12 @@ extension EndpointWorker {
         }
         headers += endpoint.extraHeaders
         return (attemptID, WebhookRequest(url: endpoint.url, headers: headers, body: message.body, options: endpoint.transport))
+    }
+
+    /// Whether the endpoint is paused now (run-time override, else config), for a ping's `State`.
+    private func currentlyPaused(_ endpoint: EndpointConfiguration) -> Bool {
+        let state = try? outbox.endpointState(name)
+        return state?.isPaused(configured: endpoint.paused) ?? endpoint.paused
     }
 
     /// Records the attempt; a failing database is retried for a while, since an unrecorded

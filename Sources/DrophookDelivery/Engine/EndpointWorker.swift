@@ -96,10 +96,17 @@ final class EndpointWorker: Sendable {
         let idle = settings.pollInterval
         return try await outbox.perform { outbox in
             let state = try outbox.endpointState(name)
-            if state.disabled || state.isPaused(configured: endpoint.paused) {
+            let now = Outbox.nowMillis()
+            if state.disabled {
                 return ([], idle)
             }
-            let now = Outbox.nowMillis()
+            if state.isPaused(configured: endpoint.paused) {
+                // Paused holds events back, but `drophook ping` still gets an answer (its
+                // payload says the endpoint is paused), so an operator can test a paused receiver.
+                let pings = endpoint.ordered && busy > 0
+                    ? [] : try outbox.claimDueDeliveries(endpoint: name, nowMillis: now, limit: 1, pingsOnly: true)
+                return (pings, idle)
+            }
 
             if endpoint.ordered {
                 // One at a time, strictly by event seq: the head of the queue blocks the rest,

@@ -32,11 +32,17 @@ extension Outbox {
 
     /// Takes up to `limit` due deliveries of an endpoint, oldest event first, and marks them
     /// `delivering` in the same transaction, so neither another worker nor a second claim
-    /// picks them again.
-    public func claimDueDeliveries(endpoint: String, nowMillis: Int64 = Outbox.nowMillis(), limit: Int) throws -> [DeliveryJob] {
+    /// picks them again. `pingsOnly` takes only `webhook.ping` deliveries (a paused endpoint
+    /// still answers `drophook ping`).
+    public func claimDueDeliveries(
+        endpoint: String,
+        nowMillis: Int64 = Outbox.nowMillis(),
+        limit: Int,
+        pingsOnly: Bool = false
+    ) throws -> [DeliveryJob] {
         guard limit > 0 else { return [] }
         return try pool.write { db in
-            let jobs = try Self.fetchDue(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit, excluding: [])
+            let jobs = try Self.fetchDue(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit, excluding: [], pingsOnly: pingsOnly)
             for job in jobs {
                 try Self.markDelivering(db, job.deliveryID, nowMillis: nowMillis)
             }
@@ -139,11 +145,14 @@ extension Outbox {
         }
     }
 
-    static func fetchDue(_ db: Database, endpoint: String, nowMillis: Int64, limit: Int, excluding: Set<String>) throws -> [DeliveryJob] {
+    static func fetchDue(
+        _ db: Database, endpoint: String, nowMillis: Int64, limit: Int, excluding: Set<String>, pingsOnly: Bool = false
+    ) throws -> [DeliveryJob] {
         // Fetch a little more than asked so that excluded ids don't starve the result.
         let rows = try Row.fetchAll(db, sql: """
             SELECT \(Self.jobColumns) FROM delivery d JOIN event e ON e.seq = d.event_seq
             WHERE d.endpoint = ? AND d.state = 'pending' AND d.next_attempt_at_ms <= ?
+            \(pingsOnly ? "AND e.kind = '\(Self.pingKind)'" : "")
             ORDER BY d.event_seq LIMIT ?
             """, arguments: [endpoint, nowMillis, limit + excluding.count])
         return try rows.map(Self.job).filter { !excluding.contains($0.deliveryID) }.prefix(limit).map { $0 }
