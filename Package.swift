@@ -73,6 +73,8 @@ let package = Package(
             dependencies: [
                 "DrophookEvents",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),
@@ -117,6 +119,7 @@ let package = Package(
 
         .testTarget(name: "DrophookEventsTests", dependencies: ["DrophookEvents"], swiftSettings: strictSwift),
         .testTarget(name: "DrophookWatchTests", dependencies: ["DrophookWatch"], swiftSettings: strictSwift),
+        .testTarget(name: "DrophookReceiverTests", dependencies: ["DrophookReceiver"], swiftSettings: strictSwift),
         .testTarget(name: "DrophookOutboxTests", dependencies: ["DrophookOutbox"], swiftSettings: strictSwift),
         .testTarget(
             name: "DrophookDeliveryTests",

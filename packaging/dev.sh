@@ -23,6 +23,14 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+listener=""
+agent=""
+stop_demo() {
+    [ -n "$agent" ] && kill "$agent" 2>/dev/null
+    [ -n "$listener" ] && kill "$listener" 2>/dev/null
+    wait 2>/dev/null || true
+}
+
 demo() {
     install_missing
     swift build
@@ -30,23 +38,26 @@ demo() {
     bin="$(swift build --show-bin-path)/drophook"
     mkdir -p /tmp/drophook-demo/drop /tmp/drophook-demo/state
     "$bin" check --config etc/drophook.yaml
+    trap stop_demo EXIT
+    trap 'exit 130' INT TERM
     "$bin" listen --port 8787 --secret demo-secret &
-    local listener=$!
+    listener=$!
     "$bin" run --config etc/drophook.yaml &
-    local agent=$!
-    trap 'kill $agent $listener 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+    agent=$!
     "$bin" status --config etc/drophook.yaml --wait 30s
+    kill -0 "$listener" 2>/dev/null || { echo "the receiver could not start (is port 8787 taken?)" >&2; exit 1; }
     echo "hello from drophook" > /tmp/drophook-demo/drop/hello.txt
     echo
     echo "drophook is watching /tmp/drophook-demo/drop; the receiver prints each verified webhook."
     echo "Drop more files there from another terminal; Ctrl-C stops both."
-    wait $agent
+    wait "$agent"
 }
 
 run_tests() {
     install_missing
     swift build --build-tests
-    swift test
+    # A bound on the whole run, so a hung test fails the run instead of stalling it.
+    timeout --kill-after=30s 25m swift test
 }
 
 case "${1:-}" in

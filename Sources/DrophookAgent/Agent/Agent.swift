@@ -27,6 +27,9 @@ public struct Agent: Sendable {
     public func run() async throws {
         let outbox = try Outbox(stateDirectory: configuration.stateDirectory)
         let transport = CurlTransport(configuration: .init(userAgent: "drophook/\(AgentVersion.description)"), logger: logger)
+        if let problem = transport.initializationError {
+            throw problem
+        }
         let engine = DeliveryEngine(
             outbox: outbox,
             transport: transport,

@@ -49,7 +49,7 @@ final class AgentUnderTest: @unchecked Sendable {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = ["run", "--config", configFile.path, "--log-level", "debug"]
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         try log.seekToEnd()
         process.standardError = log
