@@ -23,7 +23,9 @@ public struct EndpointConfiguration: Sendable {
     /// Deliveries in flight at once (ignored when ``ordered``).
     public var concurrency: Int
     /// Deliver strictly in event order, one at a time: a later event waits while an earlier one
-    /// is being retried, so a receiver never sees a file's delete before its create.
+    /// is being retried, so a receiver never sees a file's delete before its create. Once an
+    /// earlier delivery is `failed` (retries exhausted or refused), the queue moves on past it;
+    /// redelivering it later sends it out of order.
     public var ordered: Bool
     /// Start paused (events queue, nothing is sent); `drophook resume` overrides at run time.
     public var paused: Bool
