@@ -8,10 +8,6 @@ enum WebhookIdentity {
         var bytes = Array(LibCrypto.hmacSHA256(key: Array("drophook webhook id".utf8), message: Array(name.utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x80
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = Hex.encode(bytes)
-        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            String(hex[hex.index(hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)])
-        }
-        return groups.joined(separator: "-")
+        return EventID.uuidLayout(hexDigits: Hex.encode(bytes))
     }
 }

@@ -6,7 +6,7 @@ public enum EventID {
         var bytes = LibCrypto.randomBytes(16)
         bytes[6] = bytes[6] & 0x0F | 0x40  // version 4
         bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 4122 variant
-        return dashed(Array(Hex.encode(bytes).utf8))
+        return uuidLayout(hexDigits: Hex.encode(bytes))
     }
 
     /// The 32 hex digits of an id without its dashes, lowercased (Rilavek's `file_id` suffix).
@@ -24,11 +24,20 @@ public enum EventID {
         "fil_" + compactHex(id)
     }
 
+    /// The event id inside a Rilavek `file_id`, so the CLI accepts whichever id a receiver
+    /// logged; nil if `text` is not `fil_` and 32 hex digits.
+    public static func fromRilavekFileID(_ text: String) -> String? {
+        guard text.hasPrefix("fil_") else { return nil }
+        let hex = text.dropFirst(4).lowercased()
+        guard hex.utf8.count == 32, hex.allSatisfy(\.isHexDigit) else { return nil }
+        return uuidLayout(hexDigits: hex)
+    }
+
     /// 32 hex digits in the 8-4-4-4-12 UUID layout.
-    private static func dashed(_ hex: [UInt8]) -> String {
+    public static func uuidLayout(hexDigits: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(36)
-        for (index, digit) in hex.enumerated() {
+        for (index, digit) in hexDigits.utf8.enumerated() {
             if index == 8 || index == 12 || index == 16 || index == 20 { out.append(UInt8(ascii: "-")) }
             out.append(digit)
         }

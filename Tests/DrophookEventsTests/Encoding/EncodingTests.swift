@@ -41,6 +41,13 @@ struct EncodingTests {
         #expect(!EventID.isCanonical("36CD78BC-0662-43b1-a7aa-0cde4876ab2a"))
     }
 
+    @Test func rilavekFileIDMapsBackToTheEventID() {
+        let id = "36cd78bc-0662-43b1-a7aa-0cde4876ab2a"
+        #expect(EventID.fromRilavekFileID(EventID.rilavekFileID(id)) == id)
+        #expect(EventID.fromRilavekFileID("fil_987654321") == nil)
+        #expect(EventID.fromRilavekFileID(id) == nil)
+    }
+
     @Test func rilavekFileIDIsPrefixedCompactHex() {
         #expect(EventID.rilavekFileID("98765432-10AB-cdef-9876-543210abcdef") == "fil_9876543210abcdef9876543210abcdef")
     }
