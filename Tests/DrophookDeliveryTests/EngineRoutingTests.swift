@@ -1,0 +1,23 @@
+import DrophookDelivery
+import DrophookEvents
+import Testing
+
+@Suite("Endpoint routing")
+struct EngineRoutingTests {
+    @Test("an endpoint gets an event only if it subscribes to the topic, allows the watch, and its format carries it")
+    func accepts() {
+        let all = testEndpoint("all", url: "http://127.0.0.1:1/")
+        var onlyInbox = testEndpoint("inbox", url: "http://127.0.0.1:1/")
+        onlyInbox.watches = ["inbox"]
+        var createdOnly = testEndpoint("created", url: "http://127.0.0.1:1/")
+        createdOnly.topics = [.fileCreated, .fileFailed]
+        let endpoints = [all, onlyInbox, createdOnly]
+        let route = EndpointConfiguration.route(endpoints)
+
+        #expect(route(testEvent(.created, path: "a", watch: "inbox")) == ["all", "inbox", "created"])
+        #expect(route(testEvent(.created, path: "a", watch: "uploads")) == ["all", "created"])
+        #expect(route(testEvent(.deleted, path: "a", watch: "inbox")) == ["all", "inbox"])
+        // SFTP To Go's format has no payload for an abandoned upload, even when subscribed.
+        #expect(route(testEvent(.failed, path: "a.part", watch: "inbox")) == [])
+    }
+}
