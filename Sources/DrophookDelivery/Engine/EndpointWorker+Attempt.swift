@@ -40,7 +40,7 @@ extension EndpointWorker {
         switch outcome {
         case .response(let response):
             record.responseStatus = response.status
-            record.responseHeaders = response.headers
+            record.responseHeaders = HeaderRedaction.redact(response.headers)
             record.responseBody = Array(response.body.prefix(AttemptRecord.maxResponseBodyBytes))
             record.responseTruncated = response.bodyTruncated || response.body.count > AttemptRecord.maxResponseBodyBytes
         case .failure:
@@ -57,11 +57,11 @@ extension EndpointWorker {
         case .failed:
             metrics.failed.increment()
         case .endpointGone:
-            await disable(reason: "the receiver answered 410 Gone at \(endpoint.url)", loudly: "endpoint disabled: receiver answered 410 Gone")
+            await disable(reason: "the receiver answered 410 Gone at \(HeaderRedaction.redact(url: endpoint.url))", loudly: "endpoint disabled: receiver answered 410 Gone")
         case .retry:
             break
         }
-        if result != .delivered, !state.disabled, let limit = endpoint.disableAfter,
+        if result == .retry || result == .failed, !state.disabled, let limit = endpoint.disableAfter,
            let since = state.failingSinceMillis, now - since >= limit.milliseconds {
             metrics.autoDisabled.increment()
             await disable(
