@@ -1,6 +1,9 @@
 import DrophookEvents
 import DrophookReceiver
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// The whole agent as a user runs it: files dropped into a real tree, signed POSTs received
@@ -132,5 +135,45 @@ struct EndToEndTests {
         let second = try AgentUnderTest.command(["check", "--config", file.path])
         #expect(second.status == 1)
         #expect(second.stderr.contains("\(folder.path)/missing"))
+    }
+
+    @Test func metricsAndHealthAreServedOnTheConfiguredAddress() async throws {
+        let receiver = try await WebhookReceiver.start(.init(secret: Array(Self.secret.utf8)))
+        let port = try await Self.freePort()
+        let agent = try AgentUnderTest(webhooks: Self.webhooks(receiver), topLevelExtra: "metrics: {listen: 127.0.0.1:\(port)}")
+        defer { agent.cleanUp() }
+        try await agent.start()
+        try Data("m".utf8).write(to: agent.dropDirectory.appendingPathComponent("m.txt"))
+        _ = try await receiver.waitForWebhooks(count: 2, timeout: .seconds(20))
+
+        let (metrics, metricsResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        #expect((metricsResponse as? HTTPURLResponse)?.statusCode == 200)
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains("drophook_inotify_watched_directories 1"))
+        #expect(text.contains("drophook_inotify_overflows_total 0"))
+        #expect(text.contains("drophook_deliveries_delivered_total{endpoint=\"ops\"}"))
+
+        let (health, healthResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)
+        #expect((healthResponse as? HTTPURLResponse)?.statusCode == 200)
+        let status = try JSONDecoder().decode(AgentStatusView.self, from: health)
+        #expect(status.ready)
+        #expect(status.endpoints.map(\.name) == ["ops", "pipeline"])
+        _ = agent.terminate()
+        await receiver.stop()
+    }
+
+    /// The fields of `/health` a monitoring check reads.
+    struct AgentStatusView: Decodable {
+        struct Endpoint: Decodable { var name: String }
+        var ready: Bool
+        var endpoints: [Endpoint]
+    }
+
+    /// A port nothing listens on right now (bound, read, released).
+    static func freePort() async throws -> Int {
+        let probe = try await WebhookReceiver.start()
+        let port = probe.port
+        await probe.stop()
+        return port
     }
 }

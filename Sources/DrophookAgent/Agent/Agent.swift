@@ -53,7 +53,7 @@ public struct Agent: Sendable {
         ]
         if let listen = configuration.metricsListen.flatMap(ListenAddress.init(parsing:)), let registry {
             let endpoint = MetricsEndpoint(address: listen, registry: registry, health: { status.current() }, logger: logger)
-            services.append(.init(service: endpoint.application()))
+            services.append(.init(service: endpoint, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
             logger.info("metrics on http://\(listen)/metrics")
         }
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)

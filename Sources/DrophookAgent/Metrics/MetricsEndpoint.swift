@@ -1,18 +1,28 @@
 import Hummingbird
 import Logging
 import Prometheus
+import ServiceLifecycle
 
 /// The agent's local HTTP surface: Prometheus `/metrics` and a JSON `/health`.
 ///
 /// Bound to the `metrics.listen` address only (loopback by default); it exposes counts,
-/// never payloads or secrets.
-struct MetricsEndpoint {
+/// never payloads or secrets. If it cannot run (the port is taken), the error is logged and
+/// the agent goes on delivering: losing metrics must not stop webhooks.
+struct MetricsEndpoint: Service {
     let address: ListenAddress
     let registry: PrometheusCollectorRegistry
     let health: @Sendable () -> AgentStatus
     let logger: Logger
 
-    /// A Hummingbird application serving the two routes; run it as a service of the agent.
+    func run() async throws {
+        do {
+            try await application().run()
+        } catch {
+            logger.error("metrics endpoint on \(address) stopped: \(error); webhooks are still delivered")
+        }
+    }
+
+    /// A Hummingbird application serving the two routes.
     func application() -> some ApplicationProtocol {
         let router = Router()
         let registry = registry
