@@ -72,3 +72,35 @@ struct BurstAndOverflowTests {
         #expect(stored == disk.files.union(disk.directories).union([""]))
     }
 }
+
+@Suite("Records read late")
+struct LateReadingTests {
+    /// When the reader falls behind, names are often gone by the time their records are read:
+    /// the final names are still reported once each, and nothing is invented.
+    @Test func finalNamesAreReportedWhenRecordsAreReadLate() async throws {
+        let tree = TempTree("late")
+        var configuration = WatcherConfiguration.test(tree)
+        let gate = ReaderGate()
+        configuration.readerGate = gate
+        let harness = try await WatchHarness.start(configuration)
+        gate.close()
+        tree.write("a.csv", "aaaa")
+        #expect(rename(tree.at("a.csv"), tree.at("b.csv")) == 0)
+        tree.write("t.csv.filepart", "tt")
+        #expect(link(tree.at("t.csv.filepart"), tree.at("t.csv")) == 0)
+        #expect(unlink(tree.at("t.csv.filepart")) == 0)
+        tree.write(".y.csv.partial", "yyy")
+        #expect(rename(tree.at(".y.csv.partial"), tree.at("y.csv")) == 0)
+        tree.write("gone.csv", "g")
+        #expect(unlink(tree.at("gone.csv")) == 0)
+        gate.open()
+        #expect(await harness.waitForEvents { Set($0.paths(.created)).isSuperset(of: ["b.csv", "t.csv", "y.csv"]) })
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        let events = harness.events.filter { $0.path != "marker" }
+        #expect(Set(events.map { "\($0.kind) \($0.path)" }) == ["created b.csv", "created t.csv", "created y.csv"])
+        #expect(events.count == 3)
+        #expect(events.first { $0.path == "b.csv" }?.size == 4)
+    }
+}

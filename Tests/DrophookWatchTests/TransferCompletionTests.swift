@@ -135,3 +135,26 @@ struct TransferCompletionTests {
         #expect(harness.events.first?.size == 12)
     }
 }
+
+@Suite("Snapshot upkeep")
+struct SnapshotUpkeepTests {
+    /// `put -p` sets the mtime after the close: no new event, but a restart must not report it again.
+    @Test func mtimeSetAfterUploadIsRecordedSilently() async throws {
+        let tree = TempTree()
+        let first = try await WatchHarness.start(.test(tree))
+        tree.write("kept.csv", "data")
+        #expect(await first.waitFor(.created, "kept.csv"))
+        var times = [timespec(tv_sec: 1_600_000_000, tv_nsec: 0), timespec(tv_sec: 1_600_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, tree.at("kept.csv"), &times, 0) == 0)
+        #expect(await WatchHarness.poll(within: .seconds(10)) {
+            first.snapshot.contains { $0.path == "kept.csv" && $0.mtimeNanos == 1_600_000_000 * 1_000_000_000 }
+        })
+        await first.stop()
+        #expect(first.events.map(\.path) == ["kept.csv"])
+        let second = try await WatchHarness.start(.test(tree), snapshot: first.snapshot)
+        tree.write("marker", "")
+        #expect(await second.waitFor(.created, "marker"))
+        await second.stop()
+        #expect(second.events.map(\.path) == ["marker"])
+    }
+}

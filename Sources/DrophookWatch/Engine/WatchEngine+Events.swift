@@ -39,7 +39,22 @@ extension WatchEngine {
             if !event.has(IN_ISDIR) { opened(name, in: directory) }
         } else if event.has(IN_CLOSE_WRITE) {
             closedWrite(name, in: directory)
+        } else if event.has(IN_ATTRIB) {
+            if !event.has(IN_ISDIR) { attributesChanged(name, in: directory) }
         }
+    }
+
+    /// `put -p`, WinSCP and others set the mtime after the file was reported: the snapshot
+    /// follows silently, so a restart does not mistake the file for a changed one.
+    func attributesChanged(_ name: String, in directory: TreeNode) {
+        guard let node = directory.children[name], node.kind == .file, node.recorded, case .idle = node.phase,
+              let watch = watchIndex(of: directory), let path = absolutePath(node),
+              let fresh = FileStatus.of(path: path), fresh.kind == .file,
+              fresh.inodeKey == node.status.inodeKey, fresh.size == node.status.size,
+              fresh.mtimeNanos != node.status.mtimeNanos, let relative = node.relativePath
+        else { return }
+        node.status = fresh
+        record(node, watch: watch, path: relative)
     }
 
     func watchIgnored(_ wd: Int32) {
@@ -102,7 +117,7 @@ extension WatchEngine {
             let node = TreeNode(name: name, kind: .file, status: status, now: now)
             node.transferName = TransferName.classify(name, ignore: watches[watch].ignore)
             let linked = status.linkCount > 1 || fileByInode[status.inodeKey] != nil
-            directory.attach(node)
+                directory.attach(node)
             register(node)
             if !node.transferName.isFinal {
                 node.phase = .writing
@@ -160,6 +175,7 @@ extension WatchEngine {
             }
             return
         }
+        node.closeSeen = true
         if node.recorded, case .idle = node.phase {
             // A reopen (resumed upload): report again only when the content changed.
             guard let fresh = FileStatus.of(path: path), fresh.kind == .file,

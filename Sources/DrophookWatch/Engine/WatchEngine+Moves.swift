@@ -73,8 +73,9 @@ extension WatchEngine {
                     node.phase = .writing
                 }
             } else if node.transferName.isFinal {
-                if !wasFinal {
-                    // A temp name renamed to its final name: the transfer is complete.
+                if !wasFinal || node.closeSeen {
+                    // A temp name renamed to its final name, or a closed file renamed before
+                    // it could be looked at: the transfer is complete.
                     complete(node, foundByScan: false, confirmed: true)
                 }
             } else {

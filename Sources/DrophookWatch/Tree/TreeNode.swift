@@ -34,6 +34,9 @@ final class TreeNode {
     var transferName: TransferName = .final
     /// When the watcher first saw this node (orders a temp file against its final name).
     var firstSeen: ContinuousClock.Instant
+    /// A writer closed it at least once (`IN_CLOSE_WRITE`), even if it was renamed before it
+    /// could be stat'd: a rename then finishes it.
+    var closeSeen = false
     /// Whether the inode was known from a successful `lstat` (not only assumed).
     var statusKnown: Bool
 
