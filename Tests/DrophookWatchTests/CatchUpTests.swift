@@ -171,3 +171,26 @@ struct ActorAndPreflightTests {
         #expect(over.first?.severity == .error)
     }
 }
+
+@Suite("Watch limit")
+struct WatchLimitTests {
+    @Test func directoriesBeyondTheLimitAreRescannedNotSkipped() async throws {
+        let tree = TempTree("limit")
+        for name in ["a", "b", "c", "d"] { tree.mkdir(name) }
+        var configuration = WatcherConfiguration.test(tree)
+        configuration.simulatedWatchLimit = 3
+        configuration.unwatchedRetryInterval = .milliseconds(200)
+        let harness = try await WatchHarness.start(configuration)
+        let health = harness.watcher.health
+        #expect(health.watchLimitReached)
+        #expect(health.watchedDirectories == 3)
+        #expect(health.unwatchedDirectories == 2)
+        #expect(health.watchesNeeded == 5)
+        for name in ["a", "b", "c", "d"] { tree.write("\(name)/file.txt", name) }
+        // Watched directories report live; the others are found by the periodic rescan.
+        #expect(await harness.waitForEvents { $0.paths(.created).count == 4 })
+        await harness.stop()
+        #expect(Set(harness.events.paths(.created)) == ["a/file.txt", "b/file.txt", "c/file.txt", "d/file.txt"])
+        #expect(harness.events.filter { $0.foundByScan }.count == 2)
+    }
+}

@@ -67,6 +67,9 @@ public struct WatcherConfiguration: Sendable {
 
     /// Lets tests stall the inotify reader so that the kernel queue overflows.
     var readerGate: ReaderGate?
+    /// Lets tests hit the watch limit without lowering the system-wide sysctl: `inotify_add_watch`
+    /// fails with ENOSPC once this many directories are watched.
+    var simulatedWatchLimit: Int?
 
     public init(
         watches: [WatchConfiguration],
@@ -91,5 +94,6 @@ public struct WatcherConfiguration: Sendable {
         self.maxRescanBackoff = maxRescanBackoff
         self.unwatchedRetryInterval = unwatchedRetryInterval
         self.readerGate = nil
+        self.simulatedWatchLimit = nil
     }
 }

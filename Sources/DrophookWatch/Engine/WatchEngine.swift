@@ -149,7 +149,14 @@ final class WatchEngine {
     /// Adds the watch of a directory node. False when the directory is already gone.
     @discardableResult
     func addWatch(_ node: TreeNode, path: String) -> Bool {
-        switch inotify.addDirectoryWatch(path: path) {
+        var result = inotify.addDirectoryWatch(path: path)
+        if let limit = configuration.simulatedWatchLimit, case .success(let wd) = result,
+           nodeByWD[wd] == nil, nodeByWD.count >= limit {
+            inotify.removeWatch(wd)
+            retiredWDs.insert(wd)
+            result = .failure(WatchErrno(code: ENOSPC))
+        }
+        switch result {
         case .success(let wd):
             if let existing = nodeByWD[wd], existing !== node {
                 // The same directory under a new name, found before its move records were read.
