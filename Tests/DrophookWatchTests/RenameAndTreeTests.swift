@@ -163,3 +163,52 @@ struct RenameAndTreeTests {
         #expect(harness.events.map(\.path) == ["marker"])
     }
 }
+
+@Suite("Replacing, moving between watches, losing the root")
+struct ReplaceAndRootTests {
+    @Test func renameOverAnExistingFileIsOneCreated() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.write("x.csv", "old")
+        #expect(await harness.waitFor(.created, "x.csv"))
+        tree.write("x.csv.filepart", "newer")
+        #expect(rename(tree.at("x.csv.filepart"), tree.at("x.csv")) == 0)
+        #expect(await harness.waitForEvents { $0.filter { $0.path == "x.csv" }.count == 2 })
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        #expect(harness.events.map { "\($0.kind) \($0.path) \($0.size ?? -1)" } == [
+            "created x.csv 3", "created x.csv 5", "created marker 0",
+        ])
+    }
+
+    @Test func moveBetweenWatchesIsDeletedInOneCreatedInTheOther() async throws {
+        let first = TempTree("first")
+        let second = TempTree("second")
+        var configuration = WatcherConfiguration.test(first, name: "first")
+        configuration.watches.append(WatchConfiguration(name: "second", root: second.path))
+        let harness = try await WatchHarness.start(configuration)
+        first.write("m.csv", "m")
+        #expect(await harness.waitFor(.created, "m.csv"))
+        #expect(rename(first.at("m.csv"), second.at("moved.csv")) == 0)
+        #expect(await harness.waitFor(.created, "moved.csv"))
+        await harness.stop()
+        #expect(harness.events.map { "\($0.kind) \($0.watch) \($0.path)" } == [
+            "created first m.csv", "deleted first m.csv", "created second moved.csv",
+        ])
+    }
+
+    @Test func removedRootDeletesItsTreeAndIsReported() async throws {
+        let base = TempTree("base")
+        base.mkdir("root/sub")
+        base.write("root/sub/f", "f")
+        var configuration = WatcherConfiguration.test(base)
+        configuration.watches[0].root = base.at("root")
+        let harness = try await WatchHarness.start(configuration)
+        base.remove("root")
+        #expect(await harness.waitFor(.deleted, "sub"))
+        #expect(await WatchHarness.poll(within: .seconds(10)) { !harness.watcher.health.unavailableRoots.isEmpty })
+        await harness.stop()
+        #expect(harness.events.map { "\($0.kind) \($0.path)" } == ["deleted sub/f", "deleted sub"])
+    }
+}
