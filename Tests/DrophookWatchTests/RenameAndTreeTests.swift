@@ -212,3 +212,29 @@ struct ReplaceAndRootTests {
         #expect(harness.events.map { "\($0.kind) \($0.path)" } == ["deleted sub/f", "deleted sub"])
     }
 }
+
+@Suite("Directory uploads")
+struct DirectoryUploadTests {
+    /// A client uploads a directory under a working name and renames it when done.
+    @Test func directoryRenamedAfterUploadEndsUpUnderItsFinalName() async throws {
+        let tree = TempTree()
+        let harness = try await WatchHarness.start(.test(tree))
+        tree.mkdir("batch.tmp/part")
+        tree.write("batch.tmp/part/one.csv", "1")
+        tree.write("batch.tmp/two.csv", "22")
+        #expect(rename(tree.at("batch.tmp"), tree.at("batch")) == 0)
+        #expect(await harness.waitForEvents { Set($0.paths(.created)).isSuperset(of: ["batch/part/one.csv", "batch/two.csv"]) })
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        // Whatever was reported under the working name is deleted again; the final tree is created once.
+        let stored = Set(harness.snapshot.map(\.path))
+        #expect(stored == ["", "batch", "batch/part", "batch/part/one.csv", "batch/two.csv", "marker"])
+        var live = Set<String>()
+        for event in harness.events {
+            if event.kind == .created { #expect(live.insert(event.path).inserted, "\(event.path) created twice") }
+            if event.kind == .deleted { #expect(live.remove(event.path) != nil, "\(event.path) deleted but not created") }
+        }
+        #expect(live == stored.subtracting([""]))
+    }
+}

@@ -56,6 +56,7 @@ extension WatchEngine {
         switch node.kind {
         case .directory:
             renameSubtree(node, watch: watch, from: move.oldPath, to: relativePath)
+            reconcile(node, mode: .fill)
         case .symlink:
             renameSubtree(node, watch: watch, from: move.oldPath, to: relativePath)
         case .file:

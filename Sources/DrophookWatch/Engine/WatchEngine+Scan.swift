@@ -11,6 +11,10 @@ extension WatchEngine {
         /// Start-up: the disk against the stored snapshot (``startupRecords``); differences are
         /// reported only when `reporting`, otherwise recorded silently.
         case startup(reporting: Bool)
+        /// A directory renamed inside the tree: its earlier listing may have failed because of
+        /// the rename, so names not known yet are added (as in `.live`); known ones are left to
+        /// their own records.
+        case fill
 
         var foundByScan: Bool { true }
     }
@@ -99,6 +103,13 @@ extension WatchEngine {
                 let relative = Self.join(directoryRelative, name)
                 let path = directoryPath + "/" + name
                 if let existing = directory.children[name] {
+                    if mode == .fill {
+                        if existing.kind == .directory, !existing.isBoundary {
+                            if existing.wd < 0 { _ = addWatch(existing, path: path) }
+                            work.append(existing)
+                        }
+                        continue
+                    }
                     let sameKind = existing.kind == Self.nodeKind(status.kind)
                     if sameKind, existing.kind != .directory || existing.status.inodeKey == status.inodeKey {
                         if let next = reconcileKnown(existing, status: status, path: path, mode: mode) {
@@ -112,6 +123,7 @@ extension WatchEngine {
                     work.append(next)
                 }
             }
+            if mode == .fill { continue }
             for (name, child) in directory.children where !seen.contains(name) {
                 // Still awaiting its first look (gone before its IN_CREATE was read): keep for the temp rules.
                 if !child.statusKnown, !child.recorded { continue }
@@ -172,7 +184,7 @@ extension WatchEngine {
     /// Reports (or, at a silent start-up, records) a node a scan found.
     func foundSettled(_ node: TreeNode, watch: Int, relative: String, mode: ScanMode) {
         switch mode {
-        case .live, .rescan:
+        case .live, .rescan, .fill:
             if node.kind == .file {
                 complete(node, foundByScan: true, confirmed: false)
             } else {
