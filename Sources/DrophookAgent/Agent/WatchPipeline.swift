@@ -97,7 +97,8 @@ final class WatchPipeline: Service, Sendable {
         while true {
             do {
                 let route = state.withLock { $0.route }
-                let result = try outbox.append(batch, route: route)
+                // The commit waits for an fsync: off the cooperative threads.
+                let result = try await outbox.perform { try $0.append(batch, route: route) }
                 if !result.endpoints.isEmpty { engine.wake(endpoints: result.endpoints) }
                 return
             } catch {
