@@ -112,6 +112,8 @@ final class WatchPipeline: Service, Sendable {
 
 /// The watcher ended without being asked to: the agent stops (and systemd restarts it).
 struct WatchPipelineError: Error, CustomStringConvertible {
+    /// Stable name of the failure, for logs and tests.
+    var code = "watcher_stopped"
     var description: String
     init(_ description: String) { self.description = description }
 }
