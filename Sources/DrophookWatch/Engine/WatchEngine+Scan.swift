@@ -15,8 +15,6 @@ extension WatchEngine {
         /// the rename, so names not known yet are added (as in `.live`); known ones are left to
         /// their own records.
         case fill
-
-        var foundByScan: Bool { true }
     }
 
     // MARK: Start-up

@@ -81,17 +81,6 @@ final class TreeNode {
         if children[child.name] === child { children[child.name] = nil }
         child.parent = nil
     }
-
-    /// This node and everything under it, parents before children.
-    func preorder() -> [TreeNode] {
-        var result: [TreeNode] = []
-        var stack = [self]
-        while let node = stack.popLast() {
-            result.append(node)
-            stack.append(contentsOf: node.children.values.sorted { $0.name > $1.name })
-        }
-        return result
-    }
 }
 
 extension FileStatus {
