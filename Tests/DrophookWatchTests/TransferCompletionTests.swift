@@ -158,3 +158,26 @@ struct SnapshotUpkeepTests {
         #expect(second.events.map(\.path) == ["marker"])
     }
 }
+
+@Suite("Settling with odd mtimes")
+struct SettleMtimeTests {
+    /// Clients that preserve timestamps may set an mtime in the future (skewed clocks) or far in
+    /// the past: neither may hold a file back forever nor skip the settle time.
+    @Test func settleIsMeasuredByObservationNotByMtime() async throws {
+        let tree = TempTree()
+        let settle = Duration.milliseconds(500)
+        let harness = try await WatchHarness.start(.test(tree, settle: settle))
+        tree.write("future.dat", "f")
+        var future = [timespec(tv_sec: time(nil) + 86_400, tv_nsec: 0), timespec(tv_sec: time(nil) + 86_400, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, tree.at("future.dat"), &future, 0) == 0)
+        let start = ContinuousClock.now
+        tree.write("old.dat", "o")
+        var old = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, tree.at("old.dat"), &old, 0) == 0)
+        #expect(await harness.waitFor(.created, "future.dat", within: .seconds(10)))
+        #expect(await harness.waitFor(.created, "old.dat", within: .seconds(10)))
+        #expect(ContinuousClock.now - start >= settle - .milliseconds(50))
+        await harness.stop()
+        #expect(harness.events.count == 2)
+    }
+}

@@ -185,7 +185,7 @@ extension WatchEngine {
             return
         }
         var foundByScan = false
-        if case .settling(_, let scanned) = node.phase { foundByScan = scanned }
+        if case .settling(_, let scanned, _, _) = node.phase { foundByScan = scanned }
         complete(node, foundByScan: foundByScan, confirmed: true)
     }
 

@@ -18,16 +18,20 @@ extension WatchEngine {
                         node.phase = .writing
                         complete(node, foundByScan: false, confirmed: true)
                     }
-                case .settling(let window, let foundByScan):
+                case .settling(let window, let foundByScan, let since, let acceptOldMtime):
                     guard let path = absolutePath(node), let fresh = FileStatus.of(path: path), fresh.kind == .file else {
                         // Gone or detached: its delete or move decides.
                         timed[ObjectIdentifier(node)] = nil
                         node.phase = .writing
                         continue
                     }
-                    if fresh.size != node.status.size || fresh.mtimeNanos != node.status.mtimeNanos {
+                    if fresh.size != node.status.size || fresh.mtimeNanos != node.status.mtimeNanos
+                        || fresh.inodeKey != node.status.inodeKey {
                         node.status = fresh
-                    } else if wallNow - fresh.mtimeNanos >= window.nanoseconds {
+                        node.phase = .settling(window: window, foundByScan: foundByScan, since: now, acceptOldMtime: acceptOldMtime)
+                    } else if now - since >= window
+                        || (acceptOldMtime && wallNow - fresh.mtimeNanos >= window.nanoseconds) {
+                        // Observed unchanged for the window (an mtime in the future cannot hold it back).
                         report(node, foundByScan: foundByScan)
                     }
                 case .idle, .writing:

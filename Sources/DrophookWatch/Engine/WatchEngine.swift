@@ -126,16 +126,16 @@ final class WatchEngine {
         node.statusKnown = true
         register(node)
         if let settle = watches[watch].settle {
-            settleLater(node, window: settle, foundByScan: foundByScan)
+            settleLater(node, window: settle, foundByScan: foundByScan, acceptOldMtime: false)
         } else if !confirmed, wallClockNanos() - fresh.mtimeNanos < configuration.scanSettle.nanoseconds {
-            settleLater(node, window: configuration.scanSettle, foundByScan: foundByScan)
+            settleLater(node, window: configuration.scanSettle, foundByScan: foundByScan, acceptOldMtime: true)
         } else {
             report(node, foundByScan: foundByScan)
         }
     }
 
-    func settleLater(_ node: TreeNode, window: Duration, foundByScan: Bool) {
-        node.phase = .settling(window: window, foundByScan: foundByScan)
+    func settleLater(_ node: TreeNode, window: Duration, foundByScan: Bool, acceptOldMtime: Bool) {
+        node.phase = .settling(window: window, foundByScan: foundByScan, since: now, acceptOldMtime: acceptOldMtime)
         timed[ObjectIdentifier(node)] = node
     }
 

@@ -13,8 +13,11 @@ final class TreeNode {
         case awaitingOpen(deadline: ContinuousClock.Instant)
         /// Open for writing; finished at `IN_CLOSE_WRITE`.
         case writing
-        /// Finished, waiting until its mtime has been stable for the window.
-        case settling(window: Duration, foundByScan: Bool)
+        /// Finished, waiting until its size and mtime have been stable for the window, as
+        /// observed since `since`. A scan may also accept an mtime already that old
+        /// (`acceptOldMtime`); a `settle:` watch never does, because clients that preserve
+        /// timestamps set old mtimes on fresh uploads.
+        case settling(window: Duration, foundByScan: Bool, since: ContinuousClock.Instant, acceptOldMtime: Bool)
     }
 
     var name: String
