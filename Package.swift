@@ -112,6 +112,8 @@ let package = Package(
                 "DrophookEvents",
                 "DrophookWatch",
                 "DrophookOutbox",
+                "DrophookDelivery",
+                "DrophookReceiver",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift

@@ -57,7 +57,9 @@ run_tests() {
     install_missing
     swift build --build-tests
     # A bound on the whole run, so a hung test fails the run instead of stalling it.
-    timeout --kill-after=30s 25m swift test
+    # Serially: the suites start real agents, sshd and HTTP servers and time their answers;
+    # run side by side on a small machine they would starve each other of CPU.
+    timeout --kill-after=30s 25m swift test --no-parallel
 }
 
 case "${1:-}" in

@@ -5,12 +5,13 @@ import Glibc
 import Logging
 import Synchronization
 
-/// Benchmarks of drophook's pipeline stages. `drophook-bench watch [directories] [seconds]`
-/// prints the watcher's start-up time and memory over a large tree and its sustained rate.
+/// Benchmarks of drophook's pipeline stages, each printing a table:
+/// `drophook-bench watch [directories] [seconds]`: the watcher's start-up time and memory over a
+/// large tree and its sustained rate; `drophook-bench delivery [events]`: outbox and delivery throughput.
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else {
-    print("usage: drophook-bench watch [directories=100000] [seconds=5]")
+    print("usage: drophook-bench watch [directories=100000] [seconds=5] | delivery [events=10000]")
     exit(2)
 }
 switch command {
@@ -18,8 +19,11 @@ case "watch":
     let directories = arguments.dropFirst().first.flatMap(Int.init) ?? 100_000
     let seconds = arguments.dropFirst(2).first.flatMap(Int.init) ?? 5
     try await WatchBenchmark(directories: directories, seconds: seconds).run()
+case "delivery":
+    let events = arguments.dropFirst().first.flatMap(Int.init) ?? 10_000
+    try await DeliveryBenchmark(events: events).run()
 default:
-    print("unknown benchmark \(command); known: watch")
+    print("unknown benchmark \(command); known: watch, delivery")
     exit(2)
 }
 

@@ -46,6 +46,8 @@ final class AgentUnderTest: @unchecked Sendable {
 
     /// Starts `drophook run` and waits until it reports that it is watching.
     func start(timeout: Duration = .seconds(30)) async throws {
+        // Two agents on one state directory would be a different product; never test that by accident.
+        guard process?.isRunning != true else { throw AgentTestError("agent already running") }
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = ["run", "--config", configFile.path, "--log-level", "debug"]
