@@ -61,10 +61,15 @@ extension Outbox {
     }
 
     /// Deliveries per endpoint and state, for metrics and `drophook status`.
-    public func counts() throws -> [EndpointCounts] {
+    ///
+    /// Delivered rows are the bulk of the table (kept for the log's retention) and nobody
+    /// polling the status needs them, so they are counted only when asked for: the default
+    /// reads just the owed and failed rows through the state index.
+    public func counts(includingDelivered: Bool = false) throws -> [EndpointCounts] {
         try pool.read { db in
             var byEndpoint: [String: EndpointCounts] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT endpoint, state, COUNT(*) AS n FROM delivery GROUP BY endpoint, state") {
+            let filter = includingDelivered ? "" : "WHERE state IN ('pending', 'delivering', 'failed')"
+            for row in try Row.fetchAll(db, sql: "SELECT endpoint, state, COUNT(*) AS n FROM delivery \(filter) GROUP BY endpoint, state") {
                 let name: String = row["endpoint"]
                 let count: Int = row["n"]
                 var counts = byEndpoint[name] ?? EndpointCounts(endpoint: name)
