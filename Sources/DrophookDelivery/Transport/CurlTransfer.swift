@@ -50,12 +50,15 @@ final class CurlTransfer {
         if code == CURLE_OK || (code == CURLE_WRITE_ERROR && bodyTruncated) {
             var status = 0
             _ = drophook_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            var version = 0
+            _ = drophook_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
             return .response(WebhookResponse(
                 status: status,
                 headers: responseHeaders,
                 body: body,
                 bodyTruncated: bodyTruncated,
-                duration: duration
+                duration: duration,
+                httpVersion: Self.httpVersionName(version)
             ))
         }
         return .failure(TransportFailure(curlCode: code, errorBuffer: errorText, duration: duration))
@@ -67,6 +70,17 @@ final class CurlTransfer {
 }
 
 extension CurlTransfer {
+    /// The version name for a `CURLINFO_HTTP_VERSION` value; empty for 0 (none) or a value added by a newer libcurl.
+    static func httpVersionName(_ version: Int) -> String {
+        switch version {
+        case CURL_HTTP_VERSION_1_0: "1.0"
+        case CURL_HTTP_VERSION_1_1: "1.1"
+        case CURL_HTTP_VERSION_2_0: "2"
+        case CURL_HTTP_VERSION_3: "3"
+        default: ""
+        }
+    }
+
     /// The text without its trailing line ending(s); curl's header lines and error text carry them.
     static func withoutLineEnding(_ text: String) -> String {
         var text = Substring(text)

@@ -78,13 +78,19 @@ public struct WebhookResponse: Sendable {
     /// True when the body was longer than what was kept.
     public var bodyTruncated: Bool
     public var duration: Duration
+    /// The HTTP version the answer came over: "1.0", "1.1", "2" or "3"; empty if the transport could not tell.
+    public var httpVersion: String
 
-    public init(status: Int, headers: [HTTPHeader], body: [UInt8], bodyTruncated: Bool = false, duration: Duration) {
+    public init(
+        status: Int, headers: [HTTPHeader], body: [UInt8], bodyTruncated: Bool = false, duration: Duration,
+        httpVersion: String = "1.1"
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
         self.bodyTruncated = bodyTruncated
         self.duration = duration
+        self.httpVersion = httpVersion
     }
 
     /// The first value of a header, case-insensitively.
