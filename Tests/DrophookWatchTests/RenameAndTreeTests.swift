@@ -237,4 +237,78 @@ struct DirectoryUploadTests {
         }
         #expect(live == stored.subtracting([""]))
     }
+
+    /// The client closes a file in its working directory and renames the directory before the
+    /// watcher reads the close: the close is read under the old name, which is gone. The rename
+    /// must still report the file, under the final name, once.
+    @Test func fileClosedJustBeforeItsDirectoryIsRenamedIsReportedOnce() async throws {
+        let tree = TempTree("late-directory-rename")
+        var configuration = WatcherConfiguration.test(tree)
+        let gate = ReaderGate()
+        configuration.readerGate = gate
+        let harness = try await WatchHarness.start(configuration)
+        tree.mkdir("batch.tmp")
+        #expect(await harness.waitFor(.created, "batch.tmp"))
+        // The upload starts while the watcher keeps up: it knows the name and its writer.
+        let fd = open(tree.at("batch.tmp/two.csv"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        tree.write("sync", "")
+        #expect(await harness.waitFor(.created, "sync"))
+        // Every record from here on is read after the directory has its final name.
+        gate.close()
+        #expect(write(fd, "22", 2) == 2)
+        close(fd)
+        #expect(rename(tree.at("batch.tmp"), tree.at("batch")) == 0)
+        gate.open()
+        #expect(await harness.waitFor(.created, "batch/two.csv"))
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        let events = harness.events.filter { !["sync", "marker"].contains($0.path) }.map { "\($0.kind) \($0.path)" }
+        #expect(events == ["created batch.tmp", "deleted batch.tmp", "created batch", "created batch/two.csv"])
+        #expect(harness.events.first { $0.path == "batch/two.csv" }?.size == 2)
+        #expect(Set(harness.snapshot.map(\.path)) == ["", "batch", "batch/two.csv", "sync", "marker"])
+    }
+
+    /// A file found by the directory's listing is waiting to settle when the directory is
+    /// renamed; the settle check looks at the old path before the rename is read. The rename
+    /// must still report the file under the final name, once.
+    @Test func settlingFileWhoseDirectoryIsRenamedIsReportedOnce() async throws {
+        let tree = TempTree("settling-directory-rename")
+        var configuration = WatcherConfiguration.test(tree)
+        // Files found by a scan wait for this unless their mtime is already this old.
+        configuration.scanSettle = .seconds(60)
+        let gate = ReaderGate()
+        configuration.readerGate = gate
+        let harness = try await WatchHarness.start(configuration)
+        // Both directories exist before their watches: their files are found by listings.
+        gate.close()
+        tree.mkdir("batch.tmp")
+        tree.write("batch.tmp/two.csv", "22")
+        tree.mkdir("other")
+        tree.write("other/probe.csv", "p")
+        gate.open()
+        #expect(await harness.waitForEvents { Set($0.paths(.created)).isSuperset(of: ["batch.tmp", "other"]) })
+        tree.write("sync", "")
+        #expect(await harness.waitFor(.created, "sync"))
+        // Every record from here on is read after the directory has its final name.
+        gate.close()
+        #expect(rename(tree.at("batch.tmp"), tree.at("batch")) == 0)
+        let anHourAgo = timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)
+        for path in ["batch/two.csv", "other/probe.csv"] {
+            #expect(utimensat(AT_FDCWD, tree.at(path), [anHourAgo, anHourAgo], 0) == 0)
+        }
+        // The probe is reported only by a settle check made after the rename, which also looked
+        // for two.csv at its old path.
+        #expect(await harness.waitFor(.created, "other/probe.csv"))
+        gate.open()
+        #expect(await harness.waitFor(.created, "batch/two.csv"))
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        let batchEvents = harness.events.filter { $0.path.hasPrefix("batch") }.map { "\($0.kind) \($0.path)" }
+        #expect(batchEvents == ["created batch.tmp", "deleted batch.tmp", "created batch", "created batch/two.csv"])
+        #expect(harness.events.first { $0.path == "batch/two.csv" }?.size == 2)
+        #expect(Set(harness.snapshot.map(\.path)) == ["", "batch", "batch/two.csv", "other", "other/probe.csv", "sync", "marker"])
+    }
 }

@@ -186,6 +186,7 @@ extension WatchEngine {
         }
         var foundByScan = false
         if case .settling(_, let scanned, _, _) = node.phase { foundByScan = scanned }
+        if case .awaitingRename(let scanned, _) = node.phase { foundByScan = scanned }
         complete(node, foundByScan: foundByScan, confirmed: true)
     }
 

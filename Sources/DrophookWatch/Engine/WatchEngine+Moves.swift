@@ -74,7 +74,10 @@ extension WatchEngine {
                     node.phase = .writing
                 }
             } else if node.transferName.isFinal {
-                if !wasFinal || node.closeSeen {
+                if case .awaitingRename(let foundByScan, let confirmed) = node.phase {
+                    // Finished while its records were read late: this is the rename it waited for.
+                    complete(node, foundByScan: foundByScan, confirmed: confirmed)
+                } else if !wasFinal || node.closeSeen {
                     // A temp name renamed to its final name, or a closed file renamed before
                     // it could be looked at: the transfer is complete.
                     complete(node, foundByScan: false, confirmed: true)

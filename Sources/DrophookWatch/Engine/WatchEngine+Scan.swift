@@ -13,7 +13,8 @@ extension WatchEngine {
         case startup(reporting: Bool)
         /// A directory renamed inside the tree: its earlier listing may have failed because of
         /// the rename, so names not known yet are added (as in `.live`); known ones are left to
-        /// their own records.
+        /// their own records, except files whose records were already read under the old path
+        /// (``TreeNode/Phase/awaitingRename(foundByScan:confirmed:)``): they are looked at again.
         case fill
     }
 
@@ -105,6 +106,8 @@ extension WatchEngine {
                         if existing.kind == .directory, !existing.isBoundary {
                             if existing.wd < 0 { _ = addWatch(existing, path: path) }
                             work.append(existing)
+                        } else if case .awaitingRename(let foundByScan, let confirmed) = existing.phase {
+                            complete(existing, foundByScan: foundByScan, confirmed: confirmed)
                         }
                         continue
                     }
@@ -237,6 +240,10 @@ extension WatchEngine {
                 return nil
             }
             if case .settling = node.phase { return nil }
+            if case .awaitingRename(let foundByScan, let confirmed) = node.phase {
+                complete(node, foundByScan: foundByScan, confirmed: confirmed)
+                return nil
+            }
             // Awaiting its close: the IN_CLOSE_WRITE may be among the lost records.
             complete(node, foundByScan: true, confirmed: false)
             return nil

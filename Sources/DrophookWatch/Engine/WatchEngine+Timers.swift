@@ -20,9 +20,10 @@ extension WatchEngine {
                     }
                 case .settling(let window, let foundByScan, let since, let acceptOldMtime):
                     guard let path = absolutePath(node), let fresh = FileStatus.of(path: path), fresh.kind == .file else {
-                        // Gone or detached: its delete or move decides.
+                        // Gone or detached: its delete decides, or the rename read later looks again.
                         timed[ObjectIdentifier(node)] = nil
                         node.phase = .writing
+                        awaitRename(node, foundByScan: foundByScan, confirmed: !acceptOldMtime)
                         continue
                     }
                     if fresh.size != node.status.size || fresh.mtimeNanos != node.status.mtimeNanos
@@ -34,7 +35,7 @@ extension WatchEngine {
                         // Observed unchanged for the window (an mtime in the future cannot hold it back).
                         report(node, foundByScan: foundByScan)
                     }
-                case .idle, .writing:
+                case .idle, .writing, .awaitingRename:
                     timed[ObjectIdentifier(node)] = nil
                 }
             }

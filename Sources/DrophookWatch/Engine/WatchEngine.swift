@@ -119,9 +119,13 @@ final class WatchEngine {
     /// scan): report it now, or once settled when the watch asks for it or a scan cannot tell
     /// whether a writer still has it open.
     func complete(_ node: TreeNode, foundByScan: Bool, confirmed: Bool) {
-        guard node.kind == .file, node.transferName.isFinal, let watch = watchIndex(of: node),
-              let path = absolutePath(node), let fresh = FileStatus.of(path: path), fresh.kind == .file
-        else { return }
+        guard node.kind == .file, node.transferName.isFinal else { return }
+        guard let watch = watchIndex(of: node), let path = absolutePath(node),
+              let fresh = FileStatus.of(path: path), fresh.kind == .file
+        else {
+            awaitRename(node, foundByScan: foundByScan, confirmed: confirmed)
+            return
+        }
         node.status = fresh
         node.statusKnown = true
         register(node)
@@ -132,6 +136,16 @@ final class WatchEngine {
         } else {
             report(node, foundByScan: foundByScan)
         }
+    }
+
+    /// A finished file that is not where the tree puts it. Records are read late, so its own
+    /// rename or its directory's may still be queued: that record decides, and looks again at
+    /// the new path (``movedTo(_:in:cookie:)``, or the `.fill` scan of a renamed directory). A
+    /// file already in the snapshot keeps its state: the rename re-records it.
+    func awaitRename(_ node: TreeNode, foundByScan: Bool, confirmed: Bool) {
+        guard !node.recorded else { return }
+        timed[ObjectIdentifier(node)] = nil
+        node.phase = .awaitingRename(foundByScan: foundByScan, confirmed: confirmed)
     }
 
     func settleLater(_ node: TreeNode, window: Duration, foundByScan: Bool, acceptOldMtime: Bool) {

@@ -18,6 +18,11 @@ final class TreeNode {
         /// (`acceptOldMtime`); a `settle:` watch never does, because clients that preserve
         /// timestamps set old mtimes on fresh uploads.
         case settling(window: Duration, foundByScan: Bool, since: ContinuousClock.Instant, acceptOldMtime: Bool)
+        /// Finished, but gone from its path when it was looked at: it or a directory above it
+        /// was renamed before the records were read. The rename's records (read later) look
+        /// again at the new path, with the same `foundByScan` and `confirmed` as the failed
+        /// look; its delete drops it.
+        case awaitingRename(foundByScan: Bool, confirmed: Bool)
     }
 
     var name: String
