@@ -8,9 +8,13 @@ version=$(grep -o '"[0-9][^"]*"' Sources/DrophookAgent/AgentVersion.swift | tr -
 arch=$(dpkg --print-architecture)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
+# mktemp makes the folder 0700; it becomes the package's "./" entry.
+chmod 0755 "$stage"
 
 swift build -c release --static-swift-stdlib --product drophook
 install -D -m 0755 "$(swift build -c release --show-bin-path)/drophook" "$stage/usr/bin/drophook"
+# Debug info is most of the binary's size; keep it out of the package.
+strip --strip-unneeded "$stage/usr/bin/drophook"
 install -D -m 0644 packaging/systemd/drophook.service "$stage/lib/systemd/system/drophook.service"
 install -D -m 0640 etc/drophook.reference.yaml "$stage/etc/drophook/drophook.yaml"
 install -d -m 0750 "$stage/var/lib/drophook"
