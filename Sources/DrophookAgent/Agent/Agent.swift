@@ -51,7 +51,7 @@ public struct Agent: Sendable {
             .init(service: status),
             .init(service: reload),
         ]
-        if let listen = configuration.metricsListen.flatMap(ListenAddress.init(parsing:)), let registry {
+        if let listen = configuration.metricsListen, let registry {
             let endpoint = MetricsEndpoint(address: listen, registry: registry, health: { status.current() }, logger: logger)
             services.append(.init(service: endpoint, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
             logger.info("metrics on http://\(listen)/metrics")

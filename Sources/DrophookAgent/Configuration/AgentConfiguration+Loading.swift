@@ -68,10 +68,11 @@ extension AgentConfiguration {
         if let value = top["metrics"], let metrics = reader.mapping(value, allowed: ["listen"]),
            let listen = metrics.required("listen", "write e.g. listen: 127.0.0.1:9464"),
            let address = reader.string(listen) {
-            if ListenAddress(parsing: address) == nil {
+            if let parsed = ListenAddress(parsing: address) {
+                configuration.metricsListen = parsed
+            } else {
                 reader.report(.invalidValue, listen, "'\(address)' is not host:port; write e.g. 127.0.0.1:9464")
             }
-            configuration.metricsListen = address
         }
 
         if let value = top.required("watches", "list at least one drop tree under watches:"),

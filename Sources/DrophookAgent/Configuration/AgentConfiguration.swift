@@ -17,7 +17,7 @@ public struct AgentConfiguration: Sendable {
     /// How long delivered events and their attempts are kept in the delivery log.
     public var deliveryLogRetention: Duration
     /// `host:port` for the Prometheus `/metrics` endpoint; nil turns it off.
-    public var metricsListen: String?
+    public var metricsListen: ListenAddress?
     public var watches: [Watch]
     public var webhooks: [Webhook]
 
@@ -27,7 +27,7 @@ public struct AgentConfiguration: Sendable {
         organizationID: String? = nil,
         catchUp: Bool = true,
         deliveryLogRetention: Duration = .seconds(30 * 86_400),
-        metricsListen: String? = nil,
+        metricsListen: ListenAddress? = nil,
         watches: [Watch] = [],
         webhooks: [Webhook] = []
     ) {

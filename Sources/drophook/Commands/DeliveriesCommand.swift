@@ -65,7 +65,11 @@ struct DeliveriesCommand: AsyncParsableCommand {
 /// Opens the outbox named by a config, for the commands that read or steer it while the agent runs.
 enum OutboxAccess {
     static func open(_ options: ConfigOptions) throws -> Outbox {
-        let configuration = try options.load()
+        try open(options.load())
+    }
+
+    /// The outbox of an already loaded config.
+    static func open(_ configuration: AgentConfiguration) throws -> Outbox {
         let path = "\(configuration.stateDirectory)/\(Outbox.fileName)"
         guard FileManager.default.fileExists(atPath: path) else {
             printError("\(path): no outbox yet; the agent creates it on its first run (`drophook run`)")

@@ -28,6 +28,6 @@ enum EndpointControl {
             printError("\(options.path): no webhook is named '\(webhook)'; known webhooks: \(known)")
             throw ExitCode(2)
         }
-        return try OutboxAccess.open(options)
+        return try OutboxAccess.open(configuration)
     }
 }
