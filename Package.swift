@@ -34,6 +34,9 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
+        // Linux calls the Glibc module does not export (leases, statfs, pipe2).
+        .target(name: "CLinux"),
+
         // Pipeline stages.
         .target(
             name: "DrophookEvents",
@@ -43,6 +46,7 @@ let package = Package(
         .target(
             name: "DrophookWatch",
             dependencies: [
+                "CLinux",
                 "DrophookEvents",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

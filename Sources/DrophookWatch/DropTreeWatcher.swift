@@ -32,11 +32,11 @@ public final class DropTreeWatcher: Sendable {
             return value
         }
         guard !alreadyStarted else {
-            throw WatchError(code: "watcher_already_running", description: "a DropTreeWatcher runs once; create a new one to restart watching")
+            throw WatchError(.alreadyRunning, "a DropTreeWatcher runs once; create a new one to restart watching")
         }
         let inotify = try InotifyDescriptor.open()
         let queue = RawEventQueue()
-        let reader = InotifyReader(
+        let reader = try InotifyReader(
             descriptor: inotify, queue: queue, bufferSize: configuration.readBufferSize, gate: configuration.readerGate)
         let engine = WatchEngine(
             configuration: configuration, inotify: inotify, logger: logger, health: healthCell, metrics: metrics)
@@ -70,6 +70,7 @@ public final class DropTreeWatcher: Sendable {
         let maxBatch = max(configuration.maxBatchEvents, 1)
         for await _ in queue.doorbell {
             if Task.isCancelled { break }
+            let failure = queue.readerFailure
             for chunk in queue.takeAll() {
                 for event in chunk {
                     engine.handle(event)
@@ -78,6 +79,12 @@ public final class DropTreeWatcher: Sendable {
             }
             engine.tick()
             if !engine.batch.isEmpty { try await sink(engine.batch.take()) }
+            if let failure {
+                // Everything read before the failure is stored; then stop, so the agent exits
+                // non-zero (and is restarted to catch up) instead of looking healthy while deaf.
+                logger.critical("\(failure)")
+                throw failure
+            }
         }
     }
 

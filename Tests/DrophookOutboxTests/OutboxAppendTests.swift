@@ -102,3 +102,20 @@ extension QueuedEvent {
         return nil
     }
 }
+
+@Suite("Outbox and file names that are not UTF-8")
+struct OutboxFileNameTests {
+    @Test("escaped paths are stored and read back unchanged, in events and in the snapshot")
+    func escapedPathsSurviveTheDatabase() throws {
+        let dir = try TemporaryDirectory()
+        let outbox = try Outbox(stateDirectory: dir.path)
+        let raw: [UInt8] = Array("dir".utf8) + [0xFF, 0x2F] + Array("report".utf8) + [0xE9, 0x00 + 0x2E, 0x63]
+        let path = PathBytes.string(from: raw)
+        #expect(PathBytes.isEscaped(path))
+        let event = fileEvent(path: path)
+        try outbox.append(WatchBatch(events: [event], snapshot: SnapshotDelta(upserts: [record(path)]))) { _ in ["hook"] }
+        #expect(try outbox.event(id: event.id)?.path == path)
+        #expect(try outbox.loadSnapshot().map(\.path) == [path])
+        #expect(PathBytes.bytes(try outbox.loadSnapshot()[0].path) == raw)
+    }
+}

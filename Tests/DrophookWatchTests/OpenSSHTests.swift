@@ -90,7 +90,7 @@ struct OpenSSHServer {
         while !canConnect(port: port) {
             guard ContinuousClock.now < deadline, waitpid(pid, nil, WNOHANG) == 0 else {
                 server.stop()
-                throw WatchError(code: "sshd_not_listening", description: "sshd did not listen on 127.0.0.1:\(port)")
+                throw SSHTestFailure("sshd did not listen on 127.0.0.1:\(port)")
             }
             usleep(20_000)  // sshd is starting; there is no event to wait on
         }
@@ -125,7 +125,7 @@ struct OpenSSHServer {
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, nil, argv, environ)
         guard status == 0 else {
-            throw WatchError(code: "spawn_failed", description: "cannot start \(executable): \(String(cString: strerror(status)))")
+            throw SSHTestFailure("cannot start \(executable): \(String(cString: strerror(status)))")
         }
         return pid
     }
@@ -137,7 +137,7 @@ struct OpenSSHServer {
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         // WIFEXITED && WEXITSTATUS == 0
         guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
-            throw WatchError(code: "command_failed", description: "\(executable) \(arguments.joined(separator: " ")) failed with status \(status)")
+            throw SSHTestFailure("\(executable) \(arguments.joined(separator: " ")) failed with status \(status)")
         }
     }
 
@@ -154,7 +154,7 @@ struct OpenSSHServer {
                 bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
             }
         }
-        guard bound else { throw WatchError(code: "no_port", description: "cannot bind 127.0.0.1:0") }
+        guard bound else { throw SSHTestFailure("cannot bind 127.0.0.1:0") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
@@ -171,4 +171,10 @@ struct OpenSSHServer {
             }
         }
     }
+}
+
+/// A test's own failure to set up sshd or a client.
+struct SSHTestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -276,7 +276,9 @@ struct DirectoryUploadTests {
     @Test func settlingFileWhoseDirectoryIsRenamedIsReportedOnce() async throws {
         let tree = TempTree("settling-directory-rename")
         var configuration = WatcherConfiguration.test(tree)
-        // Files found by a scan wait for this unless their mtime is already this old.
+        // The stability rule (no leases): files found by a scan wait for this unless their
+        // mtime is already this old.
+        configuration.leases = false
         configuration.scanSettle = .seconds(60)
         let gate = ReaderGate()
         configuration.readerGate = gate

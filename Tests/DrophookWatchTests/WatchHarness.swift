@@ -60,6 +60,14 @@ final class WatchHarness: Sendable {
         await waitForEvents(within: limit) { $0.contains { $0.kind == kind && $0.path == path } }
     }
 
+    /// Waits for the watcher to end by itself; returns what it threw (nil when it returned).
+    func endError() async -> (any Error)? {
+        let running = task.withLock { $0 }
+        guard let result = await running?.result else { return nil }
+        if case .failure(let error) = result { return error }
+        return nil
+    }
+
     func stop() async {
         let running = task.withLock { $0 }
         running?.cancel()

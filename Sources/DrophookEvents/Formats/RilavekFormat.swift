@@ -6,7 +6,8 @@
 /// `data.file_id` is `fil_` plus the event id's 32 hex digits, stable across retries, since
 /// Rilavek receivers use it as their idempotency key. `destinations` is always empty: drophook
 /// delivers no copies. drophook adds `"found_by_scan": true` as the last key of `data` only on
-/// events a scan found, so live events match Rilavek's documented shape exactly.
+/// events a scan found, so live events match Rilavek's documented shape exactly, and
+/// `"filename_base64"` (the name's exact bytes, ``PathBytes``) only when the name is not UTF-8.
 public struct RilavekFormat: WebhookFormat {
     public let name = "rilavek"
 
@@ -17,17 +18,19 @@ public struct RilavekFormat: WebhookFormat {
     }
 
     public func message(for event: FileEvent, context: DeliveryContext) -> WebhookMessage {
-        let filename = event.path.lastIndex(of: "/").map { String(event.path[event.path.index(after: $0)...]) } ?? event.path
+        let baseName = event.path.lastIndex(of: "/").map { String(event.path[event.path.index(after: $0)...]) } ?? event.path
+        let filename = PathBytes.payloadText(baseName)
         var data: [(String, JSONValue)] = [
             ("pipe_id", .string(context.pipeID)),
             ("file_id", .string(EventID.rilavekFileID(event.id))),
-            ("filename", .string(filename)),
+            ("filename", .string(filename.text)),
             ("status", .string(event.kind == .failed ? "failed" : "transferred")),
             ("size", .int(event.size ?? 0)),
             ("sender", .string(event.actor)),
             ("protocol", .string(context.transferProtocol)),
             ("destinations", .array([])),
         ]
+        if let exact = filename.exactBase64 { data.append(("filename_base64", .string(exact))) }
         if event.foundByScan { data.append(("found_by_scan", .bool(true))) }
         let body = JSONValue.object([
             ("event", .string("file.status_changed")),

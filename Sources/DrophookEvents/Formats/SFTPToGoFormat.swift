@@ -5,7 +5,8 @@
 /// event's body is indistinguishable from one SFTP To Go would send. drophook adds one key of
 /// its own: `"FoundByScan": true`, as the last key of `Data`, only on events that a scan found
 /// (start-up catch-up, overflow recovery) rather than a live filesystem event; live events
-/// never carry it, so existing receivers see the documented shape.
+/// never carry it, so existing receivers see the documented shape. A path that is not valid
+/// UTF-8 also carries `"PathBase64"` after `Size`: its exact bytes (``PathBytes``).
 ///
 /// `file.failed` has no SFTP To Go counterpart and is not carried.
 public struct SFTPToGoFormat: WebhookFormat {
@@ -24,9 +25,10 @@ public struct SFTPToGoFormat: WebhookFormat {
     public func message(for event: FileEvent, context: DeliveryContext) -> WebhookMessage {
         let topic = event.topic.rawValue
         // A trailing `/` is how SFTP To Go receivers tell a directory from a file.
-        let path = event.isDirectory ? event.path + "/" : event.path
+        let path = PathBytes.payloadText(event.isDirectory ? event.path + "/" : event.path)
         let size: JSONValue = event.kind == .created && !event.isDirectory ? .int(orNull: event.size) : .null
-        var data: [(String, JSONValue)] = [("Path", .string(path)), ("Size", size)]
+        var data: [(String, JSONValue)] = [("Path", .string(path.text)), ("Size", size)]
+        if let exact = path.exactBase64 { data.append(("PathBase64", .string(exact))) }
         if event.foundByScan { data.append(("FoundByScan", .bool(true))) }
 
         var metadata: [(String, JSONValue)] = []

@@ -54,6 +54,9 @@ public struct WatcherConfiguration: Sendable {
     /// than this may still be open for writing: it is reported once its mtime is this old and
     /// unchanged, or at its `IN_CLOSE_WRITE`, whichever comes first.
     public var scanSettle: Duration
+    /// Ask the kernel (a read lease, ``CompletionMode/lease``) whether a file found by a scan
+    /// still has a writer, where the agent may; false always waits for stability.
+    public var leases: Bool
     /// Size of the buffer each `read(2)` of the inotify descriptor fills.
     public var readBufferSize: Int
     /// Most events in one batch handed to the sink.
@@ -77,6 +80,7 @@ public struct WatcherConfiguration: Sendable {
         moveCookieTimeout: Duration = .milliseconds(200),
         linkTimeout: Duration = .milliseconds(200),
         scanSettle: Duration = .seconds(2),
+        leases: Bool = true,
         readBufferSize: Int = 256 * 1024,
         maxBatchEvents: Int = 500,
         tickInterval: Duration = .milliseconds(50),
@@ -88,6 +92,7 @@ public struct WatcherConfiguration: Sendable {
         self.moveCookieTimeout = moveCookieTimeout
         self.linkTimeout = linkTimeout
         self.scanSettle = scanSettle
+        self.leases = leases
         self.readBufferSize = readBufferSize
         self.maxBatchEvents = maxBatchEvents
         self.tickInterval = tickInterval

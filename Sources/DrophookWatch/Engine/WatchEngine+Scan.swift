@@ -29,11 +29,24 @@ extension WatchEngine {
                 unavailable(index, "does not exist or cannot be resolved")
                 continue
             }
-            let path = String(cString: resolved)
+            let path = PathBytes.string(cString: resolved)
             free(resolved)
             rootPaths[index] = path
             watchIndexByRoot[path] = index
         }
+        WriterProbe.ignoreLeaseBreakSignal()
+        var reasons: [Int: String] = [:]
+        for index in watches.indices {
+            guard let path = rootPaths[index] else { continue }
+            let support = configuration.leases ? LeaseSupport.assess(root: path)
+                : LeaseSupport(mode: .stability, reason: "leases are turned off for this agent")
+            completionModes[index] = support.mode
+            if let reason = support.reason {
+                reasons[index] = reason
+                logger.notice("watch \(watches[index].name): \(reason); files found by scans wait \(configuration.scanSettle) for stability")
+            }
+        }
+        publishCompletionModes(reasons: reasons)
         for (index, watch) in watches.enumerated() {
             guard let path = rootPaths[index] else { continue }
             guard let status = FileStatus.of(path: path), status.kind == .directory else {

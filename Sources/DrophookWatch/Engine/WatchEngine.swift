@@ -41,6 +41,9 @@ final class WatchEngine {
     var lastOverflow: ContinuousClock.Instant?
     var rescanBackoff: Duration = .zero
 
+    /// How each watch decides that a scan-found file is finished.
+    var completionModes: [CompletionMode]
+
     /// Snapshot records of the watch being scanned at start-up, by relative path.
     var startupRecords: [String: SnapshotRecord] = [:]
 
@@ -61,6 +64,7 @@ final class WatchEngine {
         self.metrics = metrics
         self.rootPaths = Array(repeating: nil, count: configuration.watches.count)
         self.roots = Array(repeating: nil, count: configuration.watches.count)
+        self.completionModes = Array(repeating: .stability, count: configuration.watches.count)
     }
 
     var now: ContinuousClock.Instant { clock.now }
@@ -131,10 +135,64 @@ final class WatchEngine {
         register(node)
         if let settle = watches[watch].settle {
             settleLater(node, window: settle, foundByScan: foundByScan, acceptOldMtime: false)
-        } else if !confirmed, wallClockNanos() - fresh.mtimeNanos < configuration.scanSettle.nanoseconds {
+        } else if confirmed {
+            report(node, foundByScan: foundByScan)
+        } else {
+            completeUnconfirmed(node, watch: watch, path: path, fresh: fresh, foundByScan: foundByScan)
+        }
+    }
+
+    /// A file a scan found, with no close seen: is a writer still there? With leases the kernel
+    /// answers at once; without, the file waits until it looks stable.
+    func completeUnconfirmed(_ node: TreeNode, watch: Int, path: String, fresh: FileStatus, foundByScan: Bool) {
+        if completionModes[watch] == .lease {
+            switch WriterProbe.probe(path: path) {
+            case .noWriter(let status) where status.inodeKey == fresh.inodeKey:
+                metrics.leaseAnswers(.noWriter)
+                node.status = status
+                report(node, foundByScan: foundByScan)
+                return
+            case .noWriter, .gone:
+                // Replaced or removed since the look: its own records decide.
+                awaitRename(node, foundByScan: foundByScan, confirmed: false)
+                return
+            case .writerPresent:
+                // The watch exists (it was added before the listing), so the close will be heard.
+                metrics.leaseAnswers(.writerPresent)
+                timed[ObjectIdentifier(node)] = nil
+                node.phase = .writing
+                return
+            case .unreadable(let code):
+                logger.debug("cannot open \(path) to ask for a writer (\(WatchErrno(code: code))); waiting for it to be stable")
+            case .unavailable(let code):
+                leasesUnavailable(watch: watch, code: code)
+            }
+        }
+        if wallClockNanos() - fresh.mtimeNanos < configuration.scanSettle.nanoseconds {
             settleLater(node, window: configuration.scanSettle, foundByScan: foundByScan, acceptOldMtime: true)
         } else {
             report(node, foundByScan: foundByScan)
+        }
+    }
+
+    /// The kernel refused a lease for a reason other than a writer: this watch falls back to the
+    /// stability rule, said once in the log, the health and the metrics.
+    func leasesUnavailable(watch: Int, code: Int32) {
+        completionModes[watch] = .stability
+        let reason = "the kernel refused a read lease (\(WatchErrno(code: code)))"
+        logger.warning("watch \(watches[watch].name): \(reason); files found by scans now wait \(configuration.scanSettle) for stability")
+        publishCompletionModes(reasons: [watch: reason])
+    }
+
+    /// Puts each watch's completion mode into the health and the metrics.
+    func publishCompletionModes(reasons: [Int: String]) {
+        let modes = Dictionary(uniqueKeysWithValues: watches.indices.map { (watches[$0].name, completionModes[$0]) })
+        health.update { health in
+            health.completionModes = modes
+            for (index, reason) in reasons { health.completionReasons[watches[index].name] = reason }
+        }
+        for (index, watch) in watches.enumerated() {
+            metrics.completionMode(watch: watch.name, lease: completionModes[index] == .lease)
         }
     }
 
@@ -262,6 +320,14 @@ final class WatchEngine {
                 batch.remove(watch: watches[watch].name, path: currentPath)
             } else if current.recorded {
                 batch.remove(watch: watches[watch].name, path: currentPath)
+            } else if current.kind == .file, current.transferName.isFinal, current.statusKnown,
+                      let seenFoundByScan = current.phase.finishedUnreported {
+                // Seen finished on disk, gone before it was reported: say what happened.
+                let uid = current.status.uid
+                emit(.created, watch: watch, path: currentPath, isDirectory: false, size: current.status.size,
+                     uid: uid, foundByScan: seenFoundByScan)
+                emit(.deleted, watch: watch, path: currentPath, isDirectory: false, size: nil,
+                     uid: uid, foundByScan: foundByScan)
             } else if current.kind == .file, current.transferName == .clientTemp,
                       isAbandoned(current, parent: isTop ? parent : current.parent) {
                 let parentPath = currentPath.split(separator: "/").dropLast().joined(separator: "/")

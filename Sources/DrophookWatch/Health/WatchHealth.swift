@@ -20,6 +20,10 @@ public struct WatchHealth: Sendable, Hashable {
     public var maxUserWatches: Int?
     /// Watch roots that are missing, not directories, or were removed or moved away.
     public var unavailableRoots: [String] = []
+    /// How each watch (by name) decides that a file found by a scan is finished.
+    public var completionModes: [String: CompletionMode] = [:]
+    /// Why a watch is not in ``CompletionMode/lease``, by watch name.
+    public var completionReasons: [String: String] = [:]
 
     public init() {}
 }

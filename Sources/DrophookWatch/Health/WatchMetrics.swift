@@ -8,4 +8,21 @@ struct WatchMetrics: Sendable {
     let unwatchedDirectories = Gauge(label: "drophook_inotify_unwatched_directories")
     let watchLimitReached = Gauge(label: "drophook_inotify_watch_limit_reached")
     let events = Counter(label: "drophook_watch_events_total")
+    let leaseNoWriter = Counter(label: "drophook_watch_lease_answers_total", dimensions: [("answer", "no_writer")])
+    let leaseWriterPresent = Counter(label: "drophook_watch_lease_answers_total", dimensions: [("answer", "writer_present")])
+
+    /// What a read-lease probe answered (see ``WriterProbe``).
+    enum LeaseAnswer { case noWriter, writerPresent }
+
+    func leaseAnswers(_ answer: LeaseAnswer) {
+        switch answer {
+        case .noWriter: leaseNoWriter.increment()
+        case .writerPresent: leaseWriterPresent.increment()
+        }
+    }
+
+    /// 1 while a watch decides completion with leases, 0 while it waits for stability.
+    func completionMode(watch: String, lease: Bool) {
+        Gauge(label: "drophook_watch_completion_lease", dimensions: [("watch", watch)]).record(lease ? 1 : 0)
+    }
 }

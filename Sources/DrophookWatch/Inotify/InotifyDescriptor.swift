@@ -1,3 +1,4 @@
+import DrophookEvents
 import Glibc
 
 /// One record read from an inotify descriptor.
@@ -27,8 +28,8 @@ struct InotifyDescriptor: Sendable {
         guard fd >= 0 else {
             let code = errno
             throw WatchError(
-                code: "inotify_init_failed",
-                description: "inotify_init1 failed (\(String(cString: strerror(code)))); "
+                .inotifyUnavailable,
+                "inotify_init1 failed (\(String(cString: strerror(code)))); "
                     + "raise fs.inotify.max_user_instances if it is exhausted")
         }
         return InotifyDescriptor(fd: fd)
@@ -37,7 +38,7 @@ struct InotifyDescriptor: Sendable {
     /// Adds (or refreshes) the watch of a directory without following symlinks.
     /// Returns the watch descriptor, or the errno of the failure.
     func addDirectoryWatch(path: String) -> Result<Int32, WatchErrno> {
-        let wd = inotify_add_watch(fd, path, Self.directoryMask)
+        let wd = PathBytes.withCString(path) { inotify_add_watch(fd, $0, Self.directoryMask) }
         return wd >= 0 ? .success(wd) : .failure(WatchErrno(code: errno))
     }
 
@@ -72,10 +73,11 @@ enum InotifyRecordParser {
             guard nameStart + length <= bytes.count else { break }
             var name: String?
             if length > 0 {
-                // The name is NUL-padded to an alignment boundary.
+                // The name is NUL-padded to an alignment boundary; bytes that are not UTF-8 are
+                // kept as escaped text so the name can be found again on disk.
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<(nameStart + length)])
                 let end = raw.firstIndex(of: 0) ?? length
-                name = String(decoding: raw[0..<end], as: UTF8.self)
+                name = PathBytes.string(from: raw[0..<end])
             }
             events.append(InotifyEvent(wd: wd, mask: mask, cookie: cookie, name: name))
             offset = nameStart + length

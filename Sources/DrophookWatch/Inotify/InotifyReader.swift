@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Glibc
 import Synchronization
@@ -20,21 +21,25 @@ final class InotifyReader: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    init(descriptor: InotifyDescriptor, queue: RawEventQueue, bufferSize: Int, gate: ReaderGate?) {
+    init(descriptor: InotifyDescriptor, queue: RawEventQueue, bufferSize: Int, gate: ReaderGate?) throws(WatchError) {
         self.descriptor = descriptor
         self.queue = queue
         self.bufferSize = max(bufferSize, 4096)
         self.gate = gate
         var ends: [Int32] = [-1, -1]
-        _ = pipe(&ends)
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        guard drophook_pipe_cloexec(&ends) == 0 else {
+            throw WatchError(.readerFailed, "cannot create the inotify reader's wake-up pipe: \(WatchErrno(code: errno)); raise the open-file limit (LimitNOFILE)")
+        }
         self.stopFD = ends[0]
         self.stopWriteFD = ends[1]
     }
 
     func start() {
         let thread = Thread { [self] in
-            self.readLoop()
+            if let failure = self.readLoop() {
+                // Nothing more will be heard: the processing task must stop the watcher, loudly.
+                self.queue.fail(failure)
+            }
             let waiters = self.stopped.withLock { state in
                 state.finished = true
                 defer { state.waiters = [] }
@@ -66,7 +71,8 @@ final class InotifyReader: Sendable {
         _ = close(stopWriteFD)
     }
 
-    private func readLoop() {
+    /// Reads until asked to stop (nil) or until the descriptor fails (the error).
+    private func readLoop() -> WatchError? {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 8)
         defer { buffer.deallocate() }
         var fds = [
@@ -79,18 +85,24 @@ final class InotifyReader: Sendable {
             let ready = poll(&fds, 2, -1)
             if ready < 0 {
                 if errno == EINTR { continue }
-                return
+                return WatchError(.readerFailed, "polling the inotify descriptor failed: \(WatchErrno(code: errno)); the watcher stops")
             }
-            if fds[1].revents != 0 { return }
+            if fds[1].revents != 0 { return nil }
             guard fds[0].revents != 0 else { continue }
+            if fds[0].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0, fds[0].revents & Int16(POLLIN) == 0 {
+                return WatchError(.readerFailed, "the inotify descriptor reported an error (poll revents \(fds[0].revents)); the watcher stops")
+            }
             while let gate, gate.isClosed {
                 // Test-only stall; the short nap is the stall itself.
-                if fds.withUnsafeMutableBufferPointer({ poll(&$0[1], 1, 5) }) > 0 { return }
+                if fds.withUnsafeMutableBufferPointer({ poll(&$0[1], 1, 5) }) > 0 { return nil }
             }
             let count = read(descriptor.fd, buffer.baseAddress, bufferSize)
             if count < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
-                return
+                return WatchError(.readerFailed, "reading the inotify descriptor failed: \(WatchErrno(code: errno)); the watcher stops")
+            }
+            if count == 0 {
+                return WatchError(.readerFailed, "the inotify descriptor returned end of file; the watcher stops")
             }
             var events: [InotifyEvent] = []
             events.reserveCapacity(count / 32)
@@ -100,9 +112,11 @@ final class InotifyReader: Sendable {
     }
 }
 
-/// Raw inotify records waiting for the processing task, with a doorbell that wakes it.
+/// Raw inotify records waiting for the processing task, with a doorbell that wakes it, and the
+/// reader's failure once it can read no more.
 final class RawEventQueue: Sendable {
     private let chunks = Mutex<[[InotifyEvent]]>([])
+    private let failure = Mutex<WatchError?>(nil)
     let doorbell: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
 
@@ -118,6 +132,15 @@ final class RawEventQueue: Sendable {
     }
 
     func ring() { continuation.yield() }
+
+    /// The reader stopped on an error: the next drain throws it.
+    func fail(_ error: WatchError) {
+        failure.withLock { $0 = error }
+        continuation.yield()
+    }
+
+    /// The reader's failure, if it has failed.
+    var readerFailure: WatchError? { failure.withLock { $0 } }
 
     func finish() { continuation.finish() }
 

@@ -1,3 +1,4 @@
+import DrophookEvents
 import Glibc
 
 /// What `lstat` says about one path; symlinks are never followed.
@@ -33,17 +34,18 @@ struct FileStatus: Sendable, Hashable {
         linkCount = UInt64(st.st_nlink)
     }
 
-    /// `lstat(path)`, nil when the path is gone or unreadable.
+    /// `lstat(path)`, nil when the path is gone or unreadable. `path` is escaped text (``PathBytes``).
     static func of(path: String) -> FileStatus? {
         var st = stat()
-        guard lstat(path, &st) == 0 else { return nil }
+        guard PathBytes.withCString(path, { lstat($0, &st) }) == 0 else { return nil }
         return FileStatus(st)
     }
 
     /// Lists a directory: opens it with `O_NOFOLLOW` and stats each entry relative to the open
     /// directory (`fstatat`, `AT_SYMLINK_NOFOLLOW`), so a symlink is never traversed.
+    /// Names are escaped text (``PathBytes``), so a name that is not UTF-8 is kept, not lost.
     static func list(directory path: String) -> Result<[(name: String, status: FileStatus)], WatchErrno> {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         guard fd >= 0 else { return .failure(WatchErrno(code: errno)) }
         guard let dir = fdopendir(fd) else {
             let code = errno
@@ -53,12 +55,15 @@ struct FileStatus: Sendable, Hashable {
         defer { closedir(dir) }
         var entries: [(name: String, status: FileStatus)] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name == "." || name == ".." { continue }
             var st = stat()
-            guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            let name: String? = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { raw in
+                    // Stat by the raw bytes; only the kept name is escaped.
+                    guard fstatat(fd, raw, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+                    return PathBytes.string(cString: raw)
+                }
+            }
+            guard let name, name != ".", name != ".." else { continue }
             entries.append((name, FileStatus(st)))
         }
         return .success(entries)

@@ -23,6 +23,17 @@ final class TreeNode {
         /// again at the new path, with the same `foundByScan` and `confirmed` as the failed
         /// look; its delete drops it.
         case awaitingRename(foundByScan: Bool, confirmed: Bool)
+
+        /// For a file known to be finished but not reported yet: whether a scan found it.
+        /// Nil in every other phase (reported, or still being written).
+        var finishedUnreported: Bool? {
+            switch self {
+            case .awaitingOpen: false
+            case .settling(_, let foundByScan, _, _): foundByScan
+            case .awaitingRename(let foundByScan, _): foundByScan
+            case .idle, .writing: nil
+            }
+        }
     }
 
     var name: String

@@ -1,0 +1,91 @@
+import DrophookEvents
+import Foundation
+import Glibc
+import Testing
+
+@testable import DrophookWatch
+
+/// Every name the kernel allows is reported, with its exact bytes, whether it arrives live, in a
+/// new directory's listing, or at catch-up.
+@Suite("File names as the kernel has them")
+struct FileNameTests {
+    /// `report\xff.csv`, as an old Windows client in Latin-1 sends it.
+    static let latin1: [UInt8] = Array("report".utf8) + [0xFF] + Array(".csv".utf8)
+    /// A directory named in Latin-1 (`r\xe9sum\xe9`), holding valid names.
+    static let latin1Directory: [UInt8] = [0x72, 0xE9, 0x73, 0x75, 0x6D, 0xE9]
+
+    @Test func namesThatAreNotUTF8AreReportedWithTheirBytes() async throws {
+        let tree = TempTree("names")
+        let harness = try await WatchHarness.start(.test(tree))
+        // Live: the file's own records.
+        tree.writeRaw(Self.latin1, "abc")
+        // A directory with such a name, and a valid name inside it.
+        tree.mkdirRaw(Self.latin1Directory)
+        tree.writeRaw(Self.latin1Directory + Array("/inside.txt".utf8), "1234")
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        let directory = PathBytes.string(from: Self.latin1Directory)
+        #expect(await harness.waitFor(.created, directory + "/inside.txt"))
+        await harness.stop()
+
+        let created = harness.events.filter { $0.kind == .created }
+        let file = try #require(created.first { PathBytes.bytes($0.path) == Self.latin1 })
+        #expect(file.size == 3)
+        #expect(created.contains { $0.isDirectory && PathBytes.bytes($0.path) == Self.latin1Directory })
+        #expect(created.first { $0.path == directory + "/inside.txt" }?.size == 4)
+        #expect(created.count == 4)
+        // A restart from this snapshot reports nothing: the stored names match the disk.
+        let restarted = try await WatchHarness.start(.test(tree), snapshot: harness.snapshot)
+        tree.write("marker2", "")
+        #expect(await restarted.waitFor(.created, "marker2"))
+        await restarted.stop()
+        #expect(restarted.events.map(\.path) == ["marker2"])
+    }
+
+    @Test func oddButValidNamesAndLongPathsRoundTrip() async throws {
+        let tree = TempTree("odd-names")
+        let harness = try await WatchHarness.start(.test(tree))
+        let names = [
+            "tab\tnew\nline\r.csv", "esc\u{1B}]52;c;aGk=\u{07}.txt", "quote\"back\\slash%41%.csv",
+            "rtl\u{202E}gpj.exe", String(repeating: "n", count: 255), "a\u{FFFD}FF.csv",
+        ]
+        for name in names { tree.writeRaw(Array(name.utf8), "x") }
+        // A path near PATH_MAX: 15 levels of 250-byte names under the temp root (about 3,800 bytes).
+        let level = String(repeating: "d", count: 250)
+        var deep = ""
+        for _ in 0..<15 {
+            deep = deep.isEmpty ? level : deep + "/" + level
+            #expect(Glibc.mkdir(tree.at(deep), 0o755) == 0)
+        }
+        tree.write(deep + "/end.txt", "deep")
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        #expect(await harness.waitFor(.created, deep + "/end.txt"))
+        await harness.stop()
+        // Compared as bytes: a literal U+FFFD in a name is kept escaped inside the agent.
+        let created = Set(harness.events.filter { $0.kind == .created && !$0.isDirectory }.map { PathBytes.bytes($0.path) })
+        #expect(created == Set((names + [deep + "/end.txt", "marker"]).map { Array($0.utf8) }))
+        #expect(harness.events.first { $0.path == deep + "/end.txt" }?.size == 4)
+        #expect(tree.at(deep + "/end.txt").utf8.count > 3_800)
+    }
+}
+
+extension TempTree {
+    /// Writes a file whose relative path is given as raw bytes (not necessarily UTF-8).
+    func writeRaw(_ relative: [UInt8], _ text: String) {
+        let fd = withRawPath(relative) { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        precondition(fd >= 0, "cannot write \(relative): \(errno)")
+        let bytes = Array(text.utf8)
+        precondition(Glibc.write(fd, bytes, bytes.count) == bytes.count)
+        close(fd)
+    }
+
+    func mkdirRaw(_ relative: [UInt8]) {
+        precondition(withRawPath(relative) { Glibc.mkdir($0, 0o755) } == 0)
+    }
+
+    private func withRawPath<Result>(_ relative: [UInt8], _ body: (UnsafePointer<CChar>) -> Result) -> Result {
+        let bytes = Array((path + "/").utf8) + relative + [0]
+        return bytes.map { CChar(bitPattern: $0) }.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
