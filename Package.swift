@@ -124,7 +124,9 @@ let package = Package(
         ),
 
         .testTarget(name: "DrophookEventsTests", dependencies: ["DrophookEvents"], swiftSettings: strictSwift),
-        .testTarget(name: "DrophookWatchTests", dependencies: ["DrophookWatch"], swiftSettings: strictSwift),
+        // Real servers and child processes the test suites share (sshd, sftp clients).
+        .target(name: "DrophookTestSupport", path: "Tests/DrophookTestSupport", swiftSettings: strictSwift),
+        .testTarget(name: "DrophookWatchTests", dependencies: ["DrophookWatch", "DrophookTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "DrophookReceiverTests", dependencies: ["DrophookReceiver"], swiftSettings: strictSwift),
         .testTarget(name: "DrophookOutboxTests", dependencies: ["DrophookOutbox"], swiftSettings: strictSwift),
         .testTarget(
@@ -134,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DrophookAgentTests",
-            dependencies: ["DrophookAgent", "DrophookReceiver", "drophook"],
+            dependencies: ["DrophookAgent", "DrophookReceiver", "DrophookTestSupport", "drophook"],
             swiftSettings: strictSwift
         ),
     ]

@@ -62,30 +62,43 @@ public final class DropTreeWatcher: Sendable {
         await shutDown(ticker: ticker, reader: reader, inotify: inotify)
     }
 
-    private func process(engine: WatchEngine, queue: RawEventQueue, sink: @Sendable (WatchBatch) async throws -> Void) async throws {
+    private func process(engine: WatchEngine, queue: RawEventQueue, sink: @escaping @Sendable (WatchBatch) async throws -> Void) async throws {
         engine.start(snapshot: snapshot)
         if !engine.batch.isEmpty { try await sink(engine.batch.take()) }
         healthCell.update { $0.isWatching = true }
         logger.info("watching \(engine.nodeByWD.count) directories in \(configuration.watches.count) trees")
+        let committer = BatchCommitter(sink: sink, committed: { queue.ring() })
         let maxBatch = max(configuration.maxBatchEvents, 1)
-        for await _ in queue.doorbell {
-            if Task.isCancelled { break }
-            let failure = queue.readerFailure
-            for chunk in queue.takeAll() {
-                for event in chunk {
-                    engine.handle(event)
-                    if engine.batch.events.count >= maxBatch { try await sink(engine.batch.take()) }
+        do {
+            for await _ in queue.doorbell {
+                if Task.isCancelled { break }
+                try await committer.checkFailure()
+                let failure = queue.readerFailure
+                for chunk in queue.takeAll() {
+                    for event in chunk {
+                        engine.handle(event)
+                        // A full batch waits for the commit before it: memory stays bounded.
+                        if engine.batch.events.count >= maxBatch { try await committer.commit(engine.batch.take()) }
+                    }
+                }
+                engine.tick()
+                // Otherwise a batch starts only when no commit runs; until then it gathers.
+                if !engine.batch.isEmpty, committer.isIdle { try await committer.commit(engine.batch.take()) }
+                if let failure {
+                    // Everything read before the failure is stored; then stop, so the agent exits
+                    // non-zero (and is restarted to catch up) instead of looking healthy while deaf.
+                    if !engine.batch.isEmpty { try await committer.commit(engine.batch.take()) }
+                    try await committer.waitUntilIdle()
+                    logger.critical("\(failure)")
+                    throw failure
                 }
             }
-            engine.tick()
-            if !engine.batch.isEmpty { try await sink(engine.batch.take()) }
-            if let failure {
-                // Everything read before the failure is stored; then stop, so the agent exits
-                // non-zero (and is restarted to catch up) instead of looking healthy while deaf.
-                logger.critical("\(failure)")
-                throw failure
-            }
+        } catch {
+            try? await committer.waitUntilIdle()
+            throw error
         }
+        // Stopping: the commit in flight ends; what gathered after it is caught up at the next start.
+        try? await committer.waitUntilIdle()
     }
 
     private func shutDown(ticker: Task<Void, Never>, reader: InotifyReader, inotify: InotifyDescriptor) async {

@@ -22,20 +22,22 @@ final class AgentUnderTest: @unchecked Sendable {
     }
 
     /// Makes the temp tree and writes the config; `webhooks` is the YAML list under `webhooks:`.
-    init(webhooks: String, watchExtra: String = "", topLevelExtra: String = "") throws {
+    /// `dropDirectory` replaces the temp tree's own `drop` directory as the watch root.
+    init(webhooks: String, watchExtra: String = "", topLevelExtra: String = "", dropDirectory: URL? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("drophook-agent-\(UUID().uuidString.prefix(8))")
-        dropDirectory = root.appendingPathComponent("drop")
+        self.dropDirectory = dropDirectory ?? root.appendingPathComponent("drop")
         stateDirectory = root.appendingPathComponent("state")
         configFile = root.appendingPathComponent("drophook.yaml")
         logFile = root.appendingPathComponent("agent.log")
-        try FileManager.default.createDirectory(at: dropDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: self.dropDirectory, withIntermediateDirectories: true)
         let yaml = """
             state_dir: \(stateDirectory.path)
             organization_id: d57060b1-23fe-2d59-afd0-7f56d9e1fc55
             \(topLevelExtra)
             watches:
               - name: uploads
-                path: \(dropDirectory.path)
+                path: \(self.dropDirectory.path)
                 pipe_id: pip_123456789
             \(watchExtra)
             webhooks:
