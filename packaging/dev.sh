@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages the build and the tests need: libcurl (HTTP client), libcrypto (signatures),
-# SQLite (outbox), OpenSSH (sftp end-to-end tests), openssl and python3 (TLS test servers),
+# SQLite (outbox), OpenSSH and paramiko (sftp end-to-end tests), openssl and python3 (TLS test servers),
 # nghttpd (HTTP/2 test server).
-packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev openssh-server openssh-client openssl python3 pkg-config nghttp2-server)
+packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev openssh-server openssh-client openssl python3 python3-paramiko pkg-config nghttp2-server)
 
 install_missing() {
     local missing=()

@@ -151,6 +151,8 @@ struct EndToEndTests {
         let text = String(decoding: metrics, as: UTF8.self)
         #expect(text.contains("drophook_inotify_watched_directories 1"))
         #expect(text.contains("drophook_inotify_overflows_total 0"))
+        let leaseGauge = getuid() == 0 ? 1 : 0
+        #expect(text.contains("drophook_watch_completion_lease{watch=\"uploads\"} \(leaseGauge)"), "\(text)")
         #expect(text.contains("drophook_deliveries_delivered_total{endpoint=\"ops\"}"))
 
         let (health, healthResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)

@@ -1,3 +1,4 @@
+import DrophookAgent
 import DrophookEvents
 import DrophookReceiver
 import DrophookTestSupport
@@ -40,6 +41,10 @@ struct SFTPUploadTests {
             """, dropDirectory: URL(fileURLWithPath: jail + "/upload"))
         defer { agent.cleanUp() }
         try await agent.start()
+        // Root may take a lease on the partner's files: completion is asked of the kernel, and said so.
+        #expect(AgentStatus.read(stateDirectory: agent.stateDirectory.path)?.completion == ["uploads": "lease"])
+        let check = try AgentUnderTest.command(["check", "--config", agent.configFile.path])
+        #expect(check.stdout.contains("watch uploads: completion by lease"), "\(check)")
 
         let local = server.directory
         try Self.file(local + "/a.csv", size: 100)

@@ -11,4 +11,18 @@ extension AgentPreflight {
             )
         }
     }
+
+    /// One line per watch saying how it decides that a file found by a scan has finished.
+    public static func completionLines(_ configuration: AgentConfiguration) -> [String] {
+        let watcher = configuration.watcherConfiguration
+        return watcher.watches.map { watch in
+            let support = WatchPreflight.completion(root: watch.root, configuration: watcher)
+            switch support.mode {
+            case .lease:
+                return "watch \(watch.name): completion by lease (the kernel says when no writer has a file open)"
+            case .stability:
+                return "watch \(watch.name): completion by stability (\(watcher.scanSettle) unchanged): \(support.reason ?? "")"
+            }
+        }
+    }
 }

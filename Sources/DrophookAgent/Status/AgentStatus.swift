@@ -17,6 +17,9 @@ public struct AgentStatus: Codable, Sendable, Hashable {
     /// Set when `fs.inotify.max_user_watches` was reached: the number of watches needed.
     public var watchLimitNeeded: Int?
     public var endpoints: [Endpoint]
+    /// How each watch (by name) decides that a file found by a scan is finished: `lease` or
+    /// `stability` (absent in status files of older agents).
+    public var completion: [String: String]?
 
     /// One endpoint's delivery state.
     public struct Endpoint: Codable, Sendable, Hashable {
@@ -37,7 +40,8 @@ public struct AgentStatus: Codable, Sendable, Hashable {
 
     public init(
         pid: Int32, version: String, startedAt: Int64, updatedAt: Int64, ready: Bool = false,
-        watchedDirectories: Int = 0, inotifyOverflows: Int = 0, watchLimitNeeded: Int? = nil, endpoints: [Endpoint] = []
+        watchedDirectories: Int = 0, inotifyOverflows: Int = 0, watchLimitNeeded: Int? = nil, endpoints: [Endpoint] = [],
+        completion: [String: String]? = nil
     ) {
         self.pid = pid
         self.version = version
@@ -48,6 +52,7 @@ public struct AgentStatus: Codable, Sendable, Hashable {
         self.inotifyOverflows = inotifyOverflows
         self.watchLimitNeeded = watchLimitNeeded
         self.endpoints = endpoints
+        self.completion = completion
     }
 
     /// Healthy: watching everything it should, with no endpoint disabled.

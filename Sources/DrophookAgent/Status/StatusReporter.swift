@@ -75,7 +75,8 @@ final class StatusReporter: Service, Sendable {
             watchedDirectories: health?.watchedDirectories ?? 0,
             inotifyOverflows: health?.overflows ?? 0,
             watchLimitNeeded: health.flatMap { $0.watchLimitReached ? $0.watchesNeeded : nil },
-            endpoints: endpoints.sorted { $0.name < $1.name }
+            endpoints: endpoints.sorted { $0.name < $1.name },
+            completion: health.map { $0.completionModes.mapValues(\.rawValue) }
         )
     }
 }

@@ -38,8 +38,7 @@ extension WatchEngine {
         var reasons: [Int: String] = [:]
         for index in watches.indices {
             guard let path = rootPaths[index] else { continue }
-            let support = configuration.leases ? LeaseSupport.assess(root: path)
-                : LeaseSupport(mode: .stability, reason: "leases are turned off for this agent")
+            let support = WatchPreflight.completion(root: path, configuration: configuration)
             completionModes[index] = support.mode
             if let reason = support.reason {
                 reasons[index] = reason

@@ -53,6 +53,13 @@ public enum WatchPreflight {
             }
             rootPaths[path] = watch.name
         }
+        for (path, name) in rootPaths.sorted(by: { $0.key < $1.key }) {
+            let support = completion(root: path, configuration: configuration)
+            if let reason = support.reason {
+                problems.append(WatchProblem(severity: .warning, watch: name, path: path,
+                    message: "watch \(name): files found by a scan (new directories, catch-up) wait \(configuration.scanSettle) until they look stable, because \(reason)"))
+            }
+        }
         var total = 0
         for (root, name) in rootPaths {
             total += countDirectories(root: root, otherRoots: rootPaths, watch: name, problems: &problems)
@@ -68,6 +75,12 @@ public enum WatchPreflight {
             }
         }
         return problems
+    }
+
+    /// How the watch rooted at `root` will decide that a file found by a scan is finished.
+    public static func completion(root: String, configuration: WatcherConfiguration) -> LeaseSupport {
+        configuration.leases ? LeaseSupport.assess(root: root)
+            : LeaseSupport(mode: .stability, reason: "leases are turned off for this agent")
     }
 
     /// Directories under a root, the root included, not descending into deeper roots (counted on their own).

@@ -20,5 +20,6 @@ struct CheckCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         print("\(options.path): OK (\(configuration.watches.count) watches, \(configuration.webhooks.count) webhooks)")
+        for line in AgentPreflight.completionLines(configuration) { print(line) }
     }
 }

@@ -12,6 +12,9 @@ enum StatusFormat {
         if let needed = status.watchLimitNeeded {
             lines.append("watch limit reached: raise fs.inotify.max_user_watches to at least \(needed) (sysctl -w fs.inotify.max_user_watches=\(needed))")
         }
+        for (watch, mode) in (status.completion ?? [:]).sorted(by: { $0.key < $1.key }) {
+            lines.append("watch \(watch): completion by \(mode)")
+        }
         for endpoint in status.endpoints {
             var flags: [String] = []
             if endpoint.paused { flags.append("paused") }
