@@ -94,9 +94,11 @@ public final class DropTreeWatcher: Sendable {
                 }
             }
         } catch {
+            engine.releaseAllHeld()
             try? await committer.waitUntilIdle()
             throw error
         }
+        engine.releaseAllHeld()
         // Stopping: the commit in flight ends; what gathered after it is caught up at the next start.
         try? await committer.waitUntilIdle()
     }

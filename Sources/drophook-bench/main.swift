@@ -7,11 +7,12 @@ import Synchronization
 
 /// Benchmarks of drophook's pipeline stages, each printing a table:
 /// `drophook-bench watch [directories] [seconds]`: the watcher's start-up time and memory over a
-/// large tree and its sustained rate; `drophook-bench delivery [events]`: outbox and delivery throughput.
+/// large tree and its sustained rate; `drophook-bench latency [files] [trees]`: close-to-commit
+/// latency of files in new directories; `drophook-bench delivery [events]`: outbox and delivery throughput.
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else {
-    print("usage: drophook-bench watch [directories=100000] [seconds=5] | delivery [events=10000]")
+    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] | delivery [events=10000]")
     exit(2)
 }
 switch command {
@@ -19,11 +20,15 @@ case "watch":
     let directories = arguments.dropFirst().first.flatMap(Int.init) ?? 100_000
     let seconds = arguments.dropFirst(2).first.flatMap(Int.init) ?? 5
     try await WatchBenchmark(directories: directories, seconds: seconds).run()
+case "latency":
+    let files = arguments.dropFirst().first.flatMap(Int.init) ?? 10_000
+    let trees = arguments.dropFirst(2).first.flatMap(Int.init) ?? 2_000
+    try await LatencyBenchmark(files: files, trees: trees).run()
 case "delivery":
     let events = arguments.dropFirst().first.flatMap(Int.init) ?? 10_000
     try await DeliveryBenchmark(events: events).run()
 default:
-    print("unknown benchmark \(command); known: watch, delivery")
+    print("unknown benchmark \(command); known: watch, latency, delivery")
     exit(2)
 }
 

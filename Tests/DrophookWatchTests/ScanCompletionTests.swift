@@ -170,3 +170,30 @@ struct ScanCompletionTests {
         #expect(!harness.events.contains { $0.path == "partial.bin" })
     }
 }
+
+/// `put` then `rm` before the watcher reads the close: the file was finished, and its size is
+/// still known from the descriptor held while its writer wrote.
+@Suite("Files gone before their close is read")
+struct GoneBeforeCloseTests {
+    @Test func closedThenRemovedBeforeTheCloseIsReadKeepsItsFinalSize() async throws {
+        let tree = TempTree("gone-before-close")
+        var configuration = WatcherConfiguration.test(tree)
+        let gate = ReaderGate()
+        configuration.readerGate = gate
+        let harness = try await WatchHarness.start(configuration)
+        let fd = open(tree.at("c.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(write(fd, "abc", 3) == 3)
+        // Records are handled in order: once "seen" is reported, the writer's IN_OPEN has been.
+        tree.write("seen", "")
+        #expect(await harness.waitFor(.created, "seen"))
+        gate.close()
+        #expect(write(fd, "defg", 4) == 4)
+        #expect(close(fd) == 0)
+        #expect(unlink(tree.at("c.txt")) == 0)
+        gate.open()
+        #expect(await harness.waitFor(.deleted, "c.txt"))
+        await harness.stop()
+        let events = harness.events.filter { $0.path == "c.txt" }.map { "\($0.kind) \($0.size.map(String.init) ?? "-")" }
+        #expect(events == ["created 7", "deleted -"])
+    }
+}

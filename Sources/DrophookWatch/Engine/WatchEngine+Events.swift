@@ -154,6 +154,7 @@ extension WatchEngine {
         guard let node = directory.children[name], case .awaitingOpen = node.phase else { return }
         node.phase = .writing
         timed[ObjectIdentifier(node)] = nil
+        holdWhileWriting(node)
     }
 
     func closedWrite(_ name: String, in directory: TreeNode) {

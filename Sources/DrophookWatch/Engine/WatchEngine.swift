@@ -29,6 +29,8 @@ final class WatchEngine {
     var pendingMoves: [UInt32: PendingMove] = [:]
     /// Nodes waiting on a deadline: `.awaitingOpen` or `.settling`.
     var timed: [ObjectIdentifier: TreeNode] = [:]
+    /// Files held open while their writers write (``holdWhileWriting(_:)``).
+    var held: [ObjectIdentifier: TreeNode] = [:]
     /// Directories that could not get a watch because of the watch limit.
     var unwatched: [ObjectIdentifier: TreeNode] = [:]
     var nextUnwatchedRetry: ContinuousClock.Instant?
@@ -127,9 +129,12 @@ final class WatchEngine {
         guard let watch = watchIndex(of: node), let path = absolutePath(node),
               let fresh = FileStatus.of(path: path), fresh.kind == .file
         else {
+            // Gone from its path: the held descriptor still tells the size it was closed with.
+            if let closed = takeHeldStatus(node) { node.status = closed }
             awaitRename(node, foundByScan: foundByScan, confirmed: confirmed)
             return
         }
+        releaseHeld(node)
         node.status = fresh
         node.statusKnown = true
         register(node)
@@ -337,6 +342,7 @@ final class WatchEngine {
                      uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan)
             }
             current.recorded = false
+            releaseHeld(current)
             if current.isDirectory { dropWatch(current, remove: removeWatches) }
             timed[ObjectIdentifier(current)] = nil
             if current.statusKnown, fileByInode[current.status.inodeKey] === current {

@@ -41,6 +41,25 @@ struct FileStatus: Sendable, Hashable {
         return FileStatus(st)
     }
 
+    /// Opens a regular file read-only (never following a symlink, never blocking on a FIFO) and
+    /// returns the descriptor with its status; nil when it is gone or not a regular file.
+    static func openForStatus(path: String) -> (Int32, FileStatus)? {
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY) }
+        guard fd >= 0 else { return nil }
+        guard let status = of(descriptor: fd), status.kind == .file else {
+            _ = close(fd)
+            return nil
+        }
+        return (fd, status)
+    }
+
+    /// `fstat` of an open descriptor.
+    static func of(descriptor fd: Int32) -> FileStatus? {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        return FileStatus(st)
+    }
+
     /// Lists a directory: opens it with `O_NOFOLLOW` and stats each entry relative to the open
     /// directory (`fstatat`, `AT_SYMLINK_NOFOLLOW`), so a symlink is never traversed.
     /// Names are escaped text (``PathBytes``), so a name that is not UTF-8 is kept, not lost.

@@ -56,6 +56,9 @@ final class TreeNode {
     /// A writer closed it at least once (`IN_CLOSE_WRITE`), even if it was renamed before it
     /// could be stat'd: a rename then finishes it.
     var closeSeen = false
+    /// A read-only descriptor on the file while its writer writes, -1 when none
+    /// (``WatchEngine/holdWhileWriting(_:)``).
+    var heldDescriptor: Int32 = -1
     /// Whether the inode was known from a successful `lstat` (not only assumed).
     var statusKnown: Bool
 
