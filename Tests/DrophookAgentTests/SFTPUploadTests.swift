@@ -84,7 +84,7 @@ struct SFTPUploadTests {
         try server.sftp(many, user: user)
         // An upload cut off by killing the client mid-transfer (throttled to 2 Mbit/s).
         let cut = try server.sftpInBackground(["put \(local)/big.bin /upload/big.bin"], user: user, limitKbit: 2000)
-        let started = await Self.poll(within: .seconds(30)) { (Self.size(jail + "/upload/big.bin") ?? 0) > 100_000 }
+        let started = await pollUntil(within: .seconds(30)) { (Self.size(jail + "/upload/big.bin") ?? 0) > 100_000 }
         #expect(started, "the throttled upload did not start")
         cut.kill(SIGKILL)
         #expect(cut.wait(within: .seconds(10)) != nil)
@@ -148,7 +148,7 @@ struct SFTPUploadTests {
         expectedRilavek += ["transferred big.bin \(cutSize)", "transferred zz-marker 10"]
         // The last Rilavek deliveries may still be in flight (that webhook is not ordered).
         let rilavekTotal = expectedRilavek.count
-        let settled = await Self.poll(within: .seconds(20)) { receiver.received.filter { $0.path == "/rilavek" }.count >= rilavekTotal }
+        let settled = await pollUntil(within: .seconds(20)) { receiver.received.filter { $0.path == "/rilavek" }.count >= rilavekTotal }
         #expect(settled)
         let allRilavek = receiver.received.filter { $0.path == "/rilavek" }
         let allRilavekLines = allRilavek.map { webhook -> String in
@@ -173,18 +173,9 @@ struct SFTPUploadTests {
 
     /// Waits until a SFTP To Go webhook for `path` has arrived.
     static func waitFor(_ receiver: RunningReceiver, sftpPath path: String) async throws {
-        let arrived = await poll(within: .seconds(30)) {
+        let arrived = await pollUntil(within: .seconds(30)) {
             receiver.received.contains { $0.path == "/sftptogo" && $0.json?["Data"]?["Path"]?.stringValue == path }
         }
         if !arrived { throw ChildProcessFailure("no webhook for \(path) within 30 s") }
-    }
-
-    static func poll(within limit: Duration, _ condition: @Sendable () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
     }
 }

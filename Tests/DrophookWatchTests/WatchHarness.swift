@@ -2,6 +2,7 @@ import DrophookEvents
 import Foundation
 import Glibc
 import Logging
+import DrophookTestSupport
 import Synchronization
 import Testing
 
@@ -75,12 +76,7 @@ final class WatchHarness: Sendable {
     }
 
     static func poll(within limit: Duration, _ condition: @Sendable () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
+        await pollUntil(within: limit, condition)
     }
 }
 
