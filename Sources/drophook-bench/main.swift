@@ -12,7 +12,7 @@ import Synchronization
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else {
-    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] | delivery [events=10000]")
+    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | delivery [events=10000]")
     exit(2)
 }
 switch command {
@@ -23,7 +23,9 @@ case "watch":
 case "latency":
     let files = arguments.dropFirst().first.flatMap(Int.init) ?? 10_000
     let trees = arguments.dropFirst(2).first.flatMap(Int.init) ?? 2_000
-    try await LatencyBenchmark(files: files, trees: trees).run()
+    let only = arguments.dropFirst(3).first
+    let modes = only == "lease" ? [true] : only == "stability" ? [false] : [true, false]
+    try await LatencyBenchmark(files: files, trees: trees, modes: modes).run()
 case "delivery":
     let events = arguments.dropFirst().first.flatMap(Int.init) ?? 10_000
     try await DeliveryBenchmark(events: events).run()

@@ -13,13 +13,11 @@
 ///   the file system has it; one that is not is shown with U+FFFD for each bad byte, and its exact
 ///   bytes travel in base64 in a key of their own, so two names never give the same payload.
 public enum PathBytes {
-    /// U+FFFD, the escape introducer.
-    static let marker: Character = "\u{FFFD}"
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     /// Escaped text for raw name or path bytes.
     public static func string<Bytes: Collection>(from bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        if let text = String(validating: bytes, as: UTF8.self), !text.contains(marker) {
+        if let text = String(validating: bytes, as: UTF8.self), !isEscaped(text) {
             return text
         }
         return escape(Array(bytes))
@@ -34,9 +32,19 @@ public enum PathBytes {
         }
     }
 
-    /// Whether escaped text stands for anything other than itself.
+    /// Whether escaped text stands for anything other than itself. Scans the UTF-8 bytes for
+    /// U+FFFD (EF BF BD): every system call asks this, and a `Character` search is far slower.
     public static func isEscaped(_ text: String) -> Bool {
-        text.contains(marker)
+        if let answer = text.utf8.withContiguousStorageIfAvailable(containsMarker) { return answer }
+        return Array(text.utf8).withUnsafeBufferPointer(containsMarker)
+    }
+
+    private static func containsMarker(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count >= 3 else { return false }
+        for index in 0..<(bytes.count - 2) where bytes[index] == 0xEF && bytes[index + 1] == 0xBF && bytes[index + 2] == 0xBD {
+            return true
+        }
+        return false
     }
 
     /// The exact bytes escaped text stands for.
