@@ -102,7 +102,7 @@ struct DeliveryBenchmark {
     }
 
     func report(_ name: String, _ count: Int, _ batch: Int, _ elapsed: Duration, _ commits: Int) {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.secondsDouble
         print("| \(name) | \(count) | \(batch) | \(String(format: "%.2f", seconds)) | \(Int(Double(count) / seconds)) | \(commits) |")
     }
 

@@ -76,17 +76,14 @@ struct LatencyBenchmark {
         _ = await running.result
 
         let done = committed.withLock { $0 }
-        var latencies = closed.compactMap { path, close in done[path].map { ($0 - close).milliseconds } }.sorted()
+        var latencies = closed.compactMap { path, close in done[path].map { ($0 - close).secondsDouble * 1000 } }.sorted()
         let missing = expected - latencies.count
         if latencies.isEmpty { latencies = [.infinity] }
         func percentile(_ p: Double) -> String {
             String(format: "%.1f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))])
         }
         let mode = leases ? "lease" : "stability (2 s)"
-        print("| \(mode) | \(expected)\(missing > 0 ? " (\(missing) missing)" : "") | \(trees) | \(String(format: "%.2f", writing.seconds)) | \(scanned.value) | \(percentile(0.5)) | \(percentile(0.99)) | \(String(format: "%.1f", latencies.last!)) | \(String(format: "%.2f", allCommitted.seconds)) |")
+        print("| \(mode) | \(expected)\(missing > 0 ? " (\(missing) missing)" : "") | \(trees) | \(String(format: "%.2f", writing.secondsDouble)) | \(scanned.value) | \(percentile(0.5)) | \(percentile(0.99)) | \(String(format: "%.1f", latencies.last!)) | \(String(format: "%.2f", allCommitted.secondsDouble)) |")
     }
 }
 
-extension Duration {
-    var milliseconds: Double { seconds * 1000 }
-}

@@ -130,14 +130,14 @@ struct WatchBenchmark {
         _ = await bigTask.result
         _ = await burstTask.result
 
-        let rate = Double(files) / totalTime.seconds
+        let rate = Double(files) / totalTime.secondsDouble
         let rows: [(String, String)] = [
             ("watched directories", "\(watched)"),
-            ("start-up scan + watches", String(format: "%.2f s", startupTime.seconds)),
+            ("start-up scan + watches", String(format: "%.2f s", startupTime.secondsDouble)),
             ("VmRSS before start", "\(rssBefore / 1024) MiB"),
             ("VmRSS watching \(watched) dirs", "\(rssWatching / 1024) MiB"),
             ("RSS per watched directory", String(format: "%.0f bytes", Double((rssWatching - rssBefore) * 1024) / Double(max(watched, 1)))),
-            ("files written (\(writers) writers, \(seconds) s)", "\(files) (\(String(format: "%.0f", Double(files) / writeTime.seconds))/s)"),
+            ("files written (\(writers) writers, \(seconds) s)", "\(files) (\(String(format: "%.0f", Double(files) / writeTime.secondsDouble))/s)"),
             ("events reported", "\(reported) of \(expected)"),
             ("inotify records read", "≈\(files * 3) (create, open, close-write per file)"),
             ("sustained file events/s", String(format: "%.0f", rate)),
@@ -182,9 +182,3 @@ func writeInteger(_ path: String, _ value: Int) -> Bool {
     (try? "\(value)\n".write(toFile: path, atomically: false, encoding: .utf8)) != nil
 }
 
-extension Duration {
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
-    }
-}

@@ -1,3 +1,5 @@
+import DrophookEvents
+
 /// Reads durations written in the config (`settle: 2s`, `retry: [1m, 5m, 2h]`, `timeout: 500ms`).
 ///
 /// A duration is one or more `<number><unit>` parts, e.g. `500ms`, `5s`, `1.5m`, `2h`, `1d`, `1h30m`;
@@ -65,16 +67,3 @@ public struct DurationFormatError: Error, Sendable, Hashable, CustomStringConver
     }
 }
 
-extension Duration {
-    /// Whole milliseconds, rounded toward zero.
-    public var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-
-    /// Seconds as a floating-point number.
-    var secondsDouble: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
