@@ -8,7 +8,7 @@ import Synchronization
 /// `mkdir`, `put`, `rm`, `rmdir` take a few milliseconds in all; an engine that waited for a
 /// commit before reading on would list the directory after the file had come and gone. Records
 /// handled while a commit is in flight gather into the next batch, so a burst also needs fewer
-/// commits.
+/// commits. ``commit(_:)`` is called by one task (the watcher's processing task).
 final class BatchCommitter: Sendable {
     private struct State {
         var running: Task<Void, any Error>?
@@ -31,6 +31,9 @@ final class BatchCommitter: Sendable {
     /// Starts committing `batch`; waits first for the commit before it (batches stay in order).
     func commit(_ batch: WatchBatch) async throws {
         try await waitUntilIdle()
+        // Marked busy before the task exists: a commit that ends at once must not be marked
+        // busy again after it said it was done.
+        state.withLock { $0.finished = false }
         let task = Task { [self] in
             defer {
                 state.withLock { $0.finished = true }
@@ -38,10 +41,7 @@ final class BatchCommitter: Sendable {
             }
             try await sink(batch)
         }
-        state.withLock {
-            $0.running = task
-            $0.finished = false
-        }
+        state.withLock { $0.running = task }
     }
 
     /// Waits for the running commit, rethrowing its error.
