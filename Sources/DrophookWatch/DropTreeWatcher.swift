@@ -36,10 +36,13 @@ public final class DropTreeWatcher: Sendable {
         }
         let inotify = try InotifyDescriptor.open()
         let queue = RawEventQueue()
+        let watchedPaths = WatchedPaths()
         let reader = try InotifyReader(
-            descriptor: inotify, queue: queue, bufferSize: configuration.readBufferSize, gate: configuration.readerGate)
+            descriptor: inotify, queue: queue, watchedPaths: watchedPaths,
+            bufferSize: configuration.readBufferSize, gate: configuration.readerGate)
         let engine = WatchEngine(
-            configuration: configuration, inotify: inotify, logger: logger, health: healthCell, metrics: metrics)
+            configuration: configuration, inotify: inotify, watchedPaths: watchedPaths,
+            logger: logger, health: healthCell, metrics: metrics)
         // Read while the start-up scan runs, so the kernel queue drains meanwhile.
         reader.start()
         let interval = configuration.tickInterval

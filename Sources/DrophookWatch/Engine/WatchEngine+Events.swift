@@ -58,6 +58,7 @@ extension WatchEngine {
     }
 
     func watchIgnored(_ wd: Int32) {
+        watchedPaths.remove(wd)
         if retiredWDs.remove(wd) != nil { return }
         guard let node = nodeByWD.removeValue(forKey: wd) else { return }
         node.wd = -1

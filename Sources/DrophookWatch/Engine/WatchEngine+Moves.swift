@@ -20,10 +20,19 @@ extension WatchEngine {
         let path = directoryPath + "/" + name
         let relativePath = Self.join(parentPath, name)
         if let existing = directory.children[name] {
-            if let move, existing.kind == move.node.kind, existing.status.inodeKey == move.node.status.inodeKey {
-                // A scan already found it at the new name; only the old name is left to delete.
-                moveTimedOut(move)
-                return
+            if let move, existing.kind == move.node.kind {
+                // Gone before its first look, the moved node's inode is the one at its new name.
+                let movedKey = move.node.statusKnown ? move.node.status.inodeKey : FileStatus.of(path: path)?.inodeKey
+                if existing.status.inodeKey == movedKey {
+                    // A scan already found it at the new name (and reported it, if finished).
+                    if move.node.kind == .file, !move.node.recorded {
+                        // The old name was never reported: it leaves without an event.
+                        forget(move.node)
+                    } else {
+                        moveTimedOut(move)
+                    }
+                    return
+                }
             }
             if move == nil, let status = FileStatus.of(path: path), status.inodeKey == existing.status.inodeKey {
                 return
@@ -56,6 +65,7 @@ extension WatchEngine {
         switch node.kind {
         case .directory:
             renameSubtree(node, watch: watch, from: move.oldPath, to: relativePath)
+            repathWatches(under: node)
             reconcile(node, mode: .fill)
         case .symlink:
             renameSubtree(node, watch: watch, from: move.oldPath, to: relativePath)
@@ -112,6 +122,22 @@ extension WatchEngine {
             emit(.created, watch: watch, path: newPath + suffix, isDirectory: current.isDirectory,
                  size: current.kind == .file ? current.status.size : nil, uid: current.status.uid, foundByScan: false)
             record(current, watch: watch, path: newPath + suffix)
+        }
+    }
+
+    /// Drops an unreported file node that a scan already found under its new name.
+    func forget(_ node: TreeNode) {
+        timed[ObjectIdentifier(node)] = nil
+        if node.statusKnown, fileByInode[node.status.inodeKey] === node { fileByInode[node.status.inodeKey] = nil }
+        releaseHeld(node)
+    }
+
+    /// A renamed directory's watches keep their descriptors; their paths change.
+    func repathWatches(under node: TreeNode) {
+        var stack = [node]
+        while let directory = stack.popLast() {
+            if directory.wd >= 0, let path = absolutePath(directory) { watchedPaths.set(directory.wd, path) }
+            stack.append(contentsOf: directory.children.values.filter(\.isDirectory))
         }
     }
 

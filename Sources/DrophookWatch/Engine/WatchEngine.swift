@@ -14,6 +14,8 @@ final class WatchEngine {
     var watchIndexByRoot: [String: Int] = [:]
 
     let inotify: InotifyDescriptor
+    /// Paths of the watched directories, for the reader's early watches (``WatchedPaths``).
+    let watchedPaths: WatchedPaths
     var logger: Logger
     let health: HealthCell
     let metrics: WatchMetrics
@@ -57,8 +59,10 @@ final class WatchEngine {
         var deadline: ContinuousClock.Instant
     }
 
-    init(configuration: WatcherConfiguration, inotify: InotifyDescriptor, logger: Logger, health: HealthCell, metrics: WatchMetrics) {
+    init(configuration: WatcherConfiguration, inotify: InotifyDescriptor, watchedPaths: WatchedPaths,
+         logger: Logger, health: HealthCell, metrics: WatchMetrics) {
         self.configuration = configuration
+        self.watchedPaths = watchedPaths
         self.watches = configuration.watches
         self.inotify = inotify
         self.logger = logger
@@ -230,6 +234,7 @@ final class WatchEngine {
         if let limit = configuration.simulatedWatchLimit, case .success(let wd) = result,
            nodeByWD[wd] == nil, nodeByWD.count >= limit {
             inotify.removeWatch(wd)
+            watchedPaths.remove(wd)
             retiredWDs.insert(wd)
             result = .failure(WatchErrno(code: ENOSPC))
         }
@@ -242,6 +247,7 @@ final class WatchEngine {
             if retiredWDs.contains(wd) { staleWDs.insert(wd) }
             nodeByWD[wd] = node
             node.wd = wd
+            watchedPaths.set(wd, path)
             if unwatched.removeValue(forKey: ObjectIdentifier(node)) != nil { updateWatchHealth() }
             return true
         case .failure(let error) where error.code == ENOSPC:
@@ -297,6 +303,7 @@ final class WatchEngine {
         node.wd = -1
         guard nodeByWD[wd] === node else { return }
         nodeByWD[wd] = nil
+        watchedPaths.remove(wd)
         retiredWDs.insert(wd)
         if remove { inotify.removeWatch(wd) }
     }

@@ -14,6 +14,7 @@ final class InotifyReader: Sendable {
     private let queue: RawEventQueue
     private let bufferSize: Int
     private let gate: ReaderGate?
+    private let watchedPaths: WatchedPaths
     private let stopped = Mutex<StopState>(StopState())
 
     private struct StopState {
@@ -21,8 +22,9 @@ final class InotifyReader: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    init(descriptor: InotifyDescriptor, queue: RawEventQueue, bufferSize: Int, gate: ReaderGate?) throws(WatchError) {
+    init(descriptor: InotifyDescriptor, queue: RawEventQueue, watchedPaths: WatchedPaths, bufferSize: Int, gate: ReaderGate?) throws(WatchError) {
         self.descriptor = descriptor
+        self.watchedPaths = watchedPaths
         self.queue = queue
         self.bufferSize = max(bufferSize, 4096)
         self.gate = gate
@@ -71,6 +73,18 @@ final class InotifyReader: Sendable {
         _ = close(stopWriteFD)
     }
 
+    /// Adds the watch of every directory these records say appeared (see ``WatchedPaths``), so
+    /// that what happens inside it from now on is recorded even before the engine gets there.
+    private func watchNewDirectories(_ events: [InotifyEvent]) {
+        for event in events where event.has(IN_ISDIR) && (event.has(IN_CREATE) || event.has(IN_MOVED_TO)) {
+            guard let name = event.name, let parent = watchedPaths.path(of: event.wd) else { continue }
+            let path = parent + "/" + name
+            if case .success(let wd) = descriptor.addDirectoryWatch(path: path) {
+                watchedPaths.set(wd, path)
+            }
+        }
+    }
+
     /// Reads until asked to stop (nil) or until the descriptor fails (the error).
     private func readLoop() -> WatchError? {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 8)
@@ -107,6 +121,7 @@ final class InotifyReader: Sendable {
             var events: [InotifyEvent] = []
             events.reserveCapacity(count / 32)
             InotifyRecordParser.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), into: &events)
+            watchNewDirectories(events)
             queue.push(events)
         }
     }
