@@ -1,0 +1,49 @@
+import DrophookEvents
+import Glibc
+import Logging
+import Testing
+
+@testable import DrophookWatch
+
+/// The engine fed records in a chosen order over a real tree: races between a listing and the
+/// records it overlaps, made deterministic.
+@Suite("Records read after a listing")
+struct RecordOrderTests {
+    /// WinSCP's upload in a new directory: `x.filepart` is written and renamed to `x` before the
+    /// engine lists the directory (so the listing finds `x`), and the records of the temp name and
+    /// the rename are read afterwards. `x` is reported once; the temp name leaves no `failed`.
+    @Test func tempNameRenamedBeforeTheListingIsReportedOnce() throws {
+        let tree = TempTree("record-order")
+        let inotify = try InotifyDescriptor.open()
+        defer { inotify.close() }
+        var logger = Logger(label: "drophook.watch.test")
+        logger.logLevel = .error
+        let engine = WatchEngine(
+            configuration: .test(tree), inotify: inotify, watchedPaths: WatchedPaths(),
+            logger: logger, health: HealthCell(), metrics: WatchMetrics())
+        engine.start(snapshot: [])
+        _ = engine.batch.take()
+        let rootWD = try #require(engine.roots[0]?.wd)
+
+        tree.mkdir("batch")
+        tree.write("batch/report.pdf.filepart", "pdf!")
+        #expect(rename(tree.at("batch/report.pdf.filepart"), tree.at("batch/report.pdf")) == 0)
+
+        engine.handle(Self.record(rootWD, IN_CREATE | IN_ISDIR, "batch"))
+        let batchWD = try #require(engine.roots[0]?.children["batch"]?.wd)
+        for (mask, name, cookie) in [
+            (IN_CREATE, "report.pdf.filepart", 0), (IN_OPEN, "report.pdf.filepart", 0),
+            (IN_CLOSE_WRITE, "report.pdf.filepart", 0), (IN_MOVED_FROM, "report.pdf.filepart", 7),
+            (IN_MOVED_TO, "report.pdf", 7),
+        ] {
+            engine.handle(Self.record(batchWD, mask, name, cookie: UInt32(cookie)))
+        }
+        engine.tick()
+        let events = engine.batch.take().events.map { "\($0.kind) \($0.path)" }
+        #expect(events == ["created batch", "created batch/report.pdf"])
+    }
+
+    static func record(_ wd: Int32, _ mask: Int32, _ name: String, cookie: UInt32 = 0) -> InotifyEvent {
+        InotifyEvent(wd: wd, mask: UInt32(bitPattern: mask), cookie: cookie, name: name)
+    }
+}
