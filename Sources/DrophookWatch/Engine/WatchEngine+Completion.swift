@@ -1,0 +1,100 @@
+import Glibc
+
+/// When a file has finished arriving: at once, after a lease says nobody writes it, after it
+/// has looked stable, or when the rename its records announce is read.
+extension WatchEngine {
+    /// A file is finished (closed after writing, renamed or linked to a final name, or found by a
+    /// scan): report it now, or once settled when the watch asks for it or a scan cannot tell
+    /// whether a writer still has it open.
+    func complete(_ node: TreeNode, foundByScan: Bool, confirmed: Bool) {
+        guard node.kind == .file, node.transferName.isFinal else { return }
+        guard let watch = watchIndex(of: node), let path = absolutePath(node),
+              let fresh = FileStatus.of(path: path), fresh.kind == .file
+        else {
+            // Gone from its path: the held descriptor still tells the size it was closed with.
+            if let closed = takeHeldStatus(node) { node.status = closed }
+            awaitRename(node, foundByScan: foundByScan, confirmed: confirmed)
+            return
+        }
+        releaseHeld(node)
+        node.status = fresh
+        node.statusKnown = true
+        register(node)
+        if let settle = watches[watch].settle {
+            settleLater(node, window: settle, foundByScan: foundByScan, acceptOldMtime: false)
+        } else if confirmed {
+            report(node, foundByScan: foundByScan)
+        } else {
+            completeUnconfirmed(node, watch: watch, path: path, fresh: fresh, foundByScan: foundByScan)
+        }
+    }
+
+    /// A file a scan found, with no close seen: is a writer still there? With leases the kernel
+    /// answers at once; without, the file waits until it looks stable.
+    func completeUnconfirmed(_ node: TreeNode, watch: Int, path: String, fresh: FileStatus, foundByScan: Bool) {
+        if completionModes[watch] == .lease {
+            switch WriterProbe.probe(path: path) {
+            case .noWriter(let status) where status.inodeKey == fresh.inodeKey:
+                metrics.leaseAnswers(.noWriter)
+                node.status = status
+                report(node, foundByScan: foundByScan)
+                return
+            case .noWriter, .gone:
+                // Replaced or removed since the look: its own records decide.
+                awaitRename(node, foundByScan: foundByScan, confirmed: false)
+                return
+            case .writerPresent:
+                // The watch exists (it was added before the listing), so the close will be heard.
+                metrics.leaseAnswers(.writerPresent)
+                timed[ObjectIdentifier(node)] = nil
+                node.phase = .writing
+                return
+            case .unreadable(let code):
+                logger.debug("cannot open \(path) to ask for a writer (\(WatchErrno(code: code))); waiting for it to be stable")
+            case .unavailable(let code):
+                leasesUnavailable(watch: watch, code: code)
+            }
+        }
+        if wallClockNanos() - fresh.mtimeNanos < configuration.scanSettle.nanoseconds {
+            settleLater(node, window: configuration.scanSettle, foundByScan: foundByScan, acceptOldMtime: true)
+        } else {
+            report(node, foundByScan: foundByScan)
+        }
+    }
+
+    /// The kernel refused a lease for a reason other than a writer: this watch falls back to the
+    /// stability rule, said once in the log, the health and the metrics.
+    func leasesUnavailable(watch: Int, code: Int32) {
+        completionModes[watch] = .stability
+        let reason = "the kernel refused a read lease (\(WatchErrno(code: code)))"
+        logger.warning("watch \(watches[watch].name): \(reason); files found by scans now wait \(configuration.scanSettle) for stability")
+        publishCompletionModes(reasons: [watch: reason])
+    }
+
+    /// Puts each watch's completion mode into the health and the metrics.
+    func publishCompletionModes(reasons: [Int: String]) {
+        let modes = Dictionary(uniqueKeysWithValues: watches.indices.map { (watches[$0].name, completionModes[$0]) })
+        health.update { health in
+            health.completionModes = modes
+            for (index, reason) in reasons { health.completionReasons[watches[index].name] = reason }
+        }
+        for (index, watch) in watches.enumerated() {
+            metrics.completionMode(watch: watch.name, lease: completionModes[index] == .lease)
+        }
+    }
+
+    /// A finished file that is not where the tree puts it. Records are read late, so its own
+    /// rename or its directory's may still be queued: that record decides, and looks again at
+    /// the new path (``movedTo(_:in:cookie:)``, or the `.fill` scan of a renamed directory). A
+    /// file already in the snapshot keeps its state: the rename re-records it.
+    func awaitRename(_ node: TreeNode, foundByScan: Bool, confirmed: Bool) {
+        guard !node.recorded else { return }
+        timed[ObjectIdentifier(node)] = nil
+        node.phase = .awaitingRename(foundByScan: foundByScan, confirmed: confirmed)
+    }
+
+    func settleLater(_ node: TreeNode, window: Duration, foundByScan: Bool, acceptOldMtime: Bool) {
+        node.phase = .settling(window: window, foundByScan: foundByScan, since: now, acceptOldMtime: acceptOldMtime)
+        timed[ObjectIdentifier(node)] = node
+    }
+}
