@@ -61,9 +61,10 @@ final class WatchPipeline: Service, Sendable {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let configuration = self.state.withLock { $0.configuration }
+                let snapshot = try await self.outbox.loadSnapshot()
                 let watcher = DropTreeWatcher(
                     configuration: configuration.watcherConfiguration,
-                    snapshot: try self.outbox.loadSnapshot(),
+                    snapshot: snapshot,
                     logger: self.logger
                 )
                 let round = Task { try await watcher.run(sink: { try await self.commit($0) }) }

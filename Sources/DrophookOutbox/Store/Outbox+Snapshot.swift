@@ -5,20 +5,28 @@ import GRDB
 extension Outbox {
     /// Every stored snapshot record.
     public func loadSnapshot() throws -> [SnapshotRecord] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT watch, path, is_directory, inode, size, mtime_ns FROM snapshot ORDER BY watch, path")
-                .map { row in
-                    let inode: Int64 = row["inode"]
-                    return SnapshotRecord(
-                        watch: row["watch"],
-                        path: row["path"],
-                        isDirectory: row["is_directory"],
-                        inode: UInt64(bitPattern: inode),
-                        size: row["size"],
-                        mtimeNanos: row["mtime_ns"]
-                    )
-                }
-        }
+        try pool.read(Self.fetchSnapshot)
+    }
+
+    /// Every stored snapshot record, read with GRDB's async access: a snapshot of a large tree
+    /// takes a while, and must not hold one of the few cooperative threads meanwhile.
+    public func loadSnapshot() async throws -> [SnapshotRecord] {
+        try await pool.read(Self.fetchSnapshot)
+    }
+
+    @Sendable private static func fetchSnapshot(_ db: Database) throws -> [SnapshotRecord] {
+        try Row.fetchAll(db, sql: "SELECT watch, path, is_directory, inode, size, mtime_ns FROM snapshot ORDER BY watch, path")
+            .map { row in
+                let inode: Int64 = row["inode"]
+                return SnapshotRecord(
+                    watch: row["watch"],
+                    path: row["path"],
+                    isDirectory: row["is_directory"],
+                    inode: UInt64(bitPattern: inode),
+                    size: row["size"],
+                    mtimeNanos: row["mtime_ns"]
+                )
+            }
     }
 
     /// Applies a delta without events (e.g. a scan that found nothing new to report).
