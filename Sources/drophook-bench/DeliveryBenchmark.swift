@@ -106,9 +106,5 @@ struct DeliveryBenchmark {
         print("| \(name) | \(count) | \(batch) | \(String(format: "%.2f", seconds)) | \(Int(Double(count) / seconds)) | \(commits) |")
     }
 
-    func peakRSSMegabytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return -1 }
-        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
-    }
+    func peakRSSMegabytes() -> Int { procStatusKiB("VmHWM:") / 1024 }
 }

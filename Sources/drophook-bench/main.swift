@@ -12,7 +12,7 @@ import Synchronization
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else {
-    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | delivery [events=10000]")
+    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | kept [files=200000] [directories=2000] | delivery [events=10000]")
     exit(2)
 }
 switch command {
@@ -26,11 +26,15 @@ case "latency":
     let only = arguments.dropFirst(3).first
     let modes = only == "lease" ? [true] : only == "stability" ? [false] : [true, false]
     try await LatencyBenchmark(files: files, trees: trees, modes: modes).run()
+case "kept":
+    let files = arguments.dropFirst().first.flatMap(Int.init) ?? 200_000
+    let directories = arguments.dropFirst(2).first.flatMap(Int.init) ?? 2_000
+    try await KeptFilesBenchmark(files: files, directories: directories).run()
 case "delivery":
     let events = arguments.dropFirst().first.flatMap(Int.init) ?? 10_000
     try await DeliveryBenchmark(events: events).run()
 default:
-    print("unknown benchmark \(command); known: watch, latency, delivery")
+    print("unknown benchmark \(command); known: watch, latency, kept, delivery")
     exit(2)
 }
 
@@ -166,13 +170,16 @@ func makeTempDirectory() -> String {
     return String(cString: made!)
 }
 
-func residentKiB() -> Int {
+/// A `/proc/self/status` field in KiB (`VmRSS:`, `VmHWM:`), 0 when unreadable.
+func procStatusKiB(_ field: String) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+    for line in status.split(separator: "\n") where line.hasPrefix(field) {
         return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
     }
     return 0
 }
+
+func residentKiB() -> Int { procStatusKiB("VmRSS:") }
 
 func readInteger(_ path: String) -> Int? {
     (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }

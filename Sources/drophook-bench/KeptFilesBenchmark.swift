@@ -1,0 +1,69 @@
+import DrophookEvents
+import DrophookOutbox
+import DrophookWatch
+import Foundation
+import Glibc
+import Logging
+
+/// Memory and restart time with files that partners leave behind: `files` files kept in
+/// `directories` directories. A first start records the tree (into a real outbox), then a
+/// restart loads the stored snapshot and catches up against the disk.
+/// `drophook-bench kept [files=200000] [directories=2000]`.
+struct KeptFilesBenchmark {
+    var files: Int
+    var directories: Int
+
+    func run() async throws {
+        let base = makeTempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let root = base + "/drop"
+        mkdir(root, 0o755)
+        print("creating \(files) files in \(directories) directories…")
+        let perDirectory = max(files / directories, 1)
+        for directory in 0..<directories {
+            let path = root + "/d\(directory)"
+            mkdir(path, 0o755)
+            for file in 0..<perDirectory {
+                let fd = open(path + "/f\(file).csv", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                close(fd)
+            }
+        }
+        var logger = Logger(label: "drophook.bench")
+        logger.logLevel = .error
+        let outbox = try Outbox(stateDirectory: base + "/state")
+        let configuration = WatcherConfiguration(watches: [WatchConfiguration(name: "drop", root: root)])
+        let rssBefore = residentKiB()
+
+        let first = DropTreeWatcher(configuration: configuration, snapshot: [], logger: logger)
+        let firstStart = ContinuousClock.now
+        let firstTask = Task { try await first.run { batch in _ = try await outbox.perform { try $0.append(batch) { _ in [] } } } }
+        while !first.health.isWatching { try await Task.sleep(for: .milliseconds(5)) }
+        let firstTime = ContinuousClock.now - firstStart
+        let rssWatching = residentKiB()
+        firstTask.cancel()
+        _ = await firstTask.result
+
+        let restartStart = ContinuousClock.now
+        let snapshot = try await outbox.loadSnapshot()
+        let second = DropTreeWatcher(configuration: configuration, snapshot: snapshot, logger: logger)
+        let secondTask = Task { try await second.run { batch in _ = try await outbox.perform { try $0.append(batch) { _ in [] } } } }
+        while !second.health.isWatching { try await Task.sleep(for: .milliseconds(5)) }
+        let restartTime = ContinuousClock.now - restartStart
+        let rssRestarted = residentKiB()
+        secondTask.cancel()
+        _ = await secondTask.result
+
+        let kept = perDirectory * directories
+        let rows: [(String, String)] = [
+            ("files kept", "\(kept) in \(directories) directories"),
+            ("first start (records the tree)", String(format: "%.2f s", firstTime.secondsDouble)),
+            ("VmRSS watching, above the start", "\((rssWatching - rssBefore) / 1024) MiB (\((rssWatching - rssBefore) * 1024 / max(kept, 1)) bytes per file)"),
+            ("restart: load snapshot + catch-up", String(format: "%.2f s (%d records)", restartTime.secondsDouble, snapshot.count)),
+            ("VmRSS after the restart", "\(rssRestarted / 1024) MiB"),
+            ("peak VmHWM", "\(procStatusKiB("VmHWM:") / 1024) MiB"),
+        ]
+        print("| measure | value |")
+        print("|---|---|")
+        for (name, value) in rows { print("| \(name) | \(value) |") }
+    }
+}
