@@ -46,8 +46,7 @@ extension WatchEngine {
             case .writerPresent:
                 // The watch exists (it was added before the listing), so the close will be heard.
                 metrics.leaseAnswers(.writerPresent)
-                timed[ObjectIdentifier(node)] = nil
-                node.phase = .writing
+                setPhase(node, .writing)
                 return
             case .unreadable(let code):
                 logger.debug("cannot open \(path) to ask for a writer (\(WatchErrno(code: code))); waiting for it to be stable")
@@ -89,12 +88,10 @@ extension WatchEngine {
     /// file already in the snapshot keeps its state: the rename re-records it.
     func awaitRename(_ node: TreeNode, foundByScan: Bool, confirmed: Bool) {
         guard !node.recorded else { return }
-        timed[ObjectIdentifier(node)] = nil
-        node.phase = .awaitingRename(foundByScan: foundByScan, confirmed: confirmed)
+        setPhase(node, .awaitingRename(foundByScan: foundByScan, confirmed: confirmed))
     }
 
     func settleLater(_ node: TreeNode, window: Duration, foundByScan: Bool, acceptOldMtime: Bool) {
-        node.phase = .settling(window: window, foundByScan: foundByScan, since: now, acceptOldMtime: acceptOldMtime)
-        timed[ObjectIdentifier(node)] = node
+        setPhase(node, .settling(window: window, foundByScan: foundByScan, since: now, acceptOldMtime: acceptOldMtime))
     }
 }

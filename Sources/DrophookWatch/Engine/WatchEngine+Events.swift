@@ -94,7 +94,7 @@ extension WatchEngine {
             if TransferName.classify(name, ignore: watches[watch].ignore) == .clientTemp {
                 let node = TreeNode(name: name, kind: .file, status: .unknown, statusKnown: false, now: now)
                 node.transferName = .clientTemp
-                node.phase = .writing
+                setPhase(node, .writing)
                 directory.attach(node)
             }
             return
@@ -121,13 +121,12 @@ extension WatchEngine {
                 directory.attach(node)
             register(node)
             if !node.transferName.isFinal {
-                node.phase = .writing
+                setPhase(node, .writing)
             } else if byRename || linked {
                 complete(node, foundByScan: false, confirmed: true)
             } else {
                 // open(O_CREAT) is followed by IN_OPEN; a link() whose source is already gone is not.
-                node.phase = .awaitingOpen(deadline: now + configuration.linkTimeout)
-                timed[ObjectIdentifier(node)] = node
+                setPhase(node, .awaitingOpen(deadline: now + configuration.linkTimeout))
             }
         }
     }
@@ -153,8 +152,7 @@ extension WatchEngine {
 
     func opened(_ name: String, in directory: TreeNode) {
         guard let node = directory.children[name], case .awaitingOpen = node.phase else { return }
-        node.phase = .writing
-        timed[ObjectIdentifier(node)] = nil
+        setPhase(node, .writing)
         holdWhileWriting(node)
     }
 

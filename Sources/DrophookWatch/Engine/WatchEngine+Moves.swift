@@ -81,7 +81,7 @@ extension WatchEngine {
                     if let fresh = FileStatus.of(path: path), fresh.kind == .file { node.status = fresh }
                     report(node, foundByScan: false)
                 } else {
-                    node.phase = .writing
+                    setPhase(node, .writing)
                 }
             } else if node.transferName.isFinal {
                 if case .awaitingRename(let foundByScan, let confirmed) = node.phase {
@@ -93,8 +93,7 @@ extension WatchEngine {
                     complete(node, foundByScan: false, confirmed: true)
                 }
             } else {
-                node.phase = .writing
-                timed[ObjectIdentifier(node)] = nil
+                setPhase(node, .writing)
             }
         }
     }

@@ -186,7 +186,7 @@ extension WatchEngine {
             directory.attach(node)
             register(node)
             if !node.transferName.isFinal {
-                node.phase = .writing
+                setPhase(node, .writing)
                 return nil
             }
             foundSettled(node, watch: watch, relative: relative, mode: mode)

@@ -14,22 +14,20 @@ extension WatchEngine {
                 switch node.phase {
                 case .awaitingOpen(let deadline):
                     if deadline <= now {
-                        timed[ObjectIdentifier(node)] = nil
-                        node.phase = .writing
+                        setPhase(node, .writing)
                         complete(node, foundByScan: false, confirmed: true)
                     }
                 case .settling(let window, let foundByScan, let since, let acceptOldMtime):
                     guard let path = absolutePath(node), let fresh = FileStatus.of(path: path), fresh.kind == .file else {
                         // Gone or detached: its delete decides, or the rename read later looks again.
-                        timed[ObjectIdentifier(node)] = nil
-                        node.phase = .writing
+                        setPhase(node, .writing)
                         awaitRename(node, foundByScan: foundByScan, confirmed: !acceptOldMtime)
                         continue
                     }
                     if fresh.size != node.status.size || fresh.mtimeNanos != node.status.mtimeNanos
                         || fresh.inodeKey != node.status.inodeKey {
                         node.status = fresh
-                        node.phase = .settling(window: window, foundByScan: foundByScan, since: now, acceptOldMtime: acceptOldMtime)
+                        setPhase(node, .settling(window: window, foundByScan: foundByScan, since: now, acceptOldMtime: acceptOldMtime))
                     } else if now - since >= window
                         || (acceptOldMtime && wallNow - fresh.mtimeNanos >= window.nanoseconds) {
                         // Observed unchanged for the window (an mtime in the future cannot hold it back).

@@ -29,7 +29,8 @@ final class WatchEngine {
     var staleWDs: Set<Int32> = []
     var fileByInode: [InodeKey: TreeNode] = [:]
     var pendingMoves: [UInt32: PendingMove] = [:]
-    /// Nodes waiting on a deadline: `.awaitingOpen` or `.settling`.
+    /// Nodes waiting on a deadline: `.awaitingOpen` or `.settling`. Kept by ``setPhase(_:_:)``;
+    /// only removal from the tree drops an entry by hand.
     var timed: [ObjectIdentifier: TreeNode] = [:]
     /// Files held open while their writers write (``holdWhileWriting(_:)``).
     var held: [ObjectIdentifier: TreeNode] = [:]
@@ -118,11 +119,17 @@ final class WatchEngine {
     /// Reports a node as created (a finished file, a new directory or symlink) and records it.
     func report(_ node: TreeNode, foundByScan: Bool) {
         guard let watch = watchIndex(of: node), let path = node.relativePath else { return }
-        node.phase = .idle
-        timed[ObjectIdentifier(node)] = nil
+        setPhase(node, .idle)
         emit(.created, watch: watch, path: path, isDirectory: node.isDirectory,
              size: node.kind == .file ? node.status.size : nil, uid: node.status.uid, foundByScan: foundByScan)
         record(node, watch: watch, path: path)
+    }
+
+    /// Moves a node to `phase` and keeps ``timed`` in step: a node is checked by ``tick()``
+    /// exactly while its phase has a deadline.
+    func setPhase(_ node: TreeNode, _ phase: TreeNode.Phase) {
+        node.phase = phase
+        timed[ObjectIdentifier(node)] = phase.hasDeadline ? node : nil
     }
 
     func register(_ node: TreeNode) {

@@ -24,6 +24,15 @@ final class TreeNode {
         /// look; its delete drops it.
         case awaitingRename(foundByScan: Bool, confirmed: Bool)
 
+        /// Whether ``WatchEngine/tick()`` must look at the node: it waits for a deadline or for
+        /// stability.
+        var hasDeadline: Bool {
+            switch self {
+            case .awaitingOpen, .settling: true
+            case .idle, .writing, .awaitingRename: false
+            }
+        }
+
         /// For a file known to be finished but not reported yet: whether a scan found it.
         /// Nil in every other phase (reported, or still being written).
         var finishedUnreported: Bool? {
