@@ -75,7 +75,7 @@ extension WatchEngine {
         let path = rootPaths[index] ?? watches[index].root
         logger.error("watch \(watches[index].name): root \(path) \(reason); the watch stops until the agent is restarted with the directory in place")
         for child in Array(root.children.values) {
-            removeSubtree(child, watch: index, path: child.name, removeWatches: true, foundByScan: false)
+            removeSubtree(child, watch: index, path: child.name, .movedAway)
         }
         dropWatch(root, remove: true)
         roots[index] = nil
@@ -194,6 +194,6 @@ extension WatchEngine {
         guard let node = directory.children[name], let watch = watchIndex(of: directory),
               let parentPath = directory.relativePath
         else { return }
-        removeSubtree(node, watch: watch, path: Self.join(parentPath, name), removeWatches: false, foundByScan: false)
+        removeSubtree(node, watch: watch, path: Self.join(parentPath, name), .deleted)
     }
 }

@@ -42,8 +42,7 @@ extension WatchEngine {
             let replacedByFile = existing.kind == .file
                 && TransferName.classify(name, ignore: watches[watch].ignore).isFinal
                 && (move?.node.kind ?? .file) == .file
-            removeSubtree(existing, watch: watch, path: relativePath, removeWatches: true,
-                          foundByScan: false, silentRoot: replacedByFile)
+            removeSubtree(existing, watch: watch, path: relativePath, .replaced(silently: replacedByFile))
         }
         guard let move else {
             if let status = FileStatus.of(path: path) {
@@ -142,6 +141,6 @@ extension WatchEngine {
 
     /// An `IN_MOVED_FROM` with no `IN_MOVED_TO` in the tree: moved out, i.e. deleted.
     func moveTimedOut(_ move: PendingMove) {
-        removeSubtree(move.node, watch: move.watch, path: move.oldPath, removeWatches: true, foundByScan: false)
+        removeSubtree(move.node, watch: move.watch, path: move.oldPath, .movedAway)
     }
 }

@@ -130,7 +130,7 @@ extension WatchEngine {
                         }
                         continue
                     }
-                    removeSubtree(existing, watch: watch, path: relative, removeWatches: true, foundByScan: true)
+                    removeSubtree(existing, watch: watch, path: relative, .goneAtScan)
                 }
                 if let next = found(name, status: status, in: directory, watch: watch, relative: relative, path: path, mode: mode) {
                     work.append(next)
@@ -140,8 +140,7 @@ extension WatchEngine {
             for (name, child) in directory.children where !seen.contains(name) {
                 // Still awaiting its first look (gone before its IN_CREATE was read): keep for the temp rules.
                 if !child.statusKnown, !child.recorded { continue }
-                removeSubtree(child, watch: watch, path: Self.join(directoryRelative, name),
-                              removeWatches: true, foundByScan: true)
+                removeSubtree(child, watch: watch, path: Self.join(directoryRelative, name), .goneAtScan)
             }
         }
     }

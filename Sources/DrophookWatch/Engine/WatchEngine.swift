@@ -222,9 +222,27 @@ final class WatchEngine {
 
     // MARK: Removing
 
+    /// Why a subtree leaves the tree, which decides what is said and undone.
+    enum Removal {
+        /// Its `IN_DELETE` was read: the kernel drops the watches itself.
+        case deleted
+        /// Moved out of the tree, or the watch root was lost: its watches must be removed.
+        case movedAway
+        /// A scan found it gone, or a different kind of entry in its place: events are `foundByScan`.
+        case goneAtScan
+        /// Renamed over; when a finished file replaced a file, the new file's `created` says it
+        /// all and the old one gets no `deleted` (`silently`).
+        case replaced(silently: Bool)
+
+        var removesWatches: Bool { if case .deleted = self { false } else { true } }
+        var foundByScan: Bool { if case .goneAtScan = self { true } else { false } }
+        var silentRoot: Bool { if case .replaced(let silently) = self { silently } else { false } }
+    }
+
     /// Removes a node and everything under it: one `deleted` per recorded path, children before
     /// parents; an abandoned client temp file is a `failed` transfer.
-    func removeSubtree(_ node: TreeNode, watch: Int, path: String, removeWatches: Bool, foundByScan: Bool, silentRoot: Bool = false) {
+    func removeSubtree(_ node: TreeNode, watch: Int, path: String, _ removal: Removal) {
+        let (removeWatches, foundByScan, silentRoot) = (removal.removesWatches, removal.foundByScan, removal.silentRoot)
         let parent = node.parent
         parent?.detach(node)
         var ordered: [(TreeNode, String)] = []
