@@ -124,7 +124,9 @@ struct SFTPUploadTests {
         }
         expectedSFTP += ["file.created big.bin \(cutSize)", "file.created zz-marker 10"]
         // Exactly these, each once; and in the order they happened wherever one path is concerned.
-        #expect(sftpLines.sorted() == expectedSFTP.sorted())
+        let missing = Set(expectedSFTP).subtracting(sftpLines).sorted()
+        let extra = Set(sftpLines).subtracting(expectedSFTP).sorted()
+        #expect(sftpLines.sorted() == expectedSFTP.sorted(), "missing \(missing), extra \(extra)")
         #expect(Set(sftp.compactMap { $0.json?["Id"]?.stringValue }).count == sftp.count, "an event arrived twice")
         for path in ["r.bin", "sub/c.txt", "sub/", "a.csv", "b.csv"] {
             let mine = sftpLines.filter { $0.split(separator: " ")[1] == path }
