@@ -11,12 +11,21 @@ public final class DropTreeWatcher: Sendable {
     private let healthCell = HealthCell()
     private let metrics = WatchMetrics()
     private let started = Mutex(false)
+    private let timeline: WatchTimeline
 
     /// - Parameter snapshot: the stored snapshot of every watch (empty on a first start).
-    public init(configuration: WatcherConfiguration, snapshot: [SnapshotRecord], logger: Logger) {
+    public convenience init(configuration: WatcherConfiguration, snapshot: [SnapshotRecord], logger: Logger) {
+        self.init(configuration: configuration, snapshot: snapshot, logger: logger, clock: ContinuousClock())
+    }
+
+    /// - Parameter clock: what the watcher's deadlines (move pairing, link checks, settling,
+    ///   rescans) are measured on; tests pass a clock they move by hand.
+    public init<C: Clock>(configuration: WatcherConfiguration, snapshot: [SnapshotRecord], logger: Logger, clock: C)
+    where C.Duration == Duration {
         self.configuration = configuration
         self.snapshot = snapshot
         self.logger = logger
+        self.timeline = WatchTimeline(clock)
     }
 
     /// Current health: watched directories, overflows, watch limit.
@@ -41,7 +50,7 @@ public final class DropTreeWatcher: Sendable {
             descriptor: inotify, queue: queue, watchedPaths: watchedPaths,
             bufferSize: configuration.readBufferSize, gate: configuration.readerGate)
         let engine = WatchEngine(
-            configuration: configuration, inotify: inotify, watchedPaths: watchedPaths,
+            configuration: configuration, inotify: inotify, watchedPaths: watchedPaths, timeline: timeline,
             logger: logger, health: healthCell, metrics: metrics)
         // Read while the start-up scan runs, so the kernel queue drains meanwhile.
         reader.start()

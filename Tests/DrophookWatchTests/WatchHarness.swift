@@ -14,16 +14,20 @@ final class WatchHarness: Sendable {
     private let batches = Mutex<[WatchBatch]>([])
     private let task = Mutex<Task<Void, any Error>?>(nil)
 
-    init(configuration: WatcherConfiguration, snapshot: [SnapshotRecord] = []) {
-        var logger = Logger(label: "drophook.watch.test")
-        logger.logLevel = .error
-        watcher = DropTreeWatcher(configuration: configuration, snapshot: snapshot, logger: logger)
+    init(watcher: DropTreeWatcher) {
+        self.watcher = watcher
     }
 
-    /// Starts the watcher and returns once its start-up scan is done.
+    /// Starts a watcher over `configuration` and returns once its start-up scan is done.
     static func start(_ configuration: WatcherConfiguration, snapshot: [SnapshotRecord] = []) async throws -> WatchHarness {
-        let harness = WatchHarness(configuration: configuration, snapshot: snapshot)
-        let watcher = harness.watcher
+        var logger = Logger(label: "drophook.watch.test")
+        logger.logLevel = .error
+        return try await start(DropTreeWatcher(configuration: configuration, snapshot: snapshot, logger: logger))
+    }
+
+    /// Starts `watcher` and returns once its start-up scan is done.
+    static func start(_ watcher: DropTreeWatcher) async throws -> WatchHarness {
+        let harness = WatchHarness(watcher: watcher)
         let running = Task {
             try await watcher.run { batch in harness.batches.withLock { $0.append(batch) } }
         }

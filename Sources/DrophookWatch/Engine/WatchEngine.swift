@@ -19,7 +19,7 @@ final class WatchEngine {
     var logger: Logger
     let health: HealthCell
     let metrics: WatchMetrics
-    let clock = ContinuousClock()
+    let timeline: WatchTimeline
 
     var nodeByWD: [Int32: TreeNode] = [:]
     /// Watch descriptors dropped by the watcher whose `IN_IGNORED` has not been read yet.
@@ -36,14 +36,14 @@ final class WatchEngine {
     var held: [ObjectIdentifier: TreeNode] = [:]
     /// Directories that could not get a watch because of the watch limit.
     var unwatched: [ObjectIdentifier: TreeNode] = [:]
-    var nextUnwatchedRetry: ContinuousClock.Instant?
+    var nextUnwatchedRetry: WatchInstant?
     var actors = ActorResolver()
     var batch = BatchBuilder()
 
     // Overflow recovery.
-    var rescanDue: ContinuousClock.Instant?
-    var lastRescan: ContinuousClock.Instant?
-    var lastOverflow: ContinuousClock.Instant?
+    var rescanDue: WatchInstant?
+    var lastRescan: WatchInstant?
+    var lastOverflow: WatchInstant?
     var rescanBackoff: Duration = .zero
 
     /// How each watch decides that a scan-found file is finished.
@@ -57,12 +57,14 @@ final class WatchEngine {
         var node: TreeNode
         var watch: Int
         var oldPath: String
-        var deadline: ContinuousClock.Instant
+        var deadline: WatchInstant
     }
 
     init(configuration: WatcherConfiguration, inotify: InotifyDescriptor, watchedPaths: WatchedPaths,
+         timeline: WatchTimeline = WatchTimeline(ContinuousClock()),
          logger: Logger, health: HealthCell, metrics: WatchMetrics) {
         self.configuration = configuration
+        self.timeline = timeline
         self.watchedPaths = watchedPaths
         self.watches = configuration.watches
         self.inotify = inotify
@@ -74,7 +76,7 @@ final class WatchEngine {
         self.completionModes = Array(repeating: .stability, count: configuration.watches.count)
     }
 
-    var now: ContinuousClock.Instant { clock.now }
+    var now: WatchInstant { timeline.now() }
 
     // MARK: Paths
 

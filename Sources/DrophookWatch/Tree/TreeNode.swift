@@ -10,14 +10,14 @@ final class TreeNode {
         case idle
         /// Created with no writer seen yet: an `IN_OPEN` makes it `.writing`; none before the
         /// deadline means the name came from `link()` and the file is finished.
-        case awaitingOpen(deadline: ContinuousClock.Instant)
+        case awaitingOpen(deadline: WatchInstant)
         /// Open for writing; finished at `IN_CLOSE_WRITE`.
         case writing
         /// Finished, waiting until its size and mtime have been stable for the window, as
         /// observed since `since`. A scan may also accept an mtime already that old
         /// (`acceptOldMtime`); a `settle:` watch never does, because clients that preserve
         /// timestamps set old mtimes on fresh uploads.
-        case settling(window: Duration, foundByScan: Bool, since: ContinuousClock.Instant, acceptOldMtime: Bool)
+        case settling(window: Duration, foundByScan: Bool, since: WatchInstant, acceptOldMtime: Bool)
         /// Finished, but gone from its path when it was looked at: it or a directory above it
         /// was renamed before the records were read. The rename's records (read later) look
         /// again at the new path, with the same `foundByScan` and `confirmed` as the failed
@@ -61,7 +61,7 @@ final class TreeNode {
     var phase: Phase = .idle
     var transferName: TransferName = .final
     /// When the watcher first saw this node (orders a temp file against its final name).
-    var firstSeen: ContinuousClock.Instant
+    var firstSeen: WatchInstant
     /// A writer closed it at least once (`IN_CLOSE_WRITE`), even if it was renamed before it
     /// could be stat'd: a rename then finishes it.
     var closeSeen = false
@@ -71,7 +71,7 @@ final class TreeNode {
     /// Whether the inode was known from a successful `lstat` (not only assumed).
     var statusKnown: Bool
 
-    init(name: String, kind: Kind, status: FileStatus, statusKnown: Bool = true, now: ContinuousClock.Instant) {
+    init(name: String, kind: Kind, status: FileStatus, statusKnown: Bool = true, now: WatchInstant) {
         self.name = name
         self.kind = kind
         self.status = status
