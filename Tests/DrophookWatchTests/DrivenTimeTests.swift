@@ -13,10 +13,7 @@ struct DrivenTimeTests {
     @Test func settleWindowEndsWhenTheClockSaysSo() async throws {
         let tree = TempTree("driven-settle")
         let clock = MockClock()
-        var logger = Logger(label: "drophook.watch.test")
-        logger.logLevel = .error
-        let watcher = DropTreeWatcher(configuration: .test(tree, settle: .seconds(3600)), snapshot: [], logger: logger, clock: clock)
-        let harness = try await WatchHarness.start(watcher)
+        let harness = try await WatchHarness.start(Self.watcher(tree, settle: .seconds(3600), clock: clock))
         tree.write("report.csv", "12345")
         // Directories are reported at once, settle or not, and records are handled in order:
         // once a later directory is reported, the file's close has been read (and its hour begun).
@@ -32,5 +29,44 @@ struct DrivenTimeTests {
         await harness.stop()
         #expect(harness.events.map(\.path) == ["seen-1", "seen-2", "report.csv"])
         #expect(harness.events.last?.size == 5)
+    }
+
+    /// A resumed upload (reopened twice) under `settle: 30m`: each change starts the window
+    /// again, and the file is reported once, 30 minutes after its last change, with its final size.
+    @Test func settleCountsFromTheLastChange() async throws {
+        let tree = TempTree("driven-reopen")
+        let clock = MockClock()
+        let harness = try await WatchHarness.start(Self.watcher(tree, settle: .seconds(1800), clock: clock))
+        var marks = 0
+        /// A directory is reported at once; once it is, every earlier record and the tick after them ran.
+        func sync() async -> Bool {
+            marks += 1
+            tree.mkdir("seen-\(marks)")
+            return await harness.waitFor(.created, "seen-\(marks)")
+        }
+        tree.write("slow.dat", "a")
+        #expect(await sync())
+        clock.advance(by: .seconds(1200))
+        tree.write("slow.dat", "bb", append: true)
+        #expect(await sync())
+        clock.advance(by: .seconds(1200))  // 20 minutes since the last change
+        #expect(await sync())
+        tree.write("slow.dat", "ccc", append: true)
+        #expect(await sync())
+        clock.advance(by: .seconds(1740))  // 29 minutes since the last change
+        #expect(await sync())
+        #expect(!harness.events.contains { $0.path == "slow.dat" }, "reported before 30 quiet minutes")
+        clock.advance(by: .seconds(120))
+        #expect(await harness.waitFor(.created, "slow.dat"))
+        await harness.stop()
+        let reports = harness.events.filter { $0.path == "slow.dat" }
+        #expect(reports.count == 1)
+        #expect(reports.first?.size == 6)
+    }
+
+    static func watcher(_ tree: TempTree, settle: Duration, clock: MockClock) -> DropTreeWatcher {
+        var logger = Logger(label: "drophook.watch.test")
+        logger.logLevel = .error
+        return DropTreeWatcher(configuration: .test(tree, settle: settle), snapshot: [], logger: logger, clock: clock)
     }
 }

@@ -95,35 +95,6 @@ struct TransferCompletionTests {
         #expect(Set(reports.map(\.id)).count == 2)
     }
 
-    @Test func settleWaitsUntilSizeAndMtimeAreStable() async throws {
-        let tree = TempTree()
-        let settle = Duration.milliseconds(1500)
-        let harness = try await WatchHarness.start(.test(tree, settle: settle))
-        tree.write("slow.dat", "a")
-        var previous = ContinuousClock.now
-        var longestPause = Duration.zero
-        // The client reopens the file twice, as a resumed upload would; the pauses are the
-        // client's behaviour under test, not synchronisation.
-        for more in ["bb", "ccc"] {
-            try await Task.sleep(for: .milliseconds(200))
-            tree.write("slow.dat", more, append: true)
-            longestPause = max(longestPause, ContinuousClock.now - previous)
-            previous = ContinuousClock.now
-        }
-        #expect(await harness.waitForEvents { $0.contains { $0.path == "slow.dat" && $0.size == 6 } })
-        let reportedAfter = ContinuousClock.now - previous
-        tree.write("marker", "")
-        #expect(await harness.waitFor(.created, "marker", within: .seconds(10)))
-        await harness.stop()
-        let reports = harness.events.filter { $0.path == "slow.dat" }
-        #expect(reports.last?.size == 6)
-        // mtimes come from the kernel's coarse clock: allow a few milliseconds.
-        #expect(reportedAfter >= settle - .milliseconds(20))
-        if longestPause < settle {
-            #expect(reports.count == 1, "a pause shorter than the settle time still reported early")
-        }
-    }
-
     @Test func hardLinkedNameIsFinishedAtOnce() async throws {
         let tree = TempTree()
         let outside = TempTree("outside")
