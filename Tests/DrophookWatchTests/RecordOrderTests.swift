@@ -47,3 +47,43 @@ struct RecordOrderTests {
         InotifyEvent(wd: wd, mask: UInt32(bitPattern: mask), cookie: cookie, name: name)
     }
 }
+
+@Suite("Directories known only from their records")
+struct RecordOnlyDirectoryTests {
+    static func engine(_ tree: TempTree) throws -> (WatchEngine, InotifyDescriptor, Int32) {
+        let inotify = try InotifyDescriptor.open()
+        var logger = Logger(label: "drophook.watch.test")
+        logger.logLevel = .error
+        let engine = WatchEngine(
+            configuration: .test(tree), inotify: inotify, watchedPaths: WatchedPaths(),
+            logger: logger, health: HealthCell(), metrics: WatchMetrics())
+        engine.start(snapshot: [])
+        _ = engine.batch.take()
+        return (engine, inotify, engine.roots[0]!.wd)
+    }
+
+    /// `mkdir sub` and `rmdir sub` both before the engine looked: the records prove it existed.
+    @Test func directoryCreatedAndRemovedBeforeItsLookIsCreatedThenDeleted() throws {
+        let tree = TempTree("record-only-dir")
+        let (engine, inotify, root) = try Self.engine(tree)
+        defer { inotify.close() }
+        engine.handle(RecordOrderTests.record(root, IN_CREATE | IN_ISDIR, "sub"))
+        engine.handle(RecordOrderTests.record(root, IN_DELETE | IN_ISDIR, "sub"))
+        let events = engine.batch.take().events.map { "\($0.kind) \($0.path) \($0.isDirectory)" }
+        #expect(events == ["created sub true", "deleted sub true"])
+    }
+
+    /// Created, then renamed before the engine looked: it is new under its final name, with its contents.
+    @Test func directoryRenamedBeforeItsLookAppearsUnderItsNewName() throws {
+        let tree = TempTree("record-only-rename")
+        let (engine, inotify, root) = try Self.engine(tree)
+        defer { inotify.close() }
+        tree.mkdir("kept")
+        tree.write("kept/f.txt", "123")
+        engine.handle(RecordOrderTests.record(root, IN_CREATE | IN_ISDIR, "upload.tmp"))
+        engine.handle(RecordOrderTests.record(root, IN_MOVED_FROM | IN_ISDIR, "upload.tmp", cookie: 9))
+        engine.handle(RecordOrderTests.record(root, IN_MOVED_TO | IN_ISDIR, "kept", cookie: 9))
+        let events = engine.batch.take().events.map { "\($0.kind) \($0.path)" }
+        #expect(events == ["created kept", "created kept/f.txt"])
+    }
+}

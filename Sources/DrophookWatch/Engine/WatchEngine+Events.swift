@@ -28,7 +28,7 @@ extension WatchEngine {
         // Records for a directory detached by a pending move are covered by the move itself.
         guard directory.root != nil else { return }
         if event.has(IN_CREATE) {
-            created(name, in: directory)
+            created(name, in: directory, isDirectory: event.has(IN_ISDIR))
         } else if event.has(IN_MOVED_FROM) {
             movedFrom(name, in: directory, cookie: event.cookie)
         } else if event.has(IN_MOVED_TO) {
@@ -83,12 +83,18 @@ extension WatchEngine {
         updateWatchHealth()
     }
 
-    func created(_ name: String, in directory: TreeNode) {
+    func created(_ name: String, in directory: TreeNode, isDirectory: Bool = false) {
         // Already known: a scan of a new directory found it first.
         if directory.children[name] != nil { return }
         guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory) else { return }
         let path = directoryPath + "/" + name
         guard let status = FileStatus.of(path: path) else {
+            if isDirectory {
+                // Created and gone before it was looked at: its own records prove it existed,
+                // and its delete (or move) says what became of it.
+                directory.attach(TreeNode(name: name, kind: .directory, status: .unknown, statusKnown: false, now: now))
+                return
+            }
             // Gone already. A temp file is still tracked so that a later final name can be told
             // apart from an abandoned upload.
             if TransferName.classify(name, ignore: watches[watch].ignore) == .clientTemp {

@@ -59,6 +59,13 @@ extension WatchEngine {
             return
         }
         let node = move.node
+        if node.isDirectory, !node.statusKnown {
+            // Never looked at under its old name: it appears under the new one.
+            if let status = FileStatus.of(path: path) {
+                appeared(name, status: status, in: directory, watch: watch, path: path, byRename: true)
+            }
+            return
+        }
         node.name = name
         directory.attach(node)
         switch node.kind {

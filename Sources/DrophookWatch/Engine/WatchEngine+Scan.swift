@@ -138,8 +138,9 @@ extension WatchEngine {
             }
             if mode == .fill { continue }
             for (name, child) in directory.children where !seen.contains(name) {
-                // Still awaiting its first look (gone before its IN_CREATE was read): keep for the temp rules.
-                if !child.statusKnown, !child.recorded { continue }
+                // A file still awaiting its first look (gone before its IN_CREATE was read): keep
+                // for the temp rules. A directory known only from records is gone: say so.
+                if !child.statusKnown, !child.recorded, !child.isDirectory { continue }
                 removeSubtree(child, watch: watch, path: Self.join(directoryRelative, name), .goneAtScan)
             }
         }

@@ -264,6 +264,10 @@ final class WatchEngine {
                 batch.remove(watch: watches[watch].name, path: currentPath)
             } else if current.recorded {
                 batch.remove(watch: watches[watch].name, path: currentPath)
+            } else if current.isDirectory, !current.statusKnown {
+                // A directory known only from its records (gone before it was looked at).
+                emit(.created, watch: watch, path: currentPath, isDirectory: true, size: nil, uid: rootUID, foundByScan: false)
+                emit(.deleted, watch: watch, path: currentPath, isDirectory: true, size: nil, uid: rootUID, foundByScan: foundByScan)
             } else if current.kind == .file, current.transferName.isFinal, current.statusKnown,
                       let seenFoundByScan = current.phase.finishedUnreported {
                 // Seen finished on disk, gone before it was reported: say what happened.
