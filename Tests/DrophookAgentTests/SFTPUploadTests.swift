@@ -62,14 +62,38 @@ struct SFTPUploadTests {
             "put \(local)/r-prefix.bin /upload/r.bin",
         ], user: user)
         try await Self.waitFor(receiver, sftpPath: "r.bin")
-        // The resumed upload (reopen and append); the fast mkdir/put/rm/rmdir batch;
-        // posix-rename; rm.
+        // The resumed upload (reopen and append); posix-rename; rm.
         try server.sftp([
             "reput \(local)/r-full.bin /upload/r.bin",
-            "mkdir /upload/sub", "put \(local)/c.txt /upload/sub/c.txt", "rm /upload/sub/c.txt", "rmdir /upload/sub",
             "rename /upload/a.csv /upload/a2.csv",
             "rm /upload/a2.csv",
         ], user: user)
+        // The fast mkdir/put/rm/rmdir batch. The directory always shows (its own records prove
+        // it); its file only if the directory's watch was in place before the file came and went,
+        // a race with the client that a busy machine can lose. Each try must say nothing false,
+        // and one of up to five must show the whole story.
+        var wholeBatch: Int?
+        var batchLines: [String] = []
+        for attempt in 0..<5 where wholeBatch == nil {
+            try server.sftp([
+                "mkdir /upload/sub\(attempt)", "put \(local)/c.txt /upload/sub\(attempt)/c.txt",
+                "rm /upload/sub\(attempt)/c.txt", "rmdir /upload/sub\(attempt)",
+                "put \(local)/small.txt /upload/sync\(attempt)",
+            ], user: user)
+            try await Self.waitFor(receiver, sftpPath: "sync\(attempt)")
+            let mine = receiver.received.filter { $0.path == "/sftptogo" }.compactMap { webhook -> String? in
+                let data = webhook.json?["Data"]
+                guard let path = data?["Path"]?.stringValue, path.hasPrefix("sub\(attempt)/") else { return nil }
+                return "\(webhook.topic ?? "?") \(path) \(data?["Size"]?.intValue.map(String.init) ?? "-")"
+            }
+            let whole = ["file.created sub\(attempt)/ -", "file.created sub\(attempt)/c.txt 7",
+                         "file.deleted sub\(attempt)/c.txt -", "file.deleted sub\(attempt)/ -"]
+            let directoryOnly = ["file.created sub\(attempt)/ -", "file.deleted sub\(attempt)/ -"]
+            #expect(mine == whole || mine == directoryOnly, "try \(attempt): \(mine)")
+            batchLines += mine + ["file.created sync\(attempt) 10"]
+            if mine == whole { wholeBatch = attempt }
+        }
+        #expect(wholeBatch != nil, "no try of mkdir/put/rm/rmdir showed the file")
         // paramiko: a put, and SSH_FXP_RENAME (the server links the new name, then unlinks the old).
         try server.paramiko("""
             sftp.put("\(local)/small.txt", "/upload/p.txt")
@@ -112,7 +136,6 @@ struct SFTPUploadTests {
         var expectedSFTP = [
             "file.created a.csv 100", "file.created b.csv 100", "file.created r.bin 1000",
             "file.created r.bin 3000",
-            "file.created sub/ -", "file.created sub/c.txt 7", "file.deleted sub/c.txt -", "file.deleted sub/ -",
             "file.deleted a.csv -", "file.created a2.csv 100",
             "file.deleted a2.csv -",
             "file.created p.txt 10", "file.created b2.csv 100", "file.deleted b.csv -",
@@ -122,13 +145,13 @@ struct SFTPUploadTests {
             expectedSFTP.append("file.created many/d\(directory)/ -")
             for file in 0..<10 { expectedSFTP.append("file.created many/d\(directory)/f\(file).txt 10") }
         }
-        expectedSFTP += ["file.created big.bin \(cutSize)", "file.created zz-marker 10"]
+        expectedSFTP += ["file.created big.bin \(cutSize)", "file.created zz-marker 10"] + batchLines
         // Exactly these, each once; and in the order they happened wherever one path is concerned.
         let missing = Set(expectedSFTP).subtracting(sftpLines).sorted()
         let extra = Set(sftpLines).subtracting(expectedSFTP).sorted()
         #expect(sftpLines.sorted() == expectedSFTP.sorted(), "missing \(missing), extra \(extra)")
         #expect(Set(sftp.compactMap { $0.json?["Id"]?.stringValue }).count == sftp.count, "an event arrived twice")
-        for path in ["r.bin", "sub/c.txt", "sub/", "a.csv", "b.csv"] {
+        for path in ["r.bin", "a.csv", "b.csv"] {
             let mine = sftpLines.filter { $0.split(separator: " ")[1] == path }
             let expected = expectedSFTP.filter { $0.split(separator: " ")[1] == path }
             #expect(mine == expected, "order of \(path)")
@@ -144,10 +167,14 @@ struct SFTPUploadTests {
         }
         var expectedRilavek = [
             "transferred a.csv 100", "transferred b.csv 100", "transferred r.bin 1000", "transferred r.bin 3000",
-            "transferred c.txt 7", "transferred a2.csv 100", "transferred p.txt 10", "transferred b2.csv 100",
+            "transferred a2.csv 100", "transferred p.txt 10", "transferred b2.csv 100",
         ]
         expectedRilavek += Array(repeating: (0..<10).map { "transferred f\($0).txt 10" }, count: 20).flatMap { $0 }
         expectedRilavek += ["transferred big.bin \(cutSize)", "transferred zz-marker 10"]
+        expectedRilavek += batchLines.filter { $0.contains("created") && !$0.hasSuffix("/ -") }.map { line in
+            let parts = line.split(separator: " ")
+            return "transferred \(parts[1].split(separator: "/").last!) \(parts[2])"
+        }
         // The last Rilavek deliveries may still be in flight (that webhook is not ordered).
         let rilavekTotal = expectedRilavek.count
         let settled = await pollUntil(within: .seconds(20)) { receiver.received.filter { $0.path == "/rilavek" }.count >= rilavekTotal }

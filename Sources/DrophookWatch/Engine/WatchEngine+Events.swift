@@ -148,7 +148,9 @@ extension WatchEngine {
             return
         }
         guard addWatch(node, path: path) else {
-            parent.detach(node)
+            // Gone between its lstat and its watch: known from its records only, like a
+            // directory gone before its lstat (its delete or move says what became of it).
+            node.statusKnown = false
             return
         }
         report(node, foundByScan: false)
