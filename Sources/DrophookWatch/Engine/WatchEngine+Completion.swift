@@ -11,14 +11,20 @@ extension WatchEngine {
         guard let watch = watchIndex(of: node), let path = absolutePath(node),
               let fresh = FileStatus.of(path: path), fresh.kind == .file
         else {
-            // Gone from its path: the held descriptor still tells the size it was closed with.
-            if let closed = takeHeldStatus(node) { node.status = closed }
+            // Gone from its path: the held descriptor still tells the size it was closed with;
+            // without one, that size is unknown (the file came and went before it was looked at).
+            if let closed = takeHeldStatus(node) {
+                node.status = closed
+            } else {
+                node.closedSizeUnknown = true
+            }
             awaitRename(node, foundByScan: foundByScan, confirmed: confirmed)
             return
         }
         releaseHeld(node)
         node.status = fresh
         node.statusKnown = true
+        node.closedSizeUnknown = false
         register(node)
         if let settle = watches[watch].settle {
             settleLater(node, window: settle, foundByScan: foundByScan, acceptOldMtime: false)
@@ -43,9 +49,10 @@ extension WatchEngine {
                 // Replaced or removed since the look: its own records decide.
                 awaitRename(node, foundByScan: foundByScan, confirmed: false)
                 return
-            case .writerPresent:
+            case .writerPresent(let descriptor):
                 // The watch exists (it was added before the listing), so the close will be heard.
                 metrics.leaseAnswers(.writerPresent)
+                hold(node, descriptor: descriptor)
                 setPhase(node, .writing)
                 return
             case .unreadable(let code):

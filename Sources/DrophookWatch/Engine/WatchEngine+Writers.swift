@@ -17,6 +17,16 @@ extension WatchEngine {
             _ = close(fd)
             return
         }
+        hold(node, descriptor: fd)
+    }
+
+    /// Keeps `fd` (a read-only descriptor on the node's file) until the close is handled; closes
+    /// it instead when the node holds one already or the bound is reached.
+    func hold(_ node: TreeNode, descriptor fd: Int32) {
+        guard node.heldDescriptor < 0, held.count < Self.maxHeldFiles else {
+            _ = close(fd)
+            return
+        }
         node.heldDescriptor = fd
         held[ObjectIdentifier(node)] = node
     }

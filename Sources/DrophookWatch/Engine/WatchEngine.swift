@@ -272,8 +272,8 @@ final class WatchEngine {
                       let seenFoundByScan = current.phase.finishedUnreported {
                 // Seen finished on disk, gone before it was reported: say what happened.
                 let uid = current.status.uid
-                emit(.created, watch: watch, path: currentPath, isDirectory: false, size: current.status.size,
-                     uid: uid, foundByScan: seenFoundByScan)
+                emit(.created, watch: watch, path: currentPath, isDirectory: false,
+                     size: current.closedSizeUnknown ? nil : current.status.size, uid: uid, foundByScan: seenFoundByScan)
                 emit(.deleted, watch: watch, path: currentPath, isDirectory: false, size: nil,
                      uid: uid, foundByScan: foundByScan)
             } else if current.kind == .file, current.transferName == .clientTemp,

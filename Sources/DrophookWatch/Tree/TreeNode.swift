@@ -65,6 +65,8 @@ final class TreeNode {
     /// A writer closed it at least once (`IN_CLOSE_WRITE`), even if it was renamed before it
     /// could be stat'd: a rename then finishes it.
     var closeSeen = false
+    /// Closed after writing, but gone before its size could be read: reported without a size.
+    var closedSizeUnknown = false
     /// A read-only descriptor on the file while its writer writes, -1 when none
     /// (``WatchEngine/holdWhileWriting(_:)``).
     var heldDescriptor: Int32 = -1

@@ -21,8 +21,10 @@ enum WriterProbe {
         /// Nobody has it open for writing: the file is finished, with this status (taken while
         /// the lease was held, so no write can have slipped in after it).
         case noWriter(FileStatus)
-        /// Some process has it open for writing: its `IN_CLOSE_WRITE` will come.
-        case writerPresent
+        /// Some process has it open for writing: its `IN_CLOSE_WRITE` will come. The probe's
+        /// read-only descriptor is handed over (the caller closes it), so the size it was closed
+        /// with can be read even if the name is gone by the time the close is handled.
+        case writerPresent(descriptor: Int32)
         /// The path is gone, or is no longer a regular file.
         case gone
         /// The agent cannot open the file (mode 000 without `CAP_DAC_READ_SEARCH`, …): this file
@@ -42,12 +44,15 @@ enum WriterProbe {
             let code = errno
             return code == ENOENT || code == ELOOP || code == ENOTDIR ? .gone : .unreadable(errno: code)
         }
-        defer { _ = close(fd) }
+        var keep = false
+        defer { if !keep { _ = close(fd) } }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return .gone }
         guard drophook_set_lease(fd, Int32(F_RDLCK)) == 0 else {
             let code = errno
-            return code == EAGAIN ? .writerPresent : .unavailable(errno: code)
+            guard code == EAGAIN else { return .unavailable(errno: code) }
+            keep = true
+            return .writerPresent(descriptor: fd)
         }
         let held = fstat(fd, &st) == 0
         _ = drophook_set_lease(fd, Int32(F_UNLCK))
