@@ -34,24 +34,23 @@ struct KeptFilesBenchmark {
         let configuration = WatcherConfiguration(watches: [WatchConfiguration(name: "drop", root: root)])
         let rssBefore = residentKiB()
 
-        let first = DropTreeWatcher(configuration: configuration, snapshot: [], logger: logger)
-        let firstStart = ContinuousClock.now
-        let firstTask = Task { try await first.run { batch in _ = try await outbox.perform { try $0.append(batch) { _ in [] } } } }
-        while !first.health.isWatching { try await Task.sleep(for: .milliseconds(5)) }
-        let firstTime = ContinuousClock.now - firstStart
-        let rssWatching = residentKiB()
-        firstTask.cancel()
-        _ = await firstTask.result
+        /// Starts a watcher into the outbox; returns how long it took to be watching (from
+        /// `since`) and the resident size then, and stops it.
+        func watch(snapshot: [SnapshotRecord], since start: ContinuousClock.Instant) async throws -> (Duration, Int) {
+            let watcher = DropTreeWatcher(configuration: configuration, snapshot: snapshot, logger: logger)
+            let running = Task { try await watcher.run { batch in _ = try await outbox.perform { try $0.append(batch) { _ in [] } } } }
+            while !watcher.health.isWatching { try await Task.sleep(for: .milliseconds(5)) }
+            let ready = ContinuousClock.now - start
+            let resident = residentKiB()
+            running.cancel()
+            _ = await running.result
+            return (ready, resident)
+        }
 
+        let (firstTime, rssWatching) = try await watch(snapshot: [], since: .now)
         let restartStart = ContinuousClock.now
         let snapshot = try await outbox.loadSnapshot()
-        let second = DropTreeWatcher(configuration: configuration, snapshot: snapshot, logger: logger)
-        let secondTask = Task { try await second.run { batch in _ = try await outbox.perform { try $0.append(batch) { _ in [] } } } }
-        while !second.health.isWatching { try await Task.sleep(for: .milliseconds(5)) }
-        let restartTime = ContinuousClock.now - restartStart
-        let rssRestarted = residentKiB()
-        secondTask.cancel()
-        _ = await secondTask.result
+        let (restartTime, rssRestarted) = try await watch(snapshot: snapshot, since: restartStart)
 
         let kept = perDirectory * directories
         let rows: [(String, String)] = [

@@ -14,16 +14,8 @@ struct RecordOrderTests {
     /// the rename are read afterwards. `x` is reported once; the temp name leaves no `failed`.
     @Test func tempNameRenamedBeforeTheListingIsReportedOnce() throws {
         let tree = TempTree("record-order")
-        let inotify = try InotifyDescriptor.open()
+        let (engine, inotify, rootWD) = try RecordOnlyDirectoryTests.engine(tree)
         defer { inotify.close() }
-        var logger = Logger(label: "drophook.watch.test")
-        logger.logLevel = .error
-        let engine = WatchEngine(
-            configuration: .test(tree), inotify: inotify, watchedPaths: WatchedPaths(),
-            logger: logger, health: HealthCell(), metrics: WatchMetrics())
-        engine.start(snapshot: [])
-        _ = engine.batch.take()
-        let rootWD = try #require(engine.roots[0]?.wd)
 
         tree.mkdir("batch")
         tree.write("batch/report.pdf.filepart", "pdf!")
@@ -50,6 +42,7 @@ struct RecordOrderTests {
 
 @Suite("Directories known only from their records")
 struct RecordOnlyDirectoryTests {
+    /// An engine started over `tree` that is fed records by the test, not by a reader.
     static func engine(_ tree: TempTree) throws -> (WatchEngine, InotifyDescriptor, Int32) {
         let inotify = try InotifyDescriptor.open()
         var logger = Logger(label: "drophook.watch.test")
