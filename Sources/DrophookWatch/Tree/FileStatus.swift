@@ -77,12 +77,14 @@ struct FileStatus: Sendable, Hashable {
             var st = stat()
             let name: String? = withUnsafePointer(to: &entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { raw in
+                    let dot = CChar(UInt8(ascii: "."))
+                    if raw[0] == dot, raw[1] == 0 || (raw[1] == dot && raw[2] == 0) { return nil }
                     // Stat by the raw bytes; only the kept name is escaped.
                     guard fstatat(fd, raw, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
                     return PathBytes.string(cString: raw)
                 }
             }
-            guard let name, name != ".", name != ".." else { continue }
+            guard let name else { continue }
             entries.append((name, FileStatus(st)))
         }
         return .success(entries)
