@@ -128,10 +128,14 @@ let package = Package(
         .target(name: "DrophookTestSupport", path: "Tests/DrophookTestSupport", swiftSettings: strictSwift),
         .testTarget(name: "DrophookWatchTests", dependencies: ["DrophookWatch", "DrophookTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "DrophookReceiverTests", dependencies: ["DrophookReceiver"], swiftSettings: strictSwift),
-        .testTarget(name: "DrophookOutboxTests", dependencies: ["DrophookOutbox"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "DrophookOutboxTests",
+            dependencies: ["DrophookOutbox", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "DrophookDeliveryTests",
-            dependencies: ["DrophookDelivery", "DrophookReceiver"],
+            dependencies: ["DrophookDelivery", "DrophookReceiver", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -3,6 +3,7 @@
 #   packaging/dev.sh demo   install what is missing, build, run the agent on etc/drophook.yaml
 #                           with a local receiver, and drop a file so a signed webhook shows up
 #   packaging/dev.sh test   install what is missing, build and run the whole test suite
+#   packaging/dev.sh deps   only install what is missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,5 +67,6 @@ run_tests() {
 case "${1:-}" in
     demo) demo ;;
     test) run_tests ;;
-    *) echo "usage: packaging/dev.sh demo|test" >&2; exit 2 ;;
+    deps) install_missing ;;
+    *) echo "usage: packaging/dev.sh demo|test|deps" >&2; exit 2 ;;
 esac

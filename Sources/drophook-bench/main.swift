@@ -12,7 +12,7 @@ import Synchronization
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else {
-    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | kept [files=200000] [directories=2000] | delivery [events=10000]")
+    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | kept [files=200000] [directories=2000] | delivery [events=10000] | backlog STATE_DIR COUNT ENDPOINT")
     exit(2)
 }
 switch command {
@@ -33,8 +33,15 @@ case "kept":
 case "delivery":
     let events = arguments.dropFirst().first.flatMap(Int.init) ?? 10_000
     try await DeliveryBenchmark(events: events).run()
+case "backlog":
+    let rest = Array(arguments.dropFirst())
+    guard rest.count == 3, let count = Int(rest[1]) else {
+        print("usage: drophook-bench backlog STATE_DIR COUNT ENDPOINT")
+        exit(2)
+    }
+    try BacklogFill(stateDirectory: rest[0], count: count, endpoint: rest[2]).run()
 default:
-    print("unknown benchmark \(command); known: watch, latency, kept, delivery")
+    print("unknown benchmark \(command); known: watch, latency, kept, delivery, backlog")
     exit(2)
 }
 

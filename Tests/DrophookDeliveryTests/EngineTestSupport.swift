@@ -13,16 +13,25 @@ final class EngineHarness: Sendable {
     let engine: DeliveryEngine
     private let task: Task<Void, any Error>
 
-    init(endpoints: [EndpointConfiguration], transport: any WebhookTransport, pollInterval: Duration = .milliseconds(200)) throws {
+    init(
+        endpoints: [EndpointConfiguration],
+        transport: any WebhookTransport,
+        pollInterval: Duration = .milliseconds(200),
+        outboxConfiguration: Outbox.Configuration = .init(),
+        recordRetryDelays: [Duration] = DeliveryEngine.Configuration().recordRetryDelays
+    ) throws {
         directory = NSTemporaryDirectory() + "drophook-engine-\(UUID().uuidString.lowercased())"
-        outbox = try Outbox(stateDirectory: directory)
+        outbox = try Outbox(stateDirectory: directory, configuration: outboxConfiguration)
         var logger = Logger(label: "drophook.test.delivery")
         logger.logLevel = .critical
         engine = DeliveryEngine(
             outbox: outbox,
             transport: transport,
             endpoints: endpoints,
-            configuration: .init(organizationID: "org-1", watches: ["uploads": WatchOrigin(pipeID: "pipe-1")], pollInterval: pollInterval),
+            configuration: .init(
+                organizationID: "org-1", watches: ["uploads": WatchOrigin(pipeID: "pipe-1")], pollInterval: pollInterval,
+                recordRetryDelays: recordRetryDelays
+            ),
             logger: logger
         )
         let engine = self.engine

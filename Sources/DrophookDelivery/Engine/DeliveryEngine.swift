@@ -23,19 +23,25 @@ public final class DeliveryEngine: Sendable {
         public var retention: Duration
         /// How often the log is pruned.
         public var pruneInterval: Duration
+        /// Pauses between tries to record a finished attempt while the database refuses the
+        /// write (busy, full). When they run out the claim is handed back and the delivery goes
+        /// out again later, so a database fault costs a resend, never a stalled queue.
+        public var recordRetryDelays: [Duration]
 
         public init(
             organizationID: String? = nil,
             watches: [String: WatchOrigin] = [:],
             pollInterval: Duration = .seconds(1),
             retention: Duration = .seconds(30 * 86_400),
-            pruneInterval: Duration = .seconds(3600)
+            pruneInterval: Duration = .seconds(3600),
+            recordRetryDelays: [Duration] = (1...9).map { .milliseconds(200 * $0) }
         ) {
             self.organizationID = organizationID
             self.watches = watches
             self.pollInterval = pollInterval
             self.retention = retention
             self.pruneInterval = pruneInterval
+            self.recordRetryDelays = recordRetryDelays
         }
     }
 
@@ -49,6 +55,8 @@ public final class DeliveryEngine: Sendable {
     }
 
     let outbox: Outbox
+    /// Shared by every endpoint's worker, so attempts finishing together commit together.
+    let recorder: AttemptRecorder
     let transport: any WebhookTransport
     let logger: Logger
     private let state: Mutex<State>
@@ -63,6 +71,7 @@ public final class DeliveryEngine: Sendable {
         logger: Logger = Logger(label: "drophook.delivery")
     ) {
         self.outbox = outbox
+        recorder = AttemptRecorder(outbox: outbox)
         self.transport = transport
         self.logger = logger
         (commands, commandSink) = AsyncStream.makeStream(of: Command.self)
@@ -121,12 +130,13 @@ public final class DeliveryEngine: Sendable {
                     endpoint: endpoint,
                     watches: configuration.watches,
                     organizationID: configuration.organizationID,
-                    pollInterval: configuration.pollInterval
+                    pollInterval: configuration.pollInterval,
+                    recordRetryDelays: configuration.recordRetryDelays
                 )
                 if let worker = state.workers[endpoint.name] {
                     worker.update(settings)
                 } else {
-                    let worker = EndpointWorker(settings: settings, outbox: outbox, transport: transport, logger: logger)
+                    let worker = EndpointWorker(settings: settings, outbox: outbox, recorder: recorder, transport: transport, logger: logger)
                     state.workers[endpoint.name] = worker
                     started.append(worker)
                 }

@@ -49,7 +49,12 @@ extension EndpointWorker {
 
         metrics.attempts[result]?.increment()
         log(record, transition: transition, job: job)
-        guard let state = await store(record, transition: transition) else { return }
+        guard let state = await store(record, transition: transition, retryDelays: settings.recordRetryDelays) else {
+            // The outcome is lost; hand the claim back so the delivery goes out again instead of
+            // staying `delivering` (which would stop an ordered endpoint) until the next start.
+            await release([job.deliveryID])
+            return
+        }
 
         switch result {
         case .delivered:
@@ -130,22 +135,23 @@ extension EndpointWorker {
         return (attemptID, WebhookRequest(url: endpoint.url, headers: headers, body: message.body, options: endpoint.transport))
     }
 
-    /// Whether the endpoint is paused now (run-time override, else config), for a ping's `State`.
+    /// Whether the endpoint is paused now (run-time override as the last claim read it, else
+    /// config), for a ping's `State`.
     private func currentlyPaused(_ endpoint: EndpointConfiguration) -> Bool {
-        let state = try? outbox.endpointState(name)
-        return state?.isPaused(configured: endpoint.paused) ?? endpoint.paused
+        lastState.withLock { $0 }?.isPaused(configured: endpoint.paused) ?? endpoint.paused
     }
 
-    /// Records the attempt; a failing database is retried for a while, since an unrecorded
-    /// attempt leaves its delivery in flight until the next start.
-    private func store(_ record: AttemptRecord, transition: DeliveryTransition) async -> EndpointState? {
-        for trial in 1...10 {
+    /// Records the attempt (in the engine's next group commit); a failing database is tried
+    /// again after each of `retryDelays`. Nil when every try failed.
+    private func store(_ record: AttemptRecord, transition: DeliveryTransition, retryDelays: [Duration]) async -> EndpointState? {
+        let outcome = Outbox.AttemptOutcome(record, endpoint: name, transition: transition)
+        for trial in 0...retryDelays.count {
             do {
-                let name = self.name
-                return try await outbox.perform { try $0.recordAttempt(record, endpoint: name, transition: transition) }
+                return try await recorder.record(outcome)
             } catch {
-                logger.error("cannot record attempt \(record.id) of delivery \(record.deliveryID) (try \(trial)): \(error)")
-                try? await Task.sleep(for: .milliseconds(200 * trial))
+                let last = trial == retryDelays.count
+                logger.error("cannot record attempt \(record.id) of delivery \(record.deliveryID) (try \(trial + 1))\(last ? "; handing the delivery back to be sent again" : ""): \(error)")
+                if !last { try? await Task.sleep(for: retryDelays[trial]) }
             }
         }
         return nil
@@ -157,6 +163,11 @@ extension EndpointWorker {
             try await outbox.perform { try $0.disable(name, reason: reason) }
         } catch {
             logger.error("cannot disable endpoint: \(error)")
+        }
+        lastState.withLock { state in
+            var disabled = state ?? EndpointState(name: name)
+            disabled.disabled = true
+            state = disabled
         }
         metrics.disabled.record(1)
         logger.critical("\(headline) — \(reason); deliveries stay queued; run `drophook enable \(name)` once the receiver is fixed")

@@ -15,6 +15,7 @@ final class EndpointWorker: Sendable {
         var watches: [String: WatchOrigin]
         var organizationID: String?
         var pollInterval: Duration
+        var recordRetryDelays: [Duration]
     }
 
     let name: String
@@ -25,10 +26,17 @@ final class EndpointWorker: Sendable {
     let signal = WakeSignal()
     private let settingsBox: Mutex<Settings>
     private let inFlight = Mutex<Set<String>>([])
+    /// Claims to hand back: attempts that could not be recorded, whose release failed too.
+    let orphans = Mutex<Set<String>>([])
+    /// The endpoint's run-time state as the last claim read it (a ping's payload says whether
+    /// the endpoint is paused).
+    let lastState: Mutex<EndpointState?> = Mutex(nil)
+    let recorder: AttemptRecorder
     private let stopped = Mutex(false)
 
-    init(settings: Settings, outbox: Outbox, transport: any WebhookTransport, logger: Logger) {
+    init(settings: Settings, outbox: Outbox, recorder: AttemptRecorder, transport: any WebhookTransport, logger: Logger) {
         name = settings.endpoint.name
+        self.recorder = recorder
         settingsBox = Mutex(settings)
         self.outbox = outbox
         self.transport = transport
@@ -58,25 +66,38 @@ final class EndpointWorker: Sendable {
 
     /// Runs until cancelled or stopped. In-flight attempts are allowed to finish (each is bounded
     /// by the endpoint's total timeout) and are recorded; everything else stays owed in the outbox.
+    ///
+    /// An unordered endpoint claims up to twice its concurrency at a time and keeps what it cannot
+    /// send yet in `ready`, so a finishing attempt's slot is refilled without a database round
+    /// trip and a burst costs one claim per `concurrency` webhooks, not one per webhook.
     func run() async {
         await withDiscardingTaskGroup { group in
+            var ready: [DeliveryJob] = []
             var lastDepthUpdate = ContinuousClock.now - .seconds(3600)
             while !Task.isCancelled, !isStopped {
                 let settings = self.settings
                 var wait = settings.pollInterval
-                do {
-                    let plan = try await planNextStep(settings)
-                    if Task.isCancelled || isStopped {
-                        // Stopped while the queue was being read: what was claimed goes back unsent.
-                        await release(plan.jobs)
-                        break
+                if !ready.isEmpty, isHeldBack(settings) {
+                    // Disabled (410, or auto-disable) or paused since the claim: what was
+                    // claimed but not started goes back unsent.
+                    await release(ready.map(\.deliveryID))
+                    ready = []
+                }
+                startReady(&ready, settings, group: &group)
+                if ready.isEmpty {
+                    do {
+                        let plan = try await planNextStep(settings)
+                        if Task.isCancelled || isStopped {
+                            // Stopped while the queue was being read: what was claimed goes back unsent.
+                            ready = plan.jobs
+                            break
+                        }
+                        ready = plan.jobs
+                        startReady(&ready, settings, group: &group)
+                        wait = plan.wait
+                    } catch {
+                        logger.error("cannot read the delivery queue: \(error)")
                     }
-                    for job in plan.jobs {
-                        start(job, settings, group: &group)
-                    }
-                    wait = plan.wait
-                } catch {
-                    logger.error("cannot read the delivery queue: \(error)")
                 }
                 if ContinuousClock.now - lastDepthUpdate >= .seconds(1) {
                     lastDepthUpdate = .now
@@ -84,57 +105,69 @@ final class EndpointWorker: Sendable {
                 }
                 await signal.wait(for: wait)
             }
+            await release(ready.map(\.deliveryID))
         }
         await updateGauges()
     }
 
-    /// Claims what may go now; says how long to sleep before looking again.
+    /// Whether the endpoint's state, as last seen, holds deliveries back (pings aside).
+    private func isHeldBack(_ settings: Settings) -> Bool {
+        guard let state = lastState.withLock({ $0 }) else { return false }
+        return state.disabled || state.isPaused(configured: settings.endpoint.paused)
+    }
+
+    /// Starts claimed deliveries while the endpoint has free slots.
+    private func startReady(_ ready: inout [DeliveryJob], _ settings: Settings, group: inout DiscardingTaskGroup) {
+        let free = settings.endpoint.ordered ? 1 - inFlight.withLock({ $0.count }) : settings.endpoint.concurrency - inFlight.withLock({ $0.count })
+        guard free > 0, !ready.isEmpty else { return }
+        let count = min(free, ready.count)
+        for job in ready.prefix(count) {
+            start(job, settings, group: &group)
+        }
+        ready.removeFirst(count)
+    }
+
+    /// Claims what may go now, in one transaction; says how long to sleep before looking again.
     private func planNextStep(_ settings: Settings) async throws -> (jobs: [DeliveryJob], wait: Duration) {
         let endpoint = settings.endpoint
         let name = self.name
         let busy = inFlight.withLock { $0.count }
         let idle = settings.pollInterval
-        return try await outbox.perform { outbox in
-            let state = try outbox.endpointState(name)
-            let now = Outbox.nowMillis()
-            if state.disabled {
-                return ([], idle)
+        let orphans = self.orphans.withLock { $0 }
+        let claimed = try await outbox.perform { outbox in
+            if !orphans.isEmpty {
+                try outbox.release(deliveryIDs: Array(orphans))
             }
-            if state.isPaused(configured: endpoint.paused) {
-                // Paused holds events back, but `drophook ping` still gets an answer (its
-                // payload says the endpoint is paused), so an operator can test a paused receiver.
-                let pings = endpoint.ordered && busy > 0
-                    ? [] : try outbox.claimDueDeliveries(endpoint: name, nowMillis: now, limit: 1, pingsOnly: true)
-                return (pings, idle)
-            }
-
-            if endpoint.ordered {
-                // One at a time, strictly by event seq: the head of the queue blocks the rest,
-                // even while it waits for a retry.
-                guard busy == 0, let head = try outbox.queueHead(endpoint: name), head.state == .pending else {
-                    return ([], idle)
+            return try outbox.claim(endpoint: name) { state in
+                if state.disabled { return .nothing }
+                if state.isPaused(configured: endpoint.paused) {
+                    // Paused holds events back, but `drophook ping` still gets an answer (its
+                    // payload says the endpoint is paused), so an operator can test a paused receiver.
+                    return endpoint.ordered && busy > 0 ? .nothing : .pingsOnly(limit: 1)
                 }
-                guard head.nextAttemptAtMillis <= now else {
-                    return ([], min(idle, .milliseconds(head.nextAttemptAtMillis - now)))
+                if endpoint.ordered {
+                    // One at a time, strictly by event seq: the head of the queue blocks the rest,
+                    // even while it waits for a retry. With nothing in flight, a head left
+                    // `delivering` is a claim whose attempt could not be recorded: take it again.
+                    return busy == 0 ? .head(reclaimOrphan: true) : .nothing
                 }
-                let job = try outbox.claim(deliveryID: head.deliveryID, nowMillis: now)
-                return (job.map { [$0] } ?? [], idle)
-            }
-
-            let free = endpoint.concurrency - busy
-            guard free > 0 else {
                 // Full: a finishing attempt pokes the signal.
-                return ([], idle)
+                let room = 2 * endpoint.concurrency - busy
+                return room > 0 ? .anyDue(limit: room) : .nothing
             }
-            let jobs = try outbox.claimDueDeliveries(endpoint: name, nowMillis: now, limit: free)
-            if jobs.count == free {
-                return (jobs, idle)
-            }
-            guard let next = try outbox.nextDueMillis(endpoint: name) else {
-                return (jobs, idle)
-            }
-            return (jobs, min(idle, .milliseconds(max(next - Outbox.nowMillis(), 1))))
         }
+        if !orphans.isEmpty {
+            self.orphans.withLock { $0.subtract(orphans) }
+        }
+        lastState.withLock { $0 = claimed.endpoint }
+        let paused = claimed.endpoint.disabled || claimed.endpoint.isPaused(configured: endpoint.paused)
+        guard !paused, let next = claimed.nextDueMillis else {
+            return (claimed.jobs, idle)
+        }
+        if !endpoint.ordered, claimed.jobs.count == 2 * endpoint.concurrency - busy {
+            return (claimed.jobs, idle)
+        }
+        return (claimed.jobs, min(idle, .milliseconds(max(next - Outbox.nowMillis(), 1))))
     }
 
     private func start(_ job: DeliveryJob, _ settings: Settings, group: inout DiscardingTaskGroup) {
@@ -146,15 +179,15 @@ final class EndpointWorker: Sendable {
         }
     }
 
-    private func release(_ jobs: [DeliveryJob]) async {
-        guard !jobs.isEmpty else { return }
-        let ids = jobs.map(\.deliveryID)
+    /// Hands claimed deliveries back unsent; what cannot be handed back now is kept and
+    /// handed back before the next claim.
+    func release(_ ids: [String]) async {
+        guard !ids.isEmpty else { return }
         do {
-            try await outbox.perform { outbox in
-                for id in ids { try outbox.release(deliveryID: id) }
-            }
+            try await outbox.perform { try $0.release(deliveryIDs: ids) }
         } catch {
-            logger.error("cannot hand back \(ids.count) claimed deliveries; they are sent on the next start: \(error)")
+            orphans.withLock { $0.formUnion(ids) }
+            logger.error("cannot hand back \(ids.count) claimed deliveries; trying again before the next claim: \(error)")
         }
     }
 

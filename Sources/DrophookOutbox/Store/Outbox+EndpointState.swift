@@ -66,14 +66,14 @@ extension Outbox {
     }
 
     static func ensureEndpointRow(_ db: Database, _ name: String, nowMillis: Int64) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT INTO endpoint_state (name, updated_at_ms) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
             arguments: [name, nowMillis]
         )
     }
 
     static func fetchEndpointState(_ db: Database, _ name: String) throws -> EndpointState {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM endpoint_state WHERE name = ?", arguments: [name]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM endpoint_state WHERE name = ?"), arguments: [name]) else {
             return EndpointState(name: name)
         }
         return endpointState(from: row)

@@ -19,15 +19,20 @@ extension Outbox {
         _ = arguments.append(contentsOf: [limit])
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.next_attempt_at_ms,
-                    d.last_status, d.last_error, d.created_at_ms, d.updated_at_ms,
-                    e.id AS e_id, e.kind, e.watch, e.path
-                FROM delivery d JOIN event e ON e.seq = d.event_seq
-                \(filter)
-                ORDER BY d.updated_at_ms DESC, d.event_seq DESC LIMIT ?
-                """, arguments: arguments).map(Self.summary)
+            try Row.fetchAll(db, sql: Self.recentQuery(filter), arguments: arguments).map(Self.summary)
         }
+    }
+
+    /// The log's newest page, walking `delivery_recent` backwards and stopping at the limit.
+    static func recentQuery(_ filter: String) -> String {
+        """
+        SELECT d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.next_attempt_at_ms,
+            d.last_status, d.last_error, d.created_at_ms, d.updated_at_ms,
+            e.id AS e_id, e.kind, e.watch, e.path
+        FROM delivery d JOIN event e ON e.seq = d.event_seq
+        \(filter)
+        ORDER BY d.updated_at_ms DESC, d.event_seq DESC LIMIT ?
+        """
     }
 
     /// One delivery's summary by id.
@@ -62,18 +67,19 @@ extension Outbox {
 
     /// Deliveries per endpoint and state, for metrics and `drophook status`.
     ///
-    /// Delivered rows are the bulk of the table (kept for the log's retention) and nobody
-    /// polling the status needs them, so they are counted only when asked for: the default
-    /// reads just the owed and failed rows through the state index.
+    /// Read from `delivery_tally`, which triggers keep in step with the rows, so a status poll
+    /// costs the same with a million deliveries owed. Delivered rows are reported only when
+    /// asked for (nobody polling the status needs them).
     public func counts(includingDelivered: Bool = false) throws -> [EndpointCounts] {
         try pool.read { db in
             var byEndpoint: [String: EndpointCounts] = [:]
-            let filter = includingDelivered ? "" : "WHERE state IN ('pending', 'delivering', 'failed')"
-            for row in try Row.fetchAll(db, sql: "SELECT endpoint, state, COUNT(*) AS n FROM delivery \(filter) GROUP BY endpoint, state") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT endpoint, state, n FROM delivery_tally WHERE n > 0")) {
                 let name: String = row["endpoint"]
                 let count: Int = row["n"]
+                let state = DeliveryState(rawValue: row["state"])
+                if state == .delivered, !includingDelivered { continue }
                 var counts = byEndpoint[name] ?? EndpointCounts(endpoint: name)
-                switch DeliveryState(rawValue: row["state"]) {
+                switch state {
                 case .pending: counts.pending = count
                 case .delivering: counts.delivering = count
                 case .delivered: counts.delivered = count
@@ -89,9 +95,9 @@ extension Outbox {
     /// Deliveries still owed (pending or in flight) by one endpoint: its queue depth.
     public func queueDepth(endpoint: String) throws -> Int {
         try pool.read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM delivery WHERE endpoint = ? AND state IN ('pending', 'delivering')
-                """, arguments: [endpoint]) ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: """
+                SELECT COALESCE(SUM(n), 0) FROM delivery_tally WHERE endpoint = ? AND state IN ('pending', 'delivering')
+                """), arguments: [endpoint]) ?? 0
         }
     }
 

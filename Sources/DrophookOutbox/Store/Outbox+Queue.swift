@@ -2,7 +2,11 @@ import Foundation
 import DrophookEvents
 import GRDB
 
-/// What the delivery workers take out and put back.
+/// What the delivery workers take out of the outbox.
+///
+/// Every query here runs per webhook or per poll, so each walks an index to the few rows it
+/// needs and costs the same with ten or a million deliveries owed (`EXPLAIN QUERY PLAN` is
+/// checked by `OutboxQueryPlanTests`).
 extension Outbox {
     /// Puts deliveries a crash left `delivering` back to `pending`, due now. Their POST may have
     /// reached the receiver: the retry sends the same event id and delivery id with a new attempt
@@ -18,144 +22,150 @@ extension Outbox {
         }
     }
 
-    /// Pending deliveries of an endpoint that are due, oldest event first, without claiming them.
-    public func dueDeliveries(
-        endpoint: String,
-        nowMillis: Int64 = Outbox.nowMillis(),
-        limit: Int,
-        excluding inFlight: Set<String> = []
-    ) throws -> [DeliveryJob] {
-        try pool.read { db in
-            try Self.fetchDue(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit, excluding: inFlight)
-        }
-    }
-
-    /// Takes up to `limit` due deliveries of an endpoint, oldest event first, and marks them
-    /// `delivering` in the same transaction, so neither another worker nor a second claim
-    /// picks them again. `pingsOnly` takes only `webhook.ping` deliveries (a paused endpoint
-    /// still answers `drophook ping`).
-    public func claimDueDeliveries(
-        endpoint: String,
-        nowMillis: Int64 = Outbox.nowMillis(),
-        limit: Int,
-        pingsOnly: Bool = false
-    ) throws -> [DeliveryJob] {
-        guard limit > 0 else { return [] }
-        return try pool.write { db in
-            let jobs = try Self.fetchDue(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit, excluding: [], pingsOnly: pingsOnly)
-            for job in jobs {
-                try Self.markDelivering(db, job.deliveryID, nowMillis: nowMillis)
-            }
-            return jobs.map { var job = $0; job.state = .delivering; return job }
-        }
+    /// Pending deliveries of an endpoint that are due, earliest due first, without claiming them.
+    public func dueDeliveries(endpoint: String, nowMillis: Int64 = Outbox.nowMillis(), limit: Int) throws -> [DeliveryJob] {
+        try pool.read { db in try Self.fetchDue(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit) }
     }
 
     /// The earliest owed (pending or delivering) delivery of an endpoint: for ordered endpoints,
     /// which deliver strictly in event order, nothing later may go before it.
     public func queueHead(endpoint: String) throws -> DeliveryJob? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT \(Self.jobColumns) FROM delivery d JOIN event e ON e.seq = d.event_seq
-                WHERE d.endpoint = ? AND d.state IN ('pending', 'delivering')
-                ORDER BY d.event_seq LIMIT 1
-                """, arguments: [endpoint]).map(Self.job)
-        }
-    }
-
-    /// Marks one pending delivery `delivering` if it still is pending and due. Returns the claimed job.
-    public func claim(deliveryID: String, nowMillis: Int64 = Outbox.nowMillis()) throws -> DeliveryJob? {
-        try pool.write { db in
-            guard var job = try Row.fetchOne(db, sql: """
-                SELECT \(Self.jobColumns) FROM delivery d JOIN event e ON e.seq = d.event_seq
-                WHERE d.id = ? AND d.state = 'pending' AND d.next_attempt_at_ms <= ?
-                """, arguments: [deliveryID, nowMillis]).map(Self.job) else { return nil }
-            try Self.markDelivering(db, deliveryID, nowMillis: nowMillis)
-            job.state = .delivering
-            return job
-        }
+        try pool.read { db in try Self.fetchHead(db, endpoint: endpoint) }
     }
 
     /// When the endpoint's next pending delivery falls due (nil when nothing is pending).
     public func nextDueMillis(endpoint: String) throws -> Int64? {
-        try pool.read { db in
-            try Int64.fetchOne(db, sql: """
-                SELECT MIN(next_attempt_at_ms) FROM delivery WHERE endpoint = ? AND state = 'pending'
-                """, arguments: [endpoint])
+        try pool.read { db in try Self.fetchNextDue(db, endpoint: endpoint) }
+    }
+
+    /// One look at an endpoint's queue, in one transaction: reads the endpoint's state, lets
+    /// `rule` decide what may be taken, marks what it takes `delivering` (so no second look takes
+    /// it again), and says when the next pending delivery falls due.
+    ///
+    /// The commit is not fsynced (see ``writeResendable(_:)``): a claim lost to a power cut
+    /// leaves its delivery pending, which is sent again.
+    public func claim(
+        endpoint: String,
+        nowMillis: Int64 = Outbox.nowMillis(),
+        rule: @Sendable (EndpointState) -> ClaimRule
+    ) throws -> QueueClaim {
+        try writeResendable { db in
+            let state = try Self.fetchEndpointState(db, endpoint)
+            var jobs: [DeliveryJob]
+            switch rule(state) {
+            case .nothing:
+                jobs = []
+            case .anyDue(let limit):
+                jobs = try Self.fetchDue(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit)
+            case .pingsOnly(let limit):
+                jobs = try Self.fetchDuePings(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit)
+            case .head(let reclaimOrphan):
+                jobs = []
+                if let head = try Self.fetchHead(db, endpoint: endpoint), head.nextAttemptAtMillis <= nowMillis,
+                   head.state == .pending || (head.state == .delivering && reclaimOrphan) {
+                    jobs = [head]
+                }
+            }
+            for job in jobs {
+                try Self.markDelivering(db, job.deliveryID, nowMillis: nowMillis)
+            }
+            jobs = jobs.map { var job = $0; job.state = .delivering; return job }
+            return QueueClaim(endpoint: state, jobs: jobs, nextDueMillis: try Self.fetchNextDue(db, endpoint: endpoint))
         }
     }
 
-    /// Writes an attempt to the log and moves its delivery on, in one transaction; also keeps
-    /// the endpoint's `failing_since` (cleared by a success, set by the first failure of a run).
-    /// Returns the endpoint's state afterwards, for the auto-disable rule.
-    @discardableResult
-    public func recordAttempt(
-        _ attempt: AttemptRecord,
-        endpoint: String,
-        transition: DeliveryTransition,
-        nowMillis: Int64 = Outbox.nowMillis()
-    ) throws -> EndpointState {
-        try pool.write { db in
-            let body = Array(attempt.responseBody.prefix(AttemptRecord.maxResponseBodyBytes))
-            try db.executeCached(
-                sql: """
-                    INSERT INTO attempt (id, delivery_id, number, started_at_ms, duration_ms, request_url, request_headers,
-                        request_body, response_status, response_headers, response_body, response_truncated, error, result)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [attempt.id, attempt.deliveryID, attempt.number, attempt.startedAtMillis, attempt.durationMillis,
-                            attempt.requestURL, Self.encodeHeaders(attempt.requestHeaders), Data(attempt.requestBody),
-                            attempt.responseStatus, Self.encodeHeaders(attempt.responseHeaders), Data(body),
-                            attempt.responseTruncated || body.count < attempt.responseBody.count,
-                            attempt.error, attempt.result.rawValue]
-            )
-            let (state, next): (DeliveryState, Int64?) = switch transition {
-            case .delivered: (.delivered, nil)
-            case .retry(let at): (.pending, at)
-            case .failed: (.failed, nil)
-            }
-            try db.executeCached(
-                sql: """
-                    UPDATE delivery SET state = ?, attempt_count = attempt_count + 1,
-                        next_attempt_at_ms = COALESCE(?, next_attempt_at_ms),
-                        last_status = ?, last_error = ?, updated_at_ms = ?
-                    WHERE id = ?
-                    """,
-                arguments: [state.rawValue, next, attempt.responseStatus, attempt.error, nowMillis, attempt.deliveryID]
-            )
-            try Self.ensureEndpointRow(db, endpoint, nowMillis: nowMillis)
-            if transition == .delivered {
-                try db.executeCached(sql: "UPDATE endpoint_state SET failing_since_ms = NULL WHERE name = ?", arguments: [endpoint])
-            } else {
+    /// Claims up to `limit` due deliveries whatever the endpoint's state: ``claim(endpoint:nowMillis:rule:)``
+    /// with ``ClaimRule/anyDue(limit:)``.
+    public func claimDueDeliveries(endpoint: String, nowMillis: Int64 = Outbox.nowMillis(), limit: Int) throws -> [DeliveryJob] {
+        guard limit > 0 else { return [] }
+        return try claim(endpoint: endpoint, nowMillis: nowMillis) { _ in .anyDue(limit: limit) }.jobs
+    }
+
+    /// Gives claimed deliveries back unattempted (the worker stopped before sending them, or
+    /// their attempt could not be recorded); they are due again at once.
+    public func release(deliveryIDs: [String], nowMillis: Int64 = Outbox.nowMillis()) throws {
+        guard !deliveryIDs.isEmpty else { return }
+        try writeResendable { db in
+            for id in deliveryIDs {
                 try db.executeCached(
-                    sql: "UPDATE endpoint_state SET failing_since_ms = COALESCE(failing_since_ms, ?) WHERE name = ?",
-                    arguments: [attempt.startedAtMillis, endpoint]
+                    sql: "UPDATE delivery SET state = 'pending', updated_at_ms = ? WHERE id = ? AND state = 'delivering'",
+                    arguments: [nowMillis, id]
                 )
             }
-            return try Self.fetchEndpointState(db, endpoint)
         }
     }
 
-    /// Gives a claimed delivery back unattempted (the worker stopped before sending it).
-    public func release(deliveryID: String, nowMillis: Int64 = Outbox.nowMillis()) throws {
-        try pool.write { db in
-            try db.executeCached(
-                sql: "UPDATE delivery SET state = 'pending', updated_at_ms = ? WHERE id = ? AND state = 'delivering'",
-                arguments: [nowMillis, deliveryID]
-            )
+    /// A write transaction whose loss on power failure only makes a delivery go out again:
+    /// claims and attempt records. It is committed with `synchronous = NORMAL` (no fsync; in WAL
+    /// mode a `kill -9` still keeps it, only an OS crash can lose it), and the next event
+    /// commit's fsync, at `FULL`, makes it durable with everything before it. Events and the
+    /// snapshot are never written this way.
+    func writeResendable<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            try db.executeCached(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.executeCached(sql: "PRAGMA synchronous = FULL") }
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
         }
     }
 
-    static func fetchDue(
-        _ db: Database, endpoint: String, nowMillis: Int64, limit: Int, excluding: Set<String>, pingsOnly: Bool = false
-    ) throws -> [DeliveryJob] {
-        // Fetch a little more than asked so that excluded ids don't starve the result.
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT \(Self.jobColumns) FROM delivery d JOIN event e ON e.seq = d.event_seq
-            WHERE d.endpoint = ? AND d.state = 'pending' AND d.next_attempt_at_ms <= ?
-            \(pingsOnly ? "AND e.kind = '\(Self.pingKind)'" : "")
-            ORDER BY d.event_seq LIMIT ?
-            """, arguments: [endpoint, nowMillis, limit + excluding.count])
-        return try rows.map(Self.job).filter { !excluding.contains($0.deliveryID) }.prefix(limit).map { $0 }
+    // The walks below use `delivery_due (endpoint, state, next_attempt_at_ms, event_seq)` and
+    // `delivery_queue (endpoint, state, event_seq)`; INDEXED BY makes a wrong plan an error
+    // instead of a silent scan of the backlog.
+
+    /// Due deliveries, earliest due then oldest event. Arguments: endpoint, now, limit.
+    static let dueQuery = """
+        SELECT \(jobColumns) FROM delivery d INDEXED BY delivery_due JOIN event e ON e.seq = d.event_seq
+        WHERE d.endpoint = ? AND d.state = 'pending' AND d.next_attempt_at_ms <= ?
+        ORDER BY d.next_attempt_at_ms, d.event_seq LIMIT ?
+        """
+
+    /// Due `drophook ping` deliveries. Arguments: endpoint, now, limit. CROSS JOIN fixes the join
+    /// order: from the partial index of pings (a handful of rows), never from a paused endpoint's
+    /// whole backlog.
+    static let duePingsQuery = """
+        SELECT \(jobColumns) FROM event e INDEXED BY event_pings CROSS JOIN delivery d ON d.event_seq = e.seq
+        WHERE e.kind = '\(pingKind)' AND d.endpoint = ? AND d.state = 'pending' AND d.next_attempt_at_ms <= ?
+        ORDER BY e.seq LIMIT ?
+        """
+
+    /// The oldest delivery of an endpoint in one state. Arguments: endpoint, state.
+    static let oldestInStateQuery = """
+        SELECT \(jobColumns) FROM delivery d INDEXED BY delivery_queue JOIN event e ON e.seq = d.event_seq
+        WHERE d.endpoint = ? AND d.state = ? ORDER BY d.event_seq LIMIT 1
+        """
+
+    /// When the endpoint's next pending delivery falls due. Argument: endpoint.
+    static let nextDueQuery = """
+        SELECT MIN(next_attempt_at_ms) FROM delivery INDEXED BY delivery_due WHERE endpoint = ? AND state = 'pending'
+        """
+
+    static func fetchDue(_ db: Database, endpoint: String, nowMillis: Int64, limit: Int) throws -> [DeliveryJob] {
+        try Row.fetchAll(db.cachedStatement(sql: dueQuery), arguments: [endpoint, nowMillis, limit]).map(Self.job)
+    }
+
+    static func fetchDuePings(_ db: Database, endpoint: String, nowMillis: Int64, limit: Int) throws -> [DeliveryJob] {
+        try Row.fetchAll(db.cachedStatement(sql: duePingsQuery), arguments: [endpoint, nowMillis, limit]).map(Self.job)
+    }
+
+    static func fetchHead(_ db: Database, endpoint: String) throws -> DeliveryJob? {
+        // Two index seeks (one per owed state) instead of one `state IN (…)` that SQLite sorts.
+        var head: DeliveryJob?
+        for state in [DeliveryState.pending, .delivering] {
+            let row = try Row.fetchOne(db.cachedStatement(sql: oldestInStateQuery), arguments: [endpoint, state.rawValue])
+            if let job = try row.map(Self.job), job.eventSeq < head?.eventSeq ?? .max {
+                head = job
+            }
+        }
+        return head
+    }
+
+    static func fetchNextDue(_ db: Database, endpoint: String) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: nextDueQuery), arguments: [endpoint])
     }
 
     static func markDelivering(_ db: Database, _ id: String, nowMillis: Int64) throws {

@@ -48,15 +48,20 @@ extension Outbox {
         )
     }
 
+    /// Headers as the log stores them: a JSON array of `[name, value]` pairs. Written with the
+    /// payloads' own JSON writer; Foundation's `JSONEncoder` cost more than the rest of the
+    /// attempt record.
     static func encodeHeaders(_ headers: [HTTPHeader]) -> String {
-        let pairs = headers.map { [$0.name, $0.value] }
-        guard let data = try? JSONEncoder().encode(pairs) else { return "[]" }
-        return String(decoding: data, as: UTF8.self)
+        JSONValue.array(headers.map { .array([.string($0.name), .string($0.value)]) }).serializedString
     }
 
     static func decodeHeaders(_ text: String?) -> [HTTPHeader] {
-        guard let text, let pairs = try? JSONDecoder().decode([[String]].self, from: Data(text.utf8)) else { return [] }
-        return pairs.compactMap { $0.count == 2 ? HTTPHeader($0[0], $0[1]) : nil }
+        guard let text, case .array(let pairs)? = try? JSONValue(parsing: text) else { return [] }
+        return pairs.compactMap { pair in
+            guard case .array(let parts) = pair, parts.count == 2,
+                  let name = parts[0].stringValue, let value = parts[1].stringValue else { return nil }
+            return HTTPHeader(name, value)
+        }
     }
 
     static func insertEvent(_ db: Database, _ event: FileEvent, nowMillis: Int64) throws -> Int64 {

@@ -81,6 +81,47 @@ enum OutboxSchema {
                 CREATE INDEX event_by_age ON event(created_at_ms);
                 """)
         }
+        migrator.registerMigration("v3-constant-cost-queue") { db in
+            // Every query a busy agent runs per webhook or per status poll must cost the same
+            // with ten or a million deliveries owed.
+            //
+            // - `delivery_due` gains `event_seq`, so a claim walks the due rows in the order it
+            //   takes them (earliest due, then oldest event) and stops after the few it takes,
+            //   instead of sorting every due row of the backlog in a temp b-tree.
+            // - `delivery_tally` keeps the number of deliveries per endpoint and state, kept by
+            //   triggers in the same transaction as the rows, so status, metrics and
+            //   `drophook status` read a handful of rows instead of counting the queue.
+            // - `event_pings` finds the few `drophook ping` events without walking a paused
+            //   endpoint's whole queue.
+            // - `delivery_recent` serves the delivery log's newest page.
+            try db.execute(sql: """
+                DROP INDEX delivery_due;
+                CREATE INDEX delivery_due ON delivery(endpoint, state, next_attempt_at_ms, event_seq);
+                CREATE INDEX event_pings ON event(seq) WHERE kind = 'ping';
+                CREATE INDEX delivery_recent ON delivery(updated_at_ms, event_seq);
+                CREATE TABLE delivery_tally (
+                    endpoint TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    n INTEGER NOT NULL,
+                    PRIMARY KEY (endpoint, state)
+                ) WITHOUT ROWID;
+                INSERT INTO delivery_tally (endpoint, state, n)
+                    SELECT endpoint, state, COUNT(*) FROM delivery GROUP BY endpoint, state;
+                CREATE TRIGGER delivery_tally_insert AFTER INSERT ON delivery BEGIN
+                    INSERT INTO delivery_tally (endpoint, state, n) VALUES (new.endpoint, new.state, 1)
+                        ON CONFLICT (endpoint, state) DO UPDATE SET n = n + 1;
+                END;
+                CREATE TRIGGER delivery_tally_delete AFTER DELETE ON delivery BEGIN
+                    UPDATE delivery_tally SET n = n - 1 WHERE endpoint = old.endpoint AND state = old.state;
+                END;
+                CREATE TRIGGER delivery_tally_update AFTER UPDATE OF state, endpoint ON delivery
+                    WHEN old.state IS NOT new.state OR old.endpoint IS NOT new.endpoint BEGIN
+                    UPDATE delivery_tally SET n = n - 1 WHERE endpoint = old.endpoint AND state = old.state;
+                    INSERT INTO delivery_tally (endpoint, state, n) VALUES (new.endpoint, new.state, 1)
+                        ON CONFLICT (endpoint, state) DO UPDATE SET n = n + 1;
+                END;
+                """)
+        }
         return migrator
     }
 }
