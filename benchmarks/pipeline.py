@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import select
 import shutil
 import signal
 import socket
@@ -32,6 +33,16 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+STARTED = []
+
+
+def spawn(*args, **kwargs):
+    """Starts a long-running child and remembers it, so the run stops it whatever happens."""
+    process = subprocess.Popen(*args, **kwargs)
+    STARTED.append(process)
+    return process
 
 
 def stop(process, timeout=10):
@@ -88,7 +99,7 @@ http {{
     }}
 }}
 """)
-        self.process = subprocess.Popen(["nginx", "-c", os.path.join(self.dir, "nginx.conf"), "-p", self.dir])
+        self.process = spawn(["nginx", "-c", os.path.join(self.dir, "nginx.conf"), "-p", self.dir])
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -188,7 +199,7 @@ webhooks:
 """)
         self.config = config
         self.log = open(os.path.join(self.work, "agent.log"), "w")
-        self.process = subprocess.Popen([DROPHOOK, "run", "--config", config], stderr=self.log, stdout=self.log)
+        self.process = spawn([DROPHOOK, "run", "--config", config], stderr=self.log, stdout=self.log)
         # `status --wait` returns once the agent says every watch is in place.
         subprocess.run([DROPHOOK, "status", "--config", config, "--wait", "30s"], check=True, capture_output=True)
 
@@ -199,11 +210,9 @@ webhooks:
 class InotifywaitCurl(Contender):
     def start(self):
         script = os.path.join(ROOT, "benchmarks", "baselines", "inotifywait-curl.sh")
-        self.process = subprocess.Popen([script, self.drop, self.url], stderr=subprocess.PIPE, text=True,
+        self.process = spawn([script, self.drop, self.url], stderr=subprocess.PIPE, text=True,
                                         start_new_session=True)
-        for line in self.process.stderr:
-            if "Watches established" in line:
-                break
+        wait_for_line(self.process.stderr, "Watches established", "inotifywait")
 
     def stop(self):
         # The script is a pipeline (inotifywait | while read); stop its whole process group.
@@ -215,17 +224,38 @@ class InotifywaitCurl(Contender):
 class WatchdogRequests(Contender):
     def start(self):
         script = os.path.join(ROOT, "benchmarks", "baselines", "watchdog-requests.py")
-        self.process = subprocess.Popen(["/usr/bin/python3", script, self.drop, self.url], stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout.readline().strip() == "ready"
+        self.process = spawn(["/usr/bin/python3", script, self.drop, self.url], stdout=subprocess.PIPE, text=True)
+        wait_for_line(self.process.stdout, "ready", "the watchdog script")
 
 
-def write_burst(root, directories, per_directory, size=1024):
-    """mkdir then fill, one new directory after another, as a partner's batch upload does."""
+def wait_for_line(stream, text, what, timeout=30):
+    """Reads a child's output until it contains `text` (its own word that it is ready). Reads
+    the raw descriptor: a buffered readline could hold the line while select says no more."""
+    deadline = time.time() + timeout
+    seen = b""
+    fd = stream.fileno()
+    while time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(deadline - time.time(), 0))
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise SystemExit(f"{what} exited before it was ready")
+        seen += chunk
+        if text.encode() in seen:
+            return
+    raise SystemExit(f"{what} did not say it was ready within {timeout} s")
+
+
+def write_burst(root, directories, per_directory, size=1024, existing=False):
+    """mkdir then fill, one new directory after another, as a partner's batch upload does; or,
+    with `existing`, everything into directories made before the contender started."""
     block = b"x" * size
     written = []
     for d in range(directories):
         directory = os.path.join(root, f"batch-{d:04d}")
-        os.mkdir(directory)
+        if not existing:
+            os.mkdir(directory)
         for n in range(per_directory):
             name = f"batch-{d:04d}/file-{n:05d}.csv"
             with open(os.path.join(root, name), "wb") as f:
@@ -262,20 +292,26 @@ def collect(receiver, contenders, expected, quiet_seconds, limit_seconds):
     return arrivals
 
 
-def burst(work, receiver, kind, directories, per_directory):
-    contender = kind(kind.__name__.lower(), work, receiver) if kind is not Drophook else kind("drophook", work, receiver)
-    contender.start()
-    pid = contender.process.pid
-    cpu_before = cpu_seconds(pid)
-    start = time.time()
-    written = write_burst(contender.drop, directories, per_directory)
-    wrote = time.time() - start
-    arrivals = collect(receiver, [contender], len(written), quiet_seconds=15, limit_seconds=1800)[contender.name]
-    result = {"files": len(written), "write_seconds": round(wrote, 2)}
-    if kind is Drophook:
-        result["cpu_seconds"] = round(cpu_seconds(pid) - cpu_before, 2)
-        result["peak_rss_mib"] = round(proc_status_kib(pid, "VmHWM:") / 1024, 1)
-    contender.stop()
+def burst(work, receiver, kind, directories, per_directory, existing=False):
+    name = ("drophook" if kind is Drophook else kind.__name__.lower()) + ("-existing" if existing else "")
+    contender = kind(name, work, receiver)
+    try:
+        if existing:
+            for d in range(directories):
+                os.mkdir(os.path.join(contender.drop, f"batch-{d:04d}"))
+        contender.start()
+        pid = contender.process.pid
+        cpu_before = cpu_seconds(pid)
+        start = time.time()
+        written = write_burst(contender.drop, directories, per_directory, existing=existing)
+        wrote = time.time() - start
+        arrivals = collect(receiver, [contender], len(written), quiet_seconds=15, limit_seconds=1800)[contender.name]
+        result = {"files": len(written), "write_seconds": round(wrote, 2)}
+        if kind is Drophook:
+            result["cpu_seconds"] = round(cpu_seconds(pid) - cpu_before, 2)
+            result["peak_rss_mib"] = round(proc_status_kib(pid, "VmHWM:") / 1024, 1)
+    finally:
+        contender.stop()
     files = [p for _, p in arrivals if p is not None]
     unique = set(files)
     result.update({
@@ -294,28 +330,73 @@ def burst(work, receiver, kind, directories, per_directory):
 
 def latency(work, receiver, rate, seconds):
     contender = Drophook("drophook-latency", work, receiver)
-    contender.start()
-    steady = os.path.join(contender.drop, "steady")
-    os.mkdir(steady)
-    closed = {}
-    block = b"x" * 1024
-    start = time.time()
-    for n in range(rate * seconds):
-        target = start + n / rate
-        pause = target - time.time()
-        if pause > 0:
-            time.sleep(pause)  # the writer's own pace: one file every 1/rate s
-        name = f"steady/file-{n:06d}.csv"
-        with open(os.path.join(contender.drop, name), "wb") as f:
-            f.write(block)
-        closed[name] = time.time()
-    arrivals = collect(receiver, [contender], len(closed) + 0, quiet_seconds=10, limit_seconds=120)[contender.name]
-    contender.stop()
+    try:
+        contender.start()
+        steady = os.path.join(contender.drop, "steady")
+        os.mkdir(steady)
+        closed = {}
+        block = b"x" * 1024
+        start = time.time()
+        for n in range(rate * seconds):
+            target = start + n / rate
+            pause = target - time.time()
+            if pause > 0:
+                time.sleep(pause)  # the writer's own pace: one file every 1/rate s
+            name = f"steady/file-{n:06d}.csv"
+            with open(os.path.join(contender.drop, name), "wb") as f:
+                f.write(block)
+            closed[name] = time.time()
+        arrivals = collect(receiver, [contender], len(closed), quiet_seconds=10, limit_seconds=120)[contender.name]
+    finally:
+        contender.stop()
     delays = sorted((stamp - closed[path]) * 1000 for stamp, path in arrivals if path in closed)
     quantile = lambda q: round(delays[min(len(delays) - 1, int(q * len(delays)))], 1)
     return {"rate": rate, "seconds": seconds, "files": len(closed), "received": len(delays),
             "p50_ms": quantile(0.50), "p99_ms": quantile(0.99), "max_ms": round(delays[-1], 1),
             "note": "arrival times are nginx's $msec, 1 ms resolution"}
+
+
+def drain(work, receiver, count):
+    """Delivery alone: `count` events already in the outbox, sent by a fresh agent to the
+    receiver. Separates the cost of a webhook from the cost of watching."""
+    base = os.path.join(work, "drain")
+    drop = os.path.join(base, "drop")
+    state = os.path.join(base, "state")
+    os.makedirs(drop)
+    subprocess.run([BENCH, "backlog", state, str(count), "bench"], check=True, capture_output=True)
+    config = os.path.join(base, "drophook.yaml")
+    with open(config, "w") as f:
+        f.write(f"""state_dir: {state}
+catch_up: false
+watches:
+  - name: uploads
+    path: {drop}
+webhooks:
+  - name: bench
+    url: {receiver.url("drain")}
+    format: sftptogo
+    secret: bench-secret
+""")
+    log = open(os.path.join(base, "agent.log"), "w")
+    process = spawn([DROPHOOK, "run", "--config", config], stderr=log, stdout=log)
+    start = time.time()
+    seen = 0
+    first = last = None
+    deadline = time.time() + 600
+    while seen < count and time.time() < deadline:
+        for stamp, uri, _ in receiver.new_lines():
+            if uri == "/drain":
+                seen += 1
+                first = stamp if first is None else first
+                last = stamp
+        time.sleep(0.05)  # nginx flushes its log every 50 ms
+    cpu = cpu_seconds(process.pid)
+    peak = proc_status_kib(process.pid, "VmHWM:") / 1024
+    stop(process, timeout=30)
+    return {"deliveries": count, "received": seen, "seconds": round(last - start, 2) if last else None,
+            "webhooks_per_second": round(seen / max(last - first, 1e-3), 1) if last else 0,
+            "cpu_seconds": round(cpu, 2), "cpu_us_per_webhook": round(cpu * 1e6 / max(seen, 1), 1),
+            "peak_rss_mib": round(peak, 1)}
 
 
 def backlog(work, count, watch_seconds):
@@ -343,7 +424,7 @@ webhooks:
 """)
     log = open(os.path.join(base, "agent.log"), "w")
     started = time.time()
-    process = subprocess.Popen([DROPHOOK, "run", "--config", config], stderr=log, stdout=log)
+    process = spawn([DROPHOOK, "run", "--config", config], stderr=log, stdout=log)
     subprocess.run([DROPHOOK, "status", "--config", config, "--wait", "60s"], check=True, capture_output=True)
     ready = time.time() - started
     samples = []
@@ -380,19 +461,26 @@ def markdown(r):
     m = r["machine"]
     lines = [f"drophook pipeline benchmark, {m['date']}, commit {m['commit']}: {m['cores']} cores ({m['cpu']}), Linux {m['kernel']}.",
              f"Receiver: nginx answering 204 on loopback, alone {r['receiver_requests_per_second']:,.0f} requests/s (ab, keep-alive, 8 connections).",
-             "", "| run | files | time to last webhook (s) | files/s | missed | duplicated | vs drophook |", "|---|---|---|---|---|---|---|"]
-    ours = r["burst"]["drophook"]["seconds"]
-    for name, label in [("drophook", "drophook"), ("inotifywaitcurl", "inotifywait + curl"), ("watchdogrequests", "watchdog + requests")]:
-        b = r["burst"].get(name)
-        if not b:
+             "", f"Bursts: {r['burst']['drophook']['files']:,} files of 1 KiB written as fast as the disk takes them, into new directories (mkdir, then fill, one after another), then again into directories made beforehand, where no watcher can miss a file for want of a watch.",
+             "", "| run | files delivered | missed | duplicated | first write → last webhook (s) | files delivered per second | drophook's rate ÷ this one's |", "|---|---|---|---|---|---|---|"]
+    for key, title in [("burst", "into new directories"), ("burst_existing", "into directories that already exist")]:
+        if key not in r:
             continue
-        ratio = "" if name == "drophook" else f"{b['seconds'] / ours:.1f}× slower" if ours else ""
-        lines.append(f"| burst, {label} | {b['files']:,} | {b['seconds']} | {b['files_per_second']:,} | {b['missed']} | {b['duplicated']} | {ratio} |")
+        ours = r[key]["drophook"]["files_per_second"]
+        for name, label in [("drophook", "drophook"), ("inotifywaitcurl", "inotifywait + curl"), ("watchdogrequests", "watchdog + requests")]:
+            b = r[key].get(name)
+            if not b:
+                continue
+            ratio = "" if name == "drophook" else f"{ours / b['files_per_second']:.1f}×" if b["files_per_second"] else "∞"
+            lines.append(f"| {title}: {label} | {b['files'] - b['missed']:,} of {b['files']:,} | {b['missed']:,} | {b['duplicated']} | {b['seconds']} | {b['files_per_second']:,} | {ratio} |")
     d = r["burst"]["drophook"]
     lines += ["", "| drophook measurement | result |", "|---|---|",
               f"| webhooks in the burst (files and directories) | {d['webhooks']:,} at {d['webhooks_per_second']:,} webhooks/s |",
               f"| agent CPU per delivered webhook | {d['cpu_us_per_webhook']} µs ({d['cpu_seconds']} s in all) |",
               f"| agent peak RSS during the burst | {d['peak_rss_mib']} MiB |"]
+    if "drain" in r:
+        g = r["drain"]
+        lines.append(f"| delivery alone: {g['deliveries']:,} events already queued, sent by a fresh agent | {g['webhooks_per_second']:,} webhooks/s, {g['cpu_us_per_webhook']} µs CPU each (start-up included), peak RSS {g['peak_rss_mib']} MiB |")
     if "latency" in r:
         l = r["latency"]
         lines.append(f"| writer's close() → receiver, {l['rate']} files/s for {l['seconds']} s | p50 {l['p50_ms']} ms, p99 {l['p99_ms']} ms, max {l['max_ms']} ms ({l['received']}/{l['files']} received) |")
@@ -408,17 +496,28 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--directories", type=int, default=100)
     parser.add_argument("--files-per-directory", type=int, default=100)
+    parser.add_argument("--drain", type=int, default=20_000)
     parser.add_argument("--latency-rate", type=int, default=100)
     parser.add_argument("--latency-seconds", type=int, default=60)
     parser.add_argument("--backlog", type=int, default=1_000_000)
     parser.add_argument("--backlog-seconds", type=int, default=20)
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
+    parser.add_argument("--render-only", action="store_true", help="rewrite latest.md from latest.json")
     args = parser.parse_args()
+    if args.render_only:
+        with open(os.path.join(args.out, "latest.json")) as f:
+            table = markdown(json.load(f))
+        with open(os.path.join(args.out, "latest.md"), "w") as f:
+            f.write(table)
+        print(table)
+        return
     for binary in (DROPHOOK, BENCH):
         if not os.access(binary, os.X_OK):
             raise SystemExit(f"{binary} is missing: run benchmarks/run, which builds it (swift build -c release)")
 
+    # SIGTERM and Ctrl-C unwind through the `finally` below, which stops what was started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work = tempfile.mkdtemp(prefix="drophook-pipeline-")
     receiver = Receiver(work)
     results = {"machine": machine()}
@@ -426,11 +525,15 @@ def main():
         results["receiver_requests_per_second"] = receiver.alone()
         print(f"receiver alone: {results['receiver_requests_per_second']:,.0f} requests/s", flush=True)
         kinds = [Drophook] + ([] if args.skip_baselines else [InotifywaitCurl, WatchdogRequests])
-        results["burst"] = {}
-        for kind in kinds:
-            name = "drophook" if kind is Drophook else kind.__name__.lower()
-            results["burst"][name] = burst(work, receiver, kind, args.directories, args.files_per_directory)
-            print(f"burst {name}: {results['burst'][name]}", flush=True)
+        for existing, key in [(False, "burst"), (True, "burst_existing")]:
+            results[key] = {}
+            for kind in kinds:
+                name = "drophook" if kind is Drophook else kind.__name__.lower()
+                results[key][name] = burst(work, receiver, kind, args.directories, args.files_per_directory, existing)
+                print(f"{key} {name}: {results[key][name]}", flush=True)
+        if args.drain > 0:
+            results["drain"] = drain(work, receiver, args.drain)
+            print(f"drain: {results['drain']}", flush=True)
         if args.latency_seconds > 0:
             results["latency"] = latency(work, receiver, args.latency_rate, args.latency_seconds)
             print(f"latency: {results['latency']}", flush=True)
@@ -438,7 +541,10 @@ def main():
             results["backlog"] = backlog(work, args.backlog, args.backlog_seconds)
             print(f"backlog: {results['backlog']}", flush=True)
     finally:
-        receiver.close()
+        for process in reversed(STARTED):
+            if process.poll() is None and process.args and "inotifywait-curl" in str(process.args[0]):
+                os.killpg(process.pid, signal.SIGTERM)
+            stop(process)
         shutil.rmtree(work, ignore_errors=True)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "latest.json"), "w") as f:

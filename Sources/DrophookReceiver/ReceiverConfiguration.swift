@@ -35,17 +35,29 @@ public struct ReceiverConfiguration: Sendable {
 
 /// Why a receiver could not start or an expectation on it was not met.
 public struct ReceiverError: Error, Sendable, Hashable, CustomStringConvertible {
-    public enum Code: String, Sendable, Hashable {
+    /// What kind of failure this is; compare with the static members.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Value: String, Sendable, Hashable {
+            case startFailed = "receiver_start_failed"
+            case timedOut = "receiver_timed_out"
+        }
+
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// The stable name, as logs show it.
+        public var description: String { value.rawValue }
+
         /// The server could not bind or stopped before it was listening.
-        case startFailed
+        public static let startFailed = Code(.startFailed)
         /// Fewer webhooks arrived than awaited before the deadline.
-        case timedOut
+        public static let timedOut = Code(.timedOut)
     }
 
-    public var code: Code
-    public var description: String
+    public let code: Code
+    public let description: String
 
-    public init(code: Code, description: String) {
+    init(code: Code, description: String) {
         self.code = code
         self.description = description
     }

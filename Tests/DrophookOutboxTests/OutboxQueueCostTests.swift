@@ -34,12 +34,14 @@ struct OutboxQueueCostTests {
         }
     }
 
-    @Test("the delivery log's newest page walks the recent-deliveries index instead of sorting the log")
-    func newestPageWalksAnIndex() throws {
+    @Test("the delivery log's newest page walks the state-and-age index instead of sorting the log",
+          arguments: [false, true])
+    func newestPageWalksAnIndex(byEndpoint: Bool) throws {
         let dir = try TemporaryDirectory()
         let outbox = try Outbox(stateDirectory: dir.path)
-        let details = try plan(outbox, Outbox.recentQuery(""), [50])
-        #expect(details.contains { $0.contains("delivery_recent") }, "\(details)")
+        let arguments: StatementArguments = byEndpoint ? ["delivered", "hook", 50] : ["delivered", 50]
+        let details = try plan(outbox, Outbox.recentQuery(endpoint: byEndpoint), arguments)
+        #expect(details.contains { $0.contains("delivery_by_state_age") }, "\(details)")
         #expect(!details.contains { $0.contains("TEMP B-TREE") }, "\(details)")
     }
 

@@ -4,7 +4,7 @@
 # usage: inotifywait-curl.sh DIRECTORY URL
 set -u
 dir=$1 url=$2
-inotifywait -m -r -q -e close_write -e moved_to --format '%w%f' "$dir" |
+inotifywait -m -r -e close_write -e moved_to --format '%w%f' "$dir" |
 while IFS= read -r path; do
     rel=${path#"$dir"/}
     curl -s -o /dev/null -H 'Content-Type: application/json' \

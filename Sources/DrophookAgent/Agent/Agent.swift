@@ -52,7 +52,7 @@ public struct Agent: Sendable {
             .init(service: reload),
         ]
         if let listen = configuration.metricsListen, let registry {
-            let endpoint = MetricsEndpoint(address: listen, registry: registry, health: { status.current() }, logger: logger)
+            let endpoint = MetricsEndpoint(address: listen, registry: registry, health: { await status.current() }, logger: logger)
             services.append(.init(service: endpoint, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
             logger.info("metrics on http://\(listen)/metrics")
         }

@@ -112,9 +112,28 @@ final class WatchPipeline: Service, Sendable {
 }
 
 /// The watcher ended without being asked to: the agent stops (and systemd restarts it).
+/// ServiceLifecycle's error shape: a stable ``Code`` and a one-line description.
 struct WatchPipelineError: Error, CustomStringConvertible {
-    /// Stable name of the failure, for logs and tests.
-    var code = "watcher_stopped"
-    var description: String
-    init(_ description: String) { self.description = description }
+    /// What kind of failure this is; compare with the static members.
+    struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Value: String, Sendable, Hashable {
+            case watcherStopped = "watcher_stopped"
+        }
+
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        var description: String { value.rawValue }
+
+        /// The watcher's run returned or threw while no restart was asked for.
+        static let watcherStopped = Code(.watcherStopped)
+    }
+
+    let code: Code
+    let description: String
+
+    init(_ description: String) {
+        code = .watcherStopped
+        self.description = description
+    }
 }

@@ -11,7 +11,7 @@ import ServiceLifecycle
 struct MetricsEndpoint: Service {
     let address: ListenAddress
     let registry: PrometheusCollectorRegistry
-    let health: @Sendable () -> AgentStatus
+    let health: @Sendable () async -> AgentStatus
     let logger: Logger
 
     func run() async throws {
@@ -35,7 +35,7 @@ struct MetricsEndpoint: Service {
             )
         }
         router.get("/health") { _, _ -> Response in
-            let status = health()
+            let status = await health()
             return Response(
                 status: status.healthy ? .ok : .serviceUnavailable,
                 headers: [.contentType: "application/json"],

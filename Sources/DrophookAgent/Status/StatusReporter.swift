@@ -28,7 +28,7 @@ final class StatusReporter: Service, Sendable {
     func run() async throws {
         var wroteFailure = false
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            let status = current()
+            let status = await current()
             let previous = last.withLock { $0 }
             // Rewrite only on change (and at least every minute), so a quiet agent does not churn the disk.
             if previous?.withoutTimestamp != status.withoutTimestamp || status.updatedAt - (previous?.updatedAt ?? 0) > 60_000 {
@@ -43,16 +43,16 @@ final class StatusReporter: Service, Sendable {
             }
             try? await Task.sleep(for: interval)
         }
-        var final = current()
+        var final = await current()
         final.ready = false
         try? final.write(stateDirectory: stateDirectory)
     }
 
-    /// The agent's status now.
-    func current() -> AgentStatus {
+    /// The agent's status now. The counts come from the outbox's per-state tally, read off the
+    /// cooperative threads.
+    func current() async -> AgentStatus {
         let health = pipeline.health
-        let counts = (try? outbox.counts()) ?? []
-        let states = (try? outbox.endpointStates()) ?? []
+        let (counts, states) = (try? await outbox.perform { (try $0.counts(), try $0.endpointStates()) }) ?? ([], [])
         let endpoints = pipeline.configuration.webhooks.map { webhook in
             let name = webhook.name
             let pausedByConfig = webhook.paused

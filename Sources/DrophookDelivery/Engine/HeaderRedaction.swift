@@ -12,7 +12,20 @@ public enum HeaderRedaction {
     /// Whether a header's value is hidden in the log.
     public static func isSecret(_ name: String) -> Bool {
         let lower = name.lowercased()
-        return exactNames.contains(lower) || nameFragments.contains { lower.contains($0) }
+        // A plain byte search: `String.contains` resolves to Foundation's locale-aware search
+        // here and the generic `firstRange(of:)` to a Z-algorithm searcher, either of which
+        // cost more than the rest of an attempt's bookkeeping (it runs for every header of
+        // every attempt).
+        let bytes = Array(lower.utf8)
+        return exactNames.contains(lower) || nameFragments.contains { contains(bytes, Array($0.utf8)) }
+    }
+
+    private static func contains(_ text: [UInt8], _ fragment: [UInt8]) -> Bool {
+        guard fragment.count <= text.count else { return false }
+        for start in 0...(text.count - fragment.count) where text[start] == fragment[0] {
+            if text[start..<start + fragment.count].elementsEqual(fragment) { return true }
+        }
+        return false
     }
 
     public static func redact(_ headers: [HTTPHeader]) -> [HTTPHeader] {
@@ -21,7 +34,8 @@ public enum HeaderRedaction {
 
     /// The URL as logged: a password in its user-info (`https://user:pass@host/…`) is hidden.
     public static func redact(url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        // No `@`, no user-info: skip parsing the URL on every attempt.
+        guard url.utf8.contains(UInt8(ascii: "@")), var components = URLComponents(string: url), components.password != nil else { return url }
         components.password = placeholder
         return components.string ?? url
     }

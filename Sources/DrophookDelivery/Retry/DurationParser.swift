@@ -54,9 +54,26 @@ public enum DurationParser {
     }
 }
 
-/// A duration in the config could not be read.
+/// A duration in the config could not be read (ServiceLifecycle's error shape: a stable
+/// ``Code`` and a one-line description).
 public struct DurationFormatError: Error, Sendable, Hashable, CustomStringConvertible {
-    public static let code = "invalid_duration"
+    /// What kind of failure this is; compare with the static members.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Value: String, Sendable, Hashable {
+            case invalidDuration = "invalid_duration"
+        }
+
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// The stable name, as logs show it.
+        public var description: String { value.rawValue }
+
+        /// The text is not a number followed by a known unit.
+        public static let invalidDuration = Code(.invalidDuration)
+    }
+
+    public var code: Code { .invalidDuration }
     public var text: String
     public var key: String?
     public var reason: String

@@ -1,19 +1,26 @@
 /// Why a `CurlTransport` could not be created; at startup only, never for a single request.
+/// A stable ``Code`` and a one-line description (ServiceLifecycle's error shape).
 public struct CurlTransportError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Stable identifier for logs and tests.
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
-        public var rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+    /// What kind of failure this is; compare with the static members.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Value: String, Sendable, Hashable {
+            case libraryInitialization = "curl_library_initialization"
+        }
+
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// The stable name, as logs show it.
+        public var description: String { value.rawValue }
 
         /// libcurl (or the TLS library beneath it) failed to initialize.
-        public static let libraryInitialization = Code(rawValue: "curl.library-initialization")
+        public static let libraryInitialization = Code(.libraryInitialization)
     }
 
-    public var code: Code
-    public var description: String
+    public let code: Code
+    public let description: String
 
-    public init(code: Code, description: String) {
+    init(code: Code, description: String) {
         self.code = code
         self.description = description
     }

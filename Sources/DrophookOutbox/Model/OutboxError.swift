@@ -1,20 +1,33 @@
-/// Why the outbox could not open or answer: one line naming the database file and what to do.
+/// Why the outbox could not open or answer: a stable ``Code`` to match on and one line naming
+/// the database file and what to do (ServiceLifecycle's error shape).
 public struct OutboxError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Coarse reason, stable for callers that branch on it.
-    public enum Code: String, Sendable, Hashable {
-        case cannotOpen
-        case notFound
-        case corruptRow
-        case invalidEvent
+    /// What kind of failure this is; compare with the static members.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Value: String, Sendable, Hashable {
+            case cannotOpen = "outbox_cannot_open"
+            case corruptRow = "outbox_corrupt_row"
+            case invalidEvent = "outbox_invalid_event"
+        }
+
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// The stable name, as logs show it.
+        public var description: String { value.rawValue }
+
+        /// The database file cannot be opened or migrated.
+        public static let cannotOpen = Code(.cannotOpen)
+        /// A stored row cannot be read back (written by a newer drophook).
+        public static let corruptRow = Code(.corruptRow)
+        /// An event handed in has no id or no watch; its batch was not stored.
+        public static let invalidEvent = Code(.invalidEvent)
     }
 
-    public var code: Code
-    public var message: String
+    public let code: Code
+    public let description: String
 
-    public init(_ code: Code, _ message: String) {
+    init(_ code: Code, _ description: String) {
         self.code = code
-        self.message = message
+        self.description = description
     }
-
-    public var description: String { "\(code.rawValue): \(message)" }
 }

@@ -93,12 +93,15 @@ enum OutboxSchema {
             //   `drophook status` read a handful of rows instead of counting the queue.
             // - `event_pings` finds the few `drophook ping` events without walking a paused
             //   endpoint's whole queue.
-            // - `delivery_recent` serves the delivery log's newest page.
+            // - `delivery_by_state_age` gains `event_seq`, so the delivery log's newest page is
+            //   a merge of one short index walk per state (see `Outbox.recentQuery`), without
+            //   another index for every claim and attempt to keep up to date.
             try db.execute(sql: """
                 DROP INDEX delivery_due;
                 CREATE INDEX delivery_due ON delivery(endpoint, state, next_attempt_at_ms, event_seq);
                 CREATE INDEX event_pings ON event(seq) WHERE kind = 'ping';
-                CREATE INDEX delivery_recent ON delivery(updated_at_ms, event_seq);
+                DROP INDEX delivery_by_state_age;
+                CREATE INDEX delivery_by_state_age ON delivery(state, updated_at_ms, event_seq);
                 CREATE TABLE delivery_tally (
                     endpoint TEXT NOT NULL,
                     state TEXT NOT NULL,
