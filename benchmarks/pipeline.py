@@ -162,6 +162,27 @@ def baseline_path(payload):
     return payload.get("path") if payload else None
 
 
+def write_config(base, webhook, url, catch_up=True, secret="bench-secret"):
+    """An agent config in `base`: one watch on `base/drop`, one SFTP To Go webhook. Returns
+    (config path, state directory, drop directory)."""
+    drop = os.path.join(base, "drop")
+    state = os.path.join(base, "state")
+    os.makedirs(drop, exist_ok=True)
+    config = os.path.join(base, "drophook.yaml")
+    with open(config, "w") as f:
+        f.write(f"""state_dir: {state}
+catch_up: {"true" if catch_up else "false"}
+watches:
+  - name: uploads
+    path: {drop}
+webhooks:
+  - name: {webhook}
+    url: {url}
+    format: sftptogo
+""" + (f"    secret: {secret}\n" if secret else ""))
+    return config, state, drop
+
+
 class Contender:
     """One way of turning finished files into POSTs, started on a drop directory."""
 
@@ -184,19 +205,7 @@ class Contender:
 
 class Drophook(Contender):
     def start(self):
-        state = os.path.join(self.work, "state")
-        config = os.path.join(self.work, "drophook.yaml")
-        with open(config, "w") as f:
-            f.write(f"""state_dir: {state}
-watches:
-  - name: uploads
-    path: {self.drop}
-webhooks:
-  - name: bench
-    url: {self.url}
-    format: sftptogo
-    secret: bench-secret
-""")
+        config, _, _ = write_config(self.work, "bench", self.url)
         self.config = config
         self.log = open(os.path.join(self.work, "agent.log"), "w")
         self.process = spawn([DROPHOOK, "run", "--config", config], stderr=self.log, stdout=self.log)
@@ -360,23 +369,8 @@ def drain(work, receiver, count):
     """Delivery alone: `count` events already in the outbox, sent by a fresh agent to the
     receiver. Separates the cost of a webhook from the cost of watching."""
     base = os.path.join(work, "drain")
-    drop = os.path.join(base, "drop")
-    state = os.path.join(base, "state")
-    os.makedirs(drop)
+    config, state, _ = write_config(base, "bench", receiver.url("drain"), catch_up=False)
     subprocess.run([BENCH, "backlog", state, str(count), "bench"], check=True, capture_output=True)
-    config = os.path.join(base, "drophook.yaml")
-    with open(config, "w") as f:
-        f.write(f"""state_dir: {state}
-catch_up: false
-watches:
-  - name: uploads
-    path: {drop}
-webhooks:
-  - name: bench
-    url: {receiver.url("drain")}
-    format: sftptogo
-    secret: bench-secret
-""")
     log = open(os.path.join(base, "agent.log"), "w")
     process = spawn([DROPHOOK, "run", "--config", config], stderr=log, stdout=log)
     start = time.time()
@@ -403,25 +397,11 @@ def backlog(work, count, watch_seconds):
     """`count` deliveries owed to an endpoint nobody listens on: RSS over time, and how fast
     the CLI shows the newest page of the delivery log while the agent works through them."""
     base = os.path.join(work, "backlog")
-    drop = os.path.join(base, "drop")
-    state = os.path.join(base, "state")
-    os.makedirs(drop)
     dead = free_port()  # bound and released: nothing listens on it
+    config, state, _ = write_config(base, "dead", f"http://127.0.0.1:{dead}/hook", catch_up=False, secret=None)
     fill_start = time.time()
     subprocess.run([BENCH, "backlog", state, str(count), "dead"], check=True, capture_output=True)
     fill = time.time() - fill_start
-    config = os.path.join(base, "drophook.yaml")
-    with open(config, "w") as f:
-        f.write(f"""state_dir: {state}
-catch_up: false
-watches:
-  - name: uploads
-    path: {drop}
-webhooks:
-  - name: dead
-    url: http://127.0.0.1:{dead}/hook
-    format: sftptogo
-""")
     log = open(os.path.join(base, "agent.log"), "w")
     started = time.time()
     process = spawn([DROPHOOK, "run", "--config", config], stderr=log, stdout=log)
