@@ -76,8 +76,7 @@ struct EngineControlTests {
         let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
         let events = (0..<5).map { testEvent(path: "p\($0).csv") }
         try harness.append(events, endpoints: [endpoint])
-        // Nothing can be awaited for "not sent": give the worker a few poll rounds (200 ms each).
-        try await Task.sleep(for: .milliseconds(700))
+        try await harness.workerHasLooked("hook")
         #expect(receiver.receivedCount == 0)
         #expect(try harness.outbox.queueDepth(endpoint: "hook") == 5)
 
@@ -89,13 +88,12 @@ struct EngineControlTests {
 
         // Pausing again at run time holds new events back.
         try cli.setPaused("hook", true)
-        try await Task.sleep(for: .milliseconds(400)) // let the worker see the pause (poll is 200 ms)
+        try await harness.workerHasLooked("hook")
         try harness.append([testEvent(path: "late.csv")], endpoints: [endpoint])
-        try await Task.sleep(for: .milliseconds(500))
+        try await harness.workerHasLooked("hook")
         #expect(receiver.receivedCount == 5)
         try cli.setPaused("hook", nil)
-        harness.engine.wake()
-        try await Task.sleep(for: .milliseconds(500))
+        try await harness.workerHasLooked("hook")
         #expect(receiver.receivedCount == 5) // the config still says paused
         try cli.setPaused("hook", false)
         _ = try await receiver.waitForWebhooks(count: 6)
@@ -142,7 +140,7 @@ struct EngineControlTests {
         let events = (0..<3).map { testEvent(path: "g\($0).csv") }
         try harness.append(events, endpoints: [endpoint])
         try await eventually("endpoint disabled") { try harness.outbox.endpointState("hook").disabled }
-        try await Task.sleep(for: .milliseconds(500)) // nothing to await for "not sent": a few poll rounds
+        try await harness.workerHasLooked("hook")
         #expect(receiver.receivedCount == 1)
         #expect(try harness.outbox.queueDepth(endpoint: "hook") == 3)
 

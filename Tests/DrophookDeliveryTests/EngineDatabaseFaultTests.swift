@@ -30,6 +30,7 @@ struct EngineDatabaseFaultTests {
         // claim back, both fail (busy), as they would on a locked or failing disk.
         var lockConfiguration = Configuration()
         lockConfiguration.allowsUnsafeTransactions = true  // the transaction spans two accesses on purpose
+        lockConfiguration.busyMode = .timeout(5)  // the engine may be mid-commit when the test takes the lock
         let lock = try DatabaseQueue(path: harness.directory + "/" + Outbox.fileName, configuration: lockConfiguration)
         try await lock.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
         // The fault lasts a fixed while: the 300 ms answer, two record tries of 20 ms and the

@@ -36,7 +36,7 @@ struct EngineLifecycleTests {
         let ping = try Outbox(stateDirectory: harness.directory).appendPing(endpoint: "hook")
         let webhook = try #require(try await receiver.waitForWebhooks(count: 1).first)
         try await eventually("ping delivered") { try harness.outbox.delivery(id: ping.deliveryID)?.state == .delivered }
-        try await Task.sleep(for: .milliseconds(400)) // nothing to await for "not sent": two poll rounds
+        try await harness.workerHasLooked("hook")
         #expect(receiver.receivedCount == 1)
         #expect(try harness.outbox.queueDepth(endpoint: "hook") == 1)
         try await harness.finish()

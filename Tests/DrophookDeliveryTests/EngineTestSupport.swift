@@ -46,6 +46,17 @@ final class EngineHarness: Sendable {
         return result
     }
 
+    /// Returns once the endpoint's worker has finished a look at its queue that began after this
+    /// call: what it would send now has been claimed and started. Shows "nothing was sent" by an
+    /// event (the worker's look) instead of a guessed sleep.
+    func workerHasLooked(_ endpoint: String) async throws {
+        let start = engine.queueLooks(endpoint: endpoint) ?? 0
+        engine.wake(endpoints: [endpoint])
+        try await eventually("worker \(endpoint) looked at its queue") {
+            (engine.queueLooks(endpoint: endpoint) ?? 0) >= start + 2
+        }
+    }
+
     /// Cancels the engine as SIGTERM would and waits for it to return. The outbox stays readable.
     func finish() async throws {
         task.cancel()

@@ -154,6 +154,14 @@ public final class DeliveryEngine: Sendable {
         }
     }
 
+    /// How many times the named endpoint's worker has looked at its queue since it started (nil
+    /// for an endpoint not being delivered). It grows on every wake-up and at least once per poll
+    /// interval while the worker runs: a sign of progress, and what shows that a worker has seen
+    /// a change (a look that began after the change has finished once it grew by two).
+    public func queueLooks(endpoint: String) -> Int? {
+        state.withLock { $0.workers[endpoint] }?.looks.withLock { $0 }
+    }
+
     /// Names of the endpoints being delivered.
     public var endpointNames: [String] {
         state.withLock { $0.workers.keys.sorted() }

@@ -32,6 +32,8 @@ final class EndpointWorker: Sendable {
     /// the endpoint is paused).
     let lastState: Mutex<EndpointState?> = Mutex(nil)
     let recorder: AttemptRecorder
+    /// Completed looks at the queue: the worker's sign of progress.
+    let looks = Mutex(0)
     private let stopped = Mutex(false)
 
     init(settings: Settings, outbox: Outbox, recorder: AttemptRecorder, transport: any WebhookTransport, logger: Logger) {
@@ -93,6 +95,7 @@ final class EndpointWorker: Sendable {
                             break
                         }
                         ready = plan.jobs
+                        looks.withLock { $0 += 1 }
                         startReady(&ready, settings, group: &group)
                         wait = plan.wait
                     } catch {
