@@ -5,12 +5,17 @@ import Glibc
 extension WatchEngine {
     /// A file is finished (closed after writing, renamed or linked to a final name, or found by a
     /// scan): report it now, or once settled when the watch asks for it or a scan cannot tell
-    /// whether a writer still has it open.
+    /// whether a writer still has it open (``CompletionRules/finished(look:watchSettle:confirmed:mode:wallNanos:)``).
     func complete(_ node: TreeNode, foundByScan: Bool, confirmed: Bool) {
         guard node.kind == .file, node.transferName.isFinal else { return }
-        guard let watch = watchIndex(of: node), let path = absolutePath(node),
-              let fresh = FileStatus.of(path: path), fresh.kind == .file
-        else {
+        let watch = watchIndex(of: node)
+        let path = absolutePath(node)
+        let look = watch != nil ? path.flatMap { FileStatus.of(path: $0) } : nil
+        let decision = rules.finished(
+            look: look, watchSettle: watch.flatMap { watches[$0].settle }, confirmed: confirmed,
+            mode: watch.map { completionModes[$0] } ?? .stability, wallNanos: wallClockNanos()
+        )
+        guard let watch, let path, let fresh = look, decision != .awaitRename else {
             // Gone from its path: the held descriptor still tells the size it was closed with;
             // without one, that size is unknown (the file came and went before it was looked at).
             if let closed = takeHeldStatus(node) {
@@ -26,45 +31,48 @@ extension WatchEngine {
         node.statusKnown = true
         node.closedSizeUnknown = false
         register(node)
-        if let settle = watches[watch].settle {
-            settleLater(node, window: settle, foundByScan: foundByScan, acceptOldMtime: false)
-        } else if confirmed {
+        carryOut(decision, node, watch: watch, path: path, foundByScan: foundByScan)
+    }
+
+    private func carryOut(_ decision: CompletionRules.Finish, _ node: TreeNode, watch: Int, path: String, foundByScan: Bool) {
+        switch decision {
+        case .report:
             report(node, foundByScan: foundByScan)
-        } else {
-            completeUnconfirmed(node, watch: watch, path: path, fresh: fresh, foundByScan: foundByScan)
+        case .settle(let window, let acceptOldMtime):
+            settleLater(node, window: window, foundByScan: foundByScan, acceptOldMtime: acceptOldMtime)
+        case .askForWriter:
+            askForWriter(node, watch: watch, path: path, foundByScan: foundByScan)
+        case .awaitRename:
+            awaitRename(node, foundByScan: foundByScan, confirmed: false)
         }
     }
 
-    /// A file a scan found, with no close seen: is a writer still there? With leases the kernel
-    /// answers at once; without, the file waits until it looks stable.
-    func completeUnconfirmed(_ node: TreeNode, watch: Int, path: String, fresh: FileStatus, foundByScan: Bool) {
-        if completionModes[watch] == .lease {
-            switch WriterProbe.probe(path: path) {
-            case .noWriter(let status) where status.inodeKey == fresh.inodeKey:
-                metrics.leaseAnswers(.noWriter)
-                node.status = status
-                report(node, foundByScan: foundByScan)
-                return
-            case .noWriter, .gone:
-                // Replaced or removed since the look: its own records decide.
-                awaitRename(node, foundByScan: foundByScan, confirmed: false)
-                return
-            case .writerPresent(let descriptor):
-                // The watch exists (it was added before the listing), so the close will be heard.
-                metrics.leaseAnswers(.writerPresent)
-                hold(node, descriptor: descriptor)
-                setPhase(node, .writing)
-                return
-            case .unreadable(let code):
-                logger.debug("cannot open \(path) to ask for a writer (\(WatchErrno(code: code))); waiting for it to be stable")
-            case .unavailable(let code):
-                leasesUnavailable(watch: watch, code: code)
-            }
-        }
-        if wallClockNanos() - fresh.mtimeNanos < configuration.scanSettle.nanoseconds {
-            settleLater(node, window: configuration.scanSettle, foundByScan: foundByScan, acceptOldMtime: true)
-        } else {
+    /// A file a scan found, with no close seen: is a writer still there? The kernel answers at
+    /// once (a read lease); without an answer, the file waits until it looks stable.
+    private func askForWriter(_ node: TreeNode, watch: Int, path: String, foundByScan: Bool) {
+        let answer = WriterProbe.probe(path: path)
+        switch rules.writer(answer, looked: node.status) {
+        case .report(let status):
+            metrics.leaseAnswers(.noWriter)
+            node.status = status
             report(node, foundByScan: foundByScan)
+        case .awaitRename:
+            awaitRename(node, foundByScan: foundByScan, confirmed: false)
+        case .writing:
+            // The watch exists (it was added before the listing), so the close will be heard.
+            metrics.leaseAnswers(.writerPresent)
+            if case .writerPresent(let descriptor) = answer { hold(node, descriptor: descriptor) }
+            setPhase(node, .writing)
+        case .waitForStability:
+            if case .unreadable(let code) = answer {
+                logger.debug("cannot open \(path) to ask for a writer (\(WatchErrno(code: code))); waiting for it to be stable")
+            }
+            carryOut(rules.withoutWriterAnswer(mtimeNanos: node.status.mtimeNanos, wallNanos: wallClockNanos()),
+                     node, watch: watch, path: path, foundByScan: foundByScan)
+        case .leasesUnavailable(let code):
+            leasesUnavailable(watch: watch, code: code)
+            carryOut(rules.withoutWriterAnswer(mtimeNanos: node.status.mtimeNanos, wallNanos: wallClockNanos()),
+                     node, watch: watch, path: path, foundByScan: foundByScan)
         }
     }
 

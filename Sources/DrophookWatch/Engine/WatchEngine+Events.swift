@@ -132,7 +132,7 @@ extension WatchEngine {
                 complete(node, foundByScan: false, confirmed: true)
             } else {
                 // open(O_CREAT) is followed by IN_OPEN; a link() whose source is already gone is not.
-                setPhase(node, .awaitingOpen(deadline: now + configuration.linkTimeout))
+                setPhase(node, rules.created(now: now))
             }
         }
     }

@@ -10,30 +10,30 @@ extension WatchEngine {
         }
         if !timed.isEmpty {
             let wallNow = wallClockNanos()
+            let rules = self.rules
             for node in Array(timed.values) {
-                switch node.phase {
-                case .awaitingOpen(let deadline):
-                    if deadline <= now {
-                        setPhase(node, .writing)
-                        complete(node, foundByScan: false, confirmed: true)
-                    }
-                case .settling(let window, let foundByScan, let since, let acceptOldMtime):
-                    guard let path = absolutePath(node), let fresh = FileStatus.of(path: path), fresh.kind == .file else {
+                switch rules.due(node.phase, now: now) {
+                case .notYet:
+                    break
+                case .linked:
+                    setPhase(node, .writing)
+                    complete(node, foundByScan: false, confirmed: true)
+                case .lookAgain:
+                    let fresh = absolutePath(node).flatMap { FileStatus.of(path: $0) }
+                    switch rules.settling(node.phase, known: node.status, fresh: fresh, now: now, wallNanos: wallNow) {
+                    case .report:
+                        report(node, foundByScan: node.phase.finishedUnreported ?? false)
+                    case .keepWaiting:
+                        break
+                    case .changed(let phase):
+                        if let fresh { node.status = fresh }
+                        setPhase(node, phase)
+                    case .gone(let foundByScan, let confirmed):
                         // Gone or detached: its delete decides, or the rename read later looks again.
                         setPhase(node, .writing)
-                        awaitRename(node, foundByScan: foundByScan, confirmed: !acceptOldMtime)
-                        continue
+                        awaitRename(node, foundByScan: foundByScan, confirmed: confirmed)
                     }
-                    if fresh.size != node.status.size || fresh.mtimeNanos != node.status.mtimeNanos
-                        || fresh.inodeKey != node.status.inodeKey {
-                        node.status = fresh
-                        setPhase(node, .settling(window: window, foundByScan: foundByScan, since: now, acceptOldMtime: acceptOldMtime))
-                    } else if now - since >= window
-                        || (acceptOldMtime && wallNow - fresh.mtimeNanos >= window.nanoseconds) {
-                        // Observed unchanged for the window (an mtime in the future cannot hold it back).
-                        report(node, foundByScan: foundByScan)
-                    }
-                case .idle, .writing, .awaitingRename:
+                case .noDeadline:
                     timed[ObjectIdentifier(node)] = nil
                 }
             }

@@ -78,6 +78,11 @@ final class WatchEngine {
 
     var now: WatchInstant { timeline.now() }
 
+    /// The completion rules with this engine's windows.
+    var rules: CompletionRules {
+        CompletionRules(scanSettle: configuration.scanSettle, linkTimeout: configuration.linkTimeout)
+    }
+
     // MARK: Paths
 
     func absolutePath(_ node: TreeNode) -> String? {
