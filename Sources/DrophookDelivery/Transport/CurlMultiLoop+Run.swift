@@ -114,11 +114,6 @@ extension CurlMultiLoop {
             transfer.continuation.resume(returning: .failure(stopped))
         }
         curl_multi_cleanup(multi)
-        let waiters = shared.withLock { state in
-            state.finished = true
-            defer { state.finishWaiters.removeAll() }
-            return state.finishWaiters
-        }
-        for waiter in waiters { waiter.resume() }
+        finished.cross()
     }
 }

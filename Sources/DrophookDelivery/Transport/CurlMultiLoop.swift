@@ -27,12 +27,12 @@ final class CurlMultiLoop: @unchecked Sendable {
         var nextID: UInt64 = 0
         var submissions: [Submission] = []
         var cancellations: [UInt64] = []
-        var finished = false
-        var finishWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let configuration: CurlTransport.Configuration
     let logger: Logger
+    /// Crossed when the loop thread has released the multi handle.
+    let finished = FinishLine()
     let multi: UnsafeMutableRawPointer
     let shared = Mutex(Shared())
     /// Loop-thread only: every transfer added to `multi`, keyed by its easy handle.
@@ -120,13 +120,7 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     /// Waits until the loop thread has released the multi handle.
     func waitUntilFinished() async {
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let finished = shared.withLock { state in
-                if !state.finished { state.finishWaiters.append(waiter) }
-                return state.finished
-            }
-            if finished { waiter.resume() }
-        }
+        await finished.wait()
     }
 }
 

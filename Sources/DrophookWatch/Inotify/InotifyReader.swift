@@ -1,3 +1,4 @@
+import DrophookEvents
 import CLinux
 import Foundation
 import Glibc
@@ -15,12 +16,8 @@ final class InotifyReader: Sendable {
     private let bufferSize: Int
     private let gate: ReaderGate?
     private let watchedPaths: WatchedPaths
-    private let stopped = Mutex<StopState>(StopState())
-
-    private struct StopState {
-        var finished = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
+    /// Crossed when the thread has left its loop.
+    private let stopped = FinishLine()
 
     init(descriptor: InotifyDescriptor, queue: RawEventQueue, watchedPaths: WatchedPaths, bufferSize: Int, gate: ReaderGate?) throws(WatchError) {
         self.descriptor = descriptor
@@ -42,12 +39,7 @@ final class InotifyReader: Sendable {
                 // Nothing more will be heard: the processing task must stop the watcher, loudly.
                 self.queue.fail(failure)
             }
-            let waiters = self.stopped.withLock { state in
-                state.finished = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            waiters.forEach { $0.resume() }
+            self.stopped.cross()
         }
         thread.name = "drophook-inotify"
         thread.start()
@@ -61,14 +53,7 @@ final class InotifyReader: Sendable {
 
     /// Returns once the thread has left its loop (after ``stop()``); then the descriptor may be closed.
     func waitUntilStopped() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = stopped.withLock { state in
-                if state.finished { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await stopped.wait()
         _ = close(stopFD)
         _ = close(stopWriteFD)
     }
