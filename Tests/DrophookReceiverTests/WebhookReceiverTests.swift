@@ -30,7 +30,7 @@ struct WebhookReceiverTests {
 
     static func sampleMessage(secret: [UInt8]?) -> WebhookMessage {
         let event = FileEvent(
-            id: EventID.random(), kind: .created, watch: "w", path: "in/Überweisung €.csv",
+            id: EventID.timeOrdered(), kind: .created, watch: "w", path: "in/Überweisung €.csv",
             size: 42, actor: "alice", occurredAtMillis: 1_710_498_600_000
         )
         let context = DeliveryContext(webhookID: "wh", deliveryID: "d", attemptID: "a", pipeID: "p", secret: secret)
@@ -83,7 +83,7 @@ struct WebhookReceiverTests {
     @Test func summaryNamesRilavekTransfersAndPings() async throws {
         let receiver = try await WebhookReceiver.start(.init(secret: Self.secret))
         let event = FileEvent(
-            id: EventID.random(), kind: .failed, watch: "w", path: "in/invoice.pdf",
+            id: EventID.timeOrdered(), kind: .failed, watch: "w", path: "in/invoice.pdf",
             size: 99, actor: "bob", occurredAtMillis: 0, foundByScan: true
         )
         let context = DeliveryContext(webhookID: "wh", deliveryID: "d", attemptID: "a", pipeID: "p", secret: Self.secret)

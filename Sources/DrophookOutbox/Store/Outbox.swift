@@ -81,8 +81,9 @@ public final class Outbox: Sendable {
         Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }
 
-    /// A new lowercase UUID, the form of every id the outbox stores.
+    /// A new id for a delivery, attempt or ping: a time-ordered UUID (``EventID/timeOrdered(unixMillis:)``),
+    /// so every index keyed by ids grows at its end.
     public static func newID() -> String {
-        UUID().uuidString.lowercased()
+        EventID.timeOrdered()
     }
 }

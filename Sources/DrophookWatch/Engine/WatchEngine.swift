@@ -316,8 +316,8 @@ final class WatchEngine {
     }
 }
 
-/// A new event id: a random lowercase UUID v4.
+/// A new event id: a time-ordered lowercase UUID (v7).
 func newEventID() -> String {
-    EventID.random()
+    EventID.timeOrdered()
 }
 
