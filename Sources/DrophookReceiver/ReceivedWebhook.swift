@@ -31,8 +31,7 @@ public struct ReceivedWebhook: Sendable, Hashable {
 
     /// The first value of a header, case-insensitively.
     public func header(_ name: String) -> String? {
-        let lowered = name.lowercased()
-        return headers.first { $0.name.lowercased() == lowered }?.value
+        headers.value(named: name)
     }
 
     /// The body parsed as JSON, or nil if it is not JSON drophook can read.

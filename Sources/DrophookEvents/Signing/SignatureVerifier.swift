@@ -30,9 +30,8 @@ public struct SignatureVerifier: Sendable {
     /// case-insensitively, as HTTP requires).
     public func verify(body: [UInt8], headers: [HTTPHeader]) -> Result {
         for kind in accepted {
-            let name = kind.headerName.lowercased()
-            guard let header = headers.first(where: { $0.name.lowercased() == name }) else { continue }
-            return kind.verify(value: header.value, secret: secret, body: body) ? .verified(kind) : .mismatch(kind)
+            guard let value = headers.value(named: kind.headerName) else { continue }
+            return kind.verify(value: value, secret: secret, body: body) ? .verified(kind) : .mismatch(kind)
         }
         return .unsigned
     }

@@ -84,3 +84,16 @@ struct EncodingTests {
         #expect(LibCrypto.ed25519Verify(publicKey: publicKey, message: [], signature: empty))
     }
 }
+
+@Suite("Header names")
+struct HeaderNameTests {
+    @Test("a header is found by its name in any case, and only by its whole name")
+    func lookUpIgnoresCase() {
+        let headers = [HTTPHeader("Content-Type", "application/json"), HTTPHeader("X-Hub-Signature", "abc=")]
+        #expect(headers.value(named: "x-hub-signature") == "abc=")
+        #expect(headers.value(named: "CONTENT-TYPE") == "application/json")
+        #expect(headers.value(named: "X-Hub-Signatur") == nil)
+        #expect(headers.value(named: "X-Hub-Signature-256") == nil)
+        #expect(!HTTPHeader("Ä-Name", "v").isNamed("ä-name"), "field names are ASCII; nothing else is folded")
+    }
+}
