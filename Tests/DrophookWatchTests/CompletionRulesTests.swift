@@ -91,4 +91,37 @@ struct CompletionRulesTests {
         #expect(rules.settling(trusting, known: known, fresh: known, now: start + .seconds(1), wallNanos: futureWall) == .keepWaiting)
         #expect(rules.settling(trusting, known: known, fresh: known, now: start + .seconds(2), wallNanos: futureWall) == .report)
     }
+
+    @Test("a new final name waits for its writer; a rename or a second link is finished; a temp name is only tracked")
+    func newNames() {
+        let now: WatchInstant = .seconds(3)
+        #expect(rules.appeared(transferName: .final, byRename: false, linked: false, now: now)
+            == .waitForWriter(.awaitingOpen(deadline: now + .milliseconds(200))))
+        #expect(rules.appeared(transferName: .final, byRename: true, linked: false, now: now) == .finished)
+        #expect(rules.appeared(transferName: .final, byRename: false, linked: true, now: now) == .finished)
+        #expect(rules.appeared(transferName: .clientTemp, byRename: true, linked: false, now: now) == .track(.writing))
+        #expect(rules.appeared(transferName: .ignored, byRename: false, linked: false, now: now) == .track(.writing))
+    }
+
+    @Test("only the first open of a name waiting for a writer counts; the agent's own probe or a reader changes nothing")
+    func opens() {
+        #expect(rules.opened(rules.created(now: .zero)) == .writing)
+        #expect(rules.opened(.writing) == nil)
+        #expect(rules.opened(.idle) == nil)
+        #expect(rules.opened(.settling(window: .seconds(2), foundByScan: true, since: .zero, acceptOldMtime: true)) == nil)
+    }
+
+    @Test("a close finishes the file, keeping whether a scan found it; a reopened reported file counts only when it changed")
+    func closes() {
+        let known = file()
+        #expect(rules.closedWrite(.writing, recorded: false, known: known, fresh: nil) == .finished(foundByScan: false))
+        #expect(rules.closedWrite(.settling(window: .seconds(2), foundByScan: true, since: .zero, acceptOldMtime: true),
+                                  recorded: false, known: known, fresh: nil) == .finished(foundByScan: true))
+        #expect(rules.closedWrite(.awaitingRename(foundByScan: true, confirmed: false), recorded: false, known: known, fresh: nil)
+            == .finished(foundByScan: true))
+        #expect(rules.closedWrite(.idle, recorded: true, known: known, fresh: known) == .unchanged)
+        #expect(rules.closedWrite(.idle, recorded: true, known: known, fresh: nil) == .unchanged)
+        #expect(rules.closedWrite(.idle, recorded: true, known: known, fresh: file(size: 11)) == .finished(foundByScan: false))
+        #expect(rules.closedWrite(.idle, recorded: true, known: known, fresh: file(mtime: known.mtimeNanos + 1)) == .finished(foundByScan: false))
+    }
 }

@@ -68,11 +68,60 @@ struct CompletionRules: Sendable {
         wallNanos - mtimeNanos < scanSettle.nanoseconds ? .settle(window: scanSettle, acceptOldMtime: true) : .report
     }
 
-    // MARK: New names
+    // MARK: Records
+
+    /// What a new file name (created, linked or moved in; not found by a scan) starts as.
+    enum Appeared: Equatable {
+        /// Tracked without being reported until renamed (a client temp name) or ever (ignored).
+        case track(TreeNode.Phase)
+        /// Already finished: a rename or a second link of existing content.
+        case finished
+        /// Waits for its first writer (`IN_OPEN`); none before the deadline means a link.
+        case waitForWriter(TreeNode.Phase)
+    }
+
+    /// `open(O_CREAT)` is followed by `IN_OPEN`; a `link()` whose source is already gone is not,
+    /// so a name with no writer yet waits a short window before it counts as finished.
+    func appeared(transferName: TransferName, byRename: Bool, linked: Bool, now: WatchInstant) -> Appeared {
+        if !transferName.isFinal { return .track(.writing) }
+        if byRename || linked { return .finished }
+        return .waitForWriter(created(now: now))
+    }
 
     /// A name created with no writer seen yet: it waits for its first `IN_OPEN`.
     func created(now: WatchInstant) -> TreeNode.Phase {
         .awaitingOpen(deadline: now + linkTimeout)
+    }
+
+    /// `IN_OPEN` on a known file: the first writer of a name that waited for one. Any other open
+    /// (a reader, the agent's own lease probe, a writer already counted) changes nothing: nil.
+    func opened(_ phase: TreeNode.Phase) -> TreeNode.Phase? {
+        if case .awaitingOpen = phase { return .writing }
+        return nil
+    }
+
+    /// What `IN_CLOSE_WRITE` on a known final-named file means.
+    enum Closed: Equatable {
+        /// Finished: look at it and report it (`foundByScan` carried from a scan that found it).
+        case finished(foundByScan: Bool)
+        /// A reopened file that was already reported, closed without a change: nothing new.
+        case unchanged
+    }
+
+    /// `known` is the status last recorded, `fresh` the look at the close (nil when gone).
+    func closedWrite(_ phase: TreeNode.Phase, recorded: Bool, known: FileStatus, fresh: FileStatus?) -> Closed {
+        if recorded, case .idle = phase {
+            // A reopen (resumed upload): report again only when the content changed.
+            guard let fresh, fresh.kind == .file,
+                  fresh.size != known.size || fresh.mtimeNanos != known.mtimeNanos else { return .unchanged }
+            return .finished(foundByScan: false)
+        }
+        switch phase {
+        case .settling(_, let foundByScan, _, _), .awaitingRename(let foundByScan, _):
+            return .finished(foundByScan: foundByScan)
+        case .idle, .writing, .awaitingOpen:
+            return .finished(foundByScan: false)
+        }
     }
 
     // MARK: The clock

@@ -124,15 +124,13 @@ extension WatchEngine {
             let node = TreeNode(name: name, kind: .file, status: status, now: now)
             node.transferName = TransferName.classify(name, ignore: watches[watch].ignore)
             let linked = status.linkCount > 1 || fileByInode[status.inodeKey] != nil
-                directory.attach(node)
+            directory.attach(node)
             register(node)
-            if !node.transferName.isFinal {
-                setPhase(node, .writing)
-            } else if byRename || linked {
+            switch rules.appeared(transferName: node.transferName, byRename: byRename, linked: linked, now: now) {
+            case .track(let phase), .waitForWriter(let phase):
+                setPhase(node, phase)
+            case .finished:
                 complete(node, foundByScan: false, confirmed: true)
-            } else {
-                // open(O_CREAT) is followed by IN_OPEN; a link() whose source is already gone is not.
-                setPhase(node, rules.created(now: now))
             }
         }
     }
@@ -159,8 +157,8 @@ extension WatchEngine {
     }
 
     func opened(_ name: String, in directory: TreeNode) {
-        guard let node = directory.children[name], case .awaitingOpen = node.phase else { return }
-        setPhase(node, .writing)
+        guard let node = directory.children[name], let phase = rules.opened(node.phase) else { return }
+        setPhase(node, phase)
         holdWhileWriting(node)
     }
 
@@ -184,18 +182,15 @@ extension WatchEngine {
             return
         }
         node.closeSeen = true
-        if node.recorded, case .idle = node.phase {
-            // A reopen (resumed upload): report again only when the content changed.
-            guard let fresh = FileStatus.of(path: path), fresh.kind == .file,
-                  fresh.size != node.status.size || fresh.mtimeNanos != node.status.mtimeNanos
-            else { return }
-            complete(node, foundByScan: false, confirmed: true)
-            return
+        // Only a reopened, already reported file needs a look here; `complete` looks anyway.
+        let reopened = node.recorded && node.phase == .idle
+        let fresh = reopened ? FileStatus.of(path: path) : nil
+        switch rules.closedWrite(node.phase, recorded: node.recorded, known: node.status, fresh: fresh) {
+        case .finished(let foundByScan):
+            complete(node, foundByScan: foundByScan, confirmed: true)
+        case .unchanged:
+            break
         }
-        var foundByScan = false
-        if case .settling(_, let scanned, _, _) = node.phase { foundByScan = scanned }
-        if case .awaitingRename(let scanned, _) = node.phase { foundByScan = scanned }
-        complete(node, foundByScan: foundByScan, confirmed: true)
     }
 
     func deleted(_ name: String, in directory: TreeNode) {
