@@ -1,3 +1,4 @@
+import CLinux
 import DrophookEvents
 import Logging
 import Synchronization
@@ -6,7 +7,9 @@ import Synchronization
 /// delete and every abandoned upload, each exactly once, with the snapshot changes that record it.
 public final class DropTreeWatcher: Sendable {
     public let configuration: WatcherConfiguration
-    private let snapshot: [SnapshotRecord]
+    /// The stored snapshot until the start-up scan takes it: held no longer than that, since it
+    /// holds a record per file kept in the trees.
+    private let snapshot: Mutex<[SnapshotRecord]>
     private let logger: Logger
     private let healthCell = HealthCell()
     private let metrics = WatchMetrics()
@@ -23,7 +26,7 @@ public final class DropTreeWatcher: Sendable {
     public init<C: Clock>(configuration: WatcherConfiguration, snapshot: [SnapshotRecord], logger: Logger, clock: C)
     where C.Duration == Duration {
         self.configuration = configuration
-        self.snapshot = snapshot
+        self.snapshot = Mutex(snapshot)
         self.logger = logger
         self.timeline = WatchTimeline(clock)
     }
@@ -75,8 +78,15 @@ public final class DropTreeWatcher: Sendable {
     }
 
     private func process(engine: WatchEngine, queue: RawEventQueue, sink: @escaping @Sendable (WatchBatch) async throws -> Void) async throws {
-        engine.start(snapshot: snapshot)
+        var records = snapshot.withLock { held in
+            defer { held = [] }
+            return held
+        }
+        engine.start(snapshot: &records)
         if !engine.batch.isEmpty { try await sink(engine.batch.take()) }
+        // The start-up scan freed the snapshot and its per-watch tables; hand that memory back
+        // to the system instead of keeping the start-up peak as the resident size for months.
+        _ = drophook_release_free_memory()
         healthCell.update { $0.isWatching = true }
         logger.info("watching \(engine.nodeByWD.count) directories in \(configuration.watches.count) trees")
         let committer = BatchCommitter(sink: sink, committed: { queue.ring() })

@@ -50,7 +50,8 @@ struct RecordOnlyDirectoryTests {
         let engine = WatchEngine(
             configuration: .test(tree), inotify: inotify, watchedPaths: WatchedPaths(),
             logger: logger, health: HealthCell(), metrics: WatchMetrics())
-        engine.start(snapshot: [])
+        var snapshot: [SnapshotRecord] = []
+        engine.start(snapshot: &snapshot)
         _ = engine.batch.take()
         return (engine, inotify, engine.roots[0]!.wd)
     }

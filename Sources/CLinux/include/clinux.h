@@ -1,4 +1,4 @@
-// Linux calls that the Swift Glibc module does not export (GNU extensions and <sys/vfs.h>),
+// Linux calls that the Swift Glibc module does not export (GNU extensions, <sys/vfs.h>, <malloc.h>),
 // wrapped as small inline functions. Only the watcher's edge files use them.
 #ifndef DROPHOOK_CLINUX_H
 #define DROPHOOK_CLINUX_H
@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 #include <sys/vfs.h>
 
@@ -26,6 +27,11 @@ static inline int drophook_filesystem_type(const char *path, long *type) {
 /// pipe2(fds, O_CLOEXEC): 0, or -1 with errno.
 static inline int drophook_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+/// malloc_trim(0): hands freed heap memory back to the system; 1 if any was released.
+static inline int drophook_release_free_memory(void) {
+    return malloc_trim(0);
 }
 
 #endif

@@ -61,10 +61,11 @@ final class WatchPipeline: Service, Sendable {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let configuration = self.state.withLock { $0.configuration }
-                let snapshot = try await self.outbox.loadSnapshot()
+                // Loaded straight into the watcher, which lets go of it once the start-up scan
+                // has used it: a record per kept file must not stay in memory for months.
                 let watcher = DropTreeWatcher(
                     configuration: configuration.watcherConfiguration,
-                    snapshot: snapshot,
+                    snapshot: try await self.outbox.loadSnapshot(),
                     logger: self.logger
                 )
                 let round = Task { try await watcher.run(sink: { try await self.commit($0) }) }

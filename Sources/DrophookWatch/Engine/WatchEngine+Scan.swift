@@ -21,9 +21,11 @@ extension WatchEngine {
     // MARK: Start-up
 
     /// Watches and scans every root, comparing it with the stored snapshot.
-    func start(snapshot: [SnapshotRecord]) {
+    /// Empties `snapshot` once it is sorted by watch, so the two copies never stay side by side.
+    func start(snapshot: inout [SnapshotRecord]) {
         var recordsByWatch: [String: [String: SnapshotRecord]] = [:]
         for record in snapshot { recordsByWatch[record.watch, default: [:]][record.path] = record }
+        snapshot = []
         for (index, watch) in watches.enumerated() {
             guard let resolved = realpath(watch.root, nil) else {
                 unavailable(index, "does not exist or cannot be resolved")
