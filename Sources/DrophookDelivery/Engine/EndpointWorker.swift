@@ -121,7 +121,8 @@ final class EndpointWorker: Sendable {
 
     /// Starts claimed deliveries while the endpoint has free slots.
     private func startReady(_ ready: inout [DeliveryJob], _ settings: Settings, group: inout DiscardingTaskGroup) {
-        let free = settings.endpoint.ordered ? 1 - inFlight.withLock({ $0.count }) : settings.endpoint.concurrency - inFlight.withLock({ $0.count })
+        let slots = settings.endpoint.ordered ? 1 : settings.endpoint.concurrency
+        let free = slots - inFlight.withLock { $0.count }
         guard free > 0, !ready.isEmpty else { return }
         let count = min(free, ready.count)
         for job in ready.prefix(count) {
