@@ -21,11 +21,12 @@ extension WatchEngine {
     // MARK: Start-up
 
     /// Watches and scans every root, comparing it with the stored snapshot.
-    /// Empties `snapshot` once it is sorted by watch, so the two copies never stay side by side.
+    /// Takes `snapshot` over (the caller's copy is emptied, so only one copy is alive) and
+    /// compares each watch's tree with its stored records.
     func start(snapshot: inout [SnapshotRecord]) {
-        var recordsByWatch: [String: [String: SnapshotRecord]] = [:]
-        for record in snapshot { recordsByWatch[record.watch, default: [:]][record.path] = record }
-        snapshot = []
+        var sorted: [SnapshotRecord] = []
+        swap(&sorted, &snapshot)
+        StoredSnapshot.sort(&sorted)
         for (index, watch) in watches.enumerated() {
             guard let resolved = realpath(watch.root, nil) else {
                 unavailable(index, "does not exist or cannot be resolved")
@@ -61,24 +62,23 @@ extension WatchEngine {
                 continue
             }
             roots[index] = root
-            startupRecords = recordsByWatch[watch.name] ?? [:]
+            startupRecords = StoredSnapshot(sorted, watch: watch.name)
             let reporting = configuration.catchUp && !startupRecords.isEmpty
-            if startupRecords.removeValue(forKey: "") == nil {
+            if startupRecords.take("") == nil {
                 // The root's own record marks the watch as recorded, even when its tree is empty.
                 record(root, watch: index, path: "")
             }
             root.recorded = false
             reconcile(root, mode: .startup(reporting: reporting))
             // Stored paths not found on disk, children before parents.
-            for path in startupRecords.keys.sorted(by: >) {
-                let stored = startupRecords[path]!
+            for stored in startupRecords.untaken() {
                 if reporting {
-                    emit(.deleted, watch: index, path: path, isDirectory: stored.isDirectory, size: nil,
+                    emit(.deleted, watch: index, path: stored.path, isDirectory: stored.isDirectory, size: nil,
                          uid: root.status.uid, foundByScan: true)
                 }
-                batch.remove(watch: watch.name, path: path)
+                batch.remove(watch: watch.name, path: stored.path)
             }
-            startupRecords = [:]
+            startupRecords = StoredSnapshot()
         }
         updateWatchHealth()
     }
@@ -206,7 +206,7 @@ extension WatchEngine {
                 report(node, foundByScan: true)
             }
         case .startup(let reporting):
-            let stored = startupRecords.removeValue(forKey: relative)
+            let stored = startupRecords.take(relative)
             if let stored, stored.isDirectory == node.isDirectory,
                node.isDirectory || (stored.size == node.status.size && stored.mtimeNanos == node.status.mtimeNanos
                    && stored.inode == node.status.inode) {

@@ -50,7 +50,7 @@ final class WatchEngine {
     var completionModes: [CompletionMode]
 
     /// Snapshot records of the watch being scanned at start-up, by relative path.
-    var startupRecords: [String: SnapshotRecord] = [:]
+    var startupRecords = StoredSnapshot()
 
     /// A `IN_MOVED_FROM` waiting for its `IN_MOVED_TO`; the node is detached meanwhile.
     struct PendingMove {
