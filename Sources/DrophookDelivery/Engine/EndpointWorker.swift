@@ -138,27 +138,25 @@ final class EndpointWorker: Sendable {
         let busy = inFlight.withLock { $0.count }
         let idle = settings.pollInterval
         let orphans = self.orphans.withLock { $0 }
-        let claimed = try await outbox.perform { outbox in
-            if !orphans.isEmpty {
-                try outbox.release(deliveryIDs: Array(orphans))
+        if !orphans.isEmpty {
+            try await outbox.release(deliveryIDs: Array(orphans))
+        }
+        let claimed = try await outbox.claim(endpoint: name) { state in
+            if state.disabled { return .nothing }
+            if state.isPaused(configured: endpoint.paused) {
+                // Paused holds events back, but `drophook ping` still gets an answer (its
+                // payload says the endpoint is paused), so an operator can test a paused receiver.
+                return endpoint.ordered && busy > 0 ? .nothing : .pingsOnly(limit: 1)
             }
-            return try outbox.claim(endpoint: name) { state in
-                if state.disabled { return .nothing }
-                if state.isPaused(configured: endpoint.paused) {
-                    // Paused holds events back, but `drophook ping` still gets an answer (its
-                    // payload says the endpoint is paused), so an operator can test a paused receiver.
-                    return endpoint.ordered && busy > 0 ? .nothing : .pingsOnly(limit: 1)
-                }
-                if endpoint.ordered {
-                    // One at a time, strictly by event seq: the head of the queue blocks the rest,
-                    // even while it waits for a retry. With nothing in flight, a head left
-                    // `delivering` is a claim whose attempt could not be recorded: take it again.
-                    return busy == 0 ? .head(reclaimOrphan: true) : .nothing
-                }
-                // Full: a finishing attempt pokes the signal.
-                let room = 2 * endpoint.concurrency - busy
-                return room > 0 ? .anyDue(limit: room) : .nothing
+            if endpoint.ordered {
+                // One at a time, strictly by event seq: the head of the queue blocks the rest,
+                // even while it waits for a retry. With nothing in flight, a head left
+                // `delivering` is a claim whose attempt could not be recorded: take it again.
+                return busy == 0 ? .head(reclaimOrphan: true) : .nothing
             }
+            // Full: a finishing attempt pokes the signal.
+            let room = 2 * endpoint.concurrency - busy
+            return room > 0 ? .anyDue(limit: room) : .nothing
         }
         if !orphans.isEmpty {
             self.orphans.withLock { $0.subtract(orphans) }
@@ -188,7 +186,7 @@ final class EndpointWorker: Sendable {
     func release(_ ids: [String]) async {
         guard !ids.isEmpty else { return }
         do {
-            try await outbox.perform { try $0.release(deliveryIDs: ids) }
+            try await outbox.release(deliveryIDs: ids)
         } catch {
             orphans.withLock { $0.formUnion(ids) }
             logger.error("cannot hand back \(ids.count) claimed deliveries; trying again before the next claim: \(error)")

@@ -49,29 +49,44 @@ extension Outbox {
         nowMillis: Int64 = Outbox.nowMillis(),
         rule: @Sendable (EndpointState) -> ClaimRule
     ) throws -> QueueClaim {
-        try writeResendable { db in
-            let state = try Self.fetchEndpointState(db, endpoint)
-            var jobs: [DeliveryJob]
-            switch rule(state) {
-            case .nothing:
-                jobs = []
-            case .anyDue(let limit):
-                jobs = try Self.fetchDue(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit)
-            case .pingsOnly(let limit):
-                jobs = try Self.fetchDuePings(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit)
-            case .head(let reclaimOrphan):
-                jobs = []
-                if let head = try Self.fetchHead(db, endpoint: endpoint), head.nextAttemptAtMillis <= nowMillis,
-                   head.state == .pending || (head.state == .delivering && reclaimOrphan) {
-                    jobs = [head]
-                }
+        try writeResendable { db in try Self.claimRows(db, endpoint: endpoint, nowMillis: nowMillis, rule: rule) }
+    }
+
+    /// ``claim(endpoint:nowMillis:rule:)`` through GRDB's async access: the transaction runs on
+    /// the database's writer queue while the calling task is suspended, with no thread of ours
+    /// in between. The delivery workers claim this way, once per few webhooks.
+    public func claim(
+        endpoint: String,
+        nowMillis: Int64 = Outbox.nowMillis(),
+        rule: @escaping @Sendable (EndpointState) -> ClaimRule
+    ) async throws -> QueueClaim {
+        try await writeResendable { db in try Self.claimRows(db, endpoint: endpoint, nowMillis: nowMillis, rule: rule) }
+    }
+
+    static func claimRows(
+        _ db: Database, endpoint: String, nowMillis: Int64, rule: (EndpointState) -> ClaimRule
+    ) throws -> QueueClaim {
+        let state = try fetchEndpointState(db, endpoint)
+        var jobs: [DeliveryJob]
+        switch rule(state) {
+        case .nothing:
+            jobs = []
+        case .anyDue(let limit):
+            jobs = try fetchDue(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit)
+        case .pingsOnly(let limit):
+            jobs = try fetchDuePings(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit)
+        case .head(let reclaimOrphan):
+            jobs = []
+            if let head = try fetchHead(db, endpoint: endpoint), head.nextAttemptAtMillis <= nowMillis,
+               head.state == .pending || (head.state == .delivering && reclaimOrphan) {
+                jobs = [head]
             }
-            for job in jobs {
-                try Self.markDelivering(db, job.deliveryID, nowMillis: nowMillis)
-            }
-            jobs = jobs.map { var job = $0; job.state = .delivering; return job }
-            return QueueClaim(endpoint: state, jobs: jobs, nextDueMillis: try Self.fetchNextDue(db, endpoint: endpoint))
         }
+        for job in jobs {
+            try markDelivering(db, job.deliveryID, nowMillis: nowMillis)
+        }
+        jobs = jobs.map { var job = $0; job.state = .delivering; return job }
+        return QueueClaim(endpoint: state, jobs: jobs, nextDueMillis: try fetchNextDue(db, endpoint: endpoint))
     }
 
     /// Claims up to `limit` due deliveries whatever the endpoint's state: ``claim(endpoint:nowMillis:rule:)``
@@ -85,13 +100,21 @@ extension Outbox {
     /// their attempt could not be recorded); they are due again at once.
     public func release(deliveryIDs: [String], nowMillis: Int64 = Outbox.nowMillis()) throws {
         guard !deliveryIDs.isEmpty else { return }
-        try writeResendable { db in
-            for id in deliveryIDs {
-                try db.executeCached(
-                    sql: "UPDATE delivery SET state = 'pending', updated_at_ms = ? WHERE id = ? AND state = 'delivering'",
-                    arguments: [nowMillis, id]
-                )
-            }
+        try writeResendable { db in try Self.releaseRows(db, deliveryIDs, nowMillis: nowMillis) }
+    }
+
+    /// ``release(deliveryIDs:nowMillis:)`` through GRDB's async access.
+    public func release(deliveryIDs: [String], nowMillis: Int64 = Outbox.nowMillis()) async throws {
+        guard !deliveryIDs.isEmpty else { return }
+        try await writeResendable { db in try Self.releaseRows(db, deliveryIDs, nowMillis: nowMillis) }
+    }
+
+    static func releaseRows(_ db: Database, _ deliveryIDs: [String], nowMillis: Int64) throws {
+        for id in deliveryIDs {
+            try db.executeCached(
+                sql: "UPDATE delivery SET state = 'pending', updated_at_ms = ? WHERE id = ? AND state = 'delivering'",
+                arguments: [nowMillis, id]
+            )
         }
     }
 
@@ -101,16 +124,23 @@ extension Outbox {
     /// commit's fsync, at `FULL`, makes it durable with everything before it. Events and the
     /// snapshot are never written this way.
     func writeResendable<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { db in
-            try db.executeCached(sql: "PRAGMA synchronous = NORMAL")
-            defer { try? db.executeCached(sql: "PRAGMA synchronous = FULL") }
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(db)
-                return .commit
-            }
-            return result!
+        try pool.writeWithoutTransaction { db in try Self.resendable(db, body) }
+    }
+
+    /// ``writeResendable(_:)`` through GRDB's async access.
+    func writeResendable<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { db in try Self.resendable(db, body) }
+    }
+
+    private static func resendable<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        try db.executeCached(sql: "PRAGMA synchronous = NORMAL")
+        defer { try? db.executeCached(sql: "PRAGMA synchronous = FULL") }
+        var result: T?
+        try db.inTransaction(.immediate) {
+            result = try body(db)
+            return .commit
         }
+        return result!
     }
 
     // The walks below use `delivery_due (endpoint, state, next_attempt_at_ms, event_seq)` and
