@@ -45,8 +45,7 @@ struct BurstAndOverflowTests {
         // Watched from the start: records for its files queue up while the reader is stalled.
         tree.mkdir("many")
         var configuration = WatcherConfiguration.test(tree)
-        let gate = ReaderGate()
-        configuration.readerGate = gate
+        let gate = configuration.gateReader()
         let harness = try await WatchHarness.start(configuration)
         gate.close()
         // Each file is 3 records (create, open, close-write): 21,000 > 16,384.
@@ -86,8 +85,7 @@ struct LateReadingTests {
     @Test func finalNamesAreReportedWhenRecordsAreReadLate() async throws {
         let tree = TempTree("late")
         var configuration = WatcherConfiguration.test(tree)
-        let gate = ReaderGate()
-        configuration.readerGate = gate
+        let gate = configuration.gateReader()
         let harness = try await WatchHarness.start(configuration)
         gate.close()
         tree.write("a.csv", "aaaa")

@@ -244,8 +244,7 @@ struct DirectoryUploadTests {
     @Test func fileClosedJustBeforeItsDirectoryIsRenamedIsReportedOnce() async throws {
         let tree = TempTree("late-directory-rename")
         var configuration = WatcherConfiguration.test(tree)
-        let gate = ReaderGate()
-        configuration.readerGate = gate
+        let gate = configuration.gateReader()
         let harness = try await WatchHarness.start(configuration)
         tree.mkdir("batch.tmp")
         #expect(await harness.waitFor(.created, "batch.tmp"))
@@ -280,8 +279,7 @@ struct DirectoryUploadTests {
         // mtime is already this old.
         configuration.leases = false
         configuration.scanSettle = .seconds(60)
-        let gate = ReaderGate()
-        configuration.readerGate = gate
+        let gate = configuration.gateReader()
         let harness = try await WatchHarness.start(configuration)
         // Both directories exist before their watches: their files are found by listings.
         gate.close()

@@ -14,8 +14,7 @@ struct ScanCompletionTests {
     static func leaseConfiguration(_ tree: TempTree) -> (WatcherConfiguration, ReaderGate) {
         var configuration = WatcherConfiguration.test(tree)
         configuration.scanSettle = .seconds(600)
-        let gate = ReaderGate()
-        configuration.readerGate = gate
+        let gate = configuration.gateReader()
         return (configuration, gate)
     }
 
@@ -182,8 +181,7 @@ struct GoneBeforeCloseTests {
     @Test func closedThenRemovedBeforeTheCloseIsReadKeepsItsFinalSize() async throws {
         let tree = TempTree("gone-before-close")
         var configuration = WatcherConfiguration.test(tree)
-        let gate = ReaderGate()
-        configuration.readerGate = gate
+        let gate = configuration.gateReader()
         let harness = try await WatchHarness.start(configuration)
         let fd = open(tree.at("c.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         #expect(write(fd, "abc", 3) == 3)

@@ -140,6 +140,13 @@ extension WatcherConfiguration {
         configuration.maxRescanBackoff = .seconds(2)
         return configuration
     }
+
+    /// Puts a gate on the inotify reader, so a test can hold records back and have them read late.
+    mutating func gateReader() -> ReaderGate {
+        let gate = ReaderGate()
+        readerGate = gate
+        return gate
+    }
 }
 
 extension Array where Element == FileEvent {

@@ -137,6 +137,8 @@ final class EndpointWorker: Sendable {
         let name = self.name
         let busy = inFlight.withLock { $0.count }
         let idle = settings.pollInterval
+        // Unordered: in flight plus claimed ahead stays within twice the concurrency.
+        let room = 2 * endpoint.concurrency - busy
         let orphans = self.orphans.withLock { $0 }
         if !orphans.isEmpty {
             try await outbox.release(deliveryIDs: Array(orphans))
@@ -155,7 +157,6 @@ final class EndpointWorker: Sendable {
                 return busy == 0 ? .head(reclaimOrphan: true) : .nothing
             }
             // Full: a finishing attempt pokes the signal.
-            let room = 2 * endpoint.concurrency - busy
             return room > 0 ? .anyDue(limit: room) : .nothing
         }
         if !orphans.isEmpty {
@@ -166,7 +167,7 @@ final class EndpointWorker: Sendable {
         guard !paused, let next = claimed.nextDueMillis else {
             return (claimed.jobs, idle)
         }
-        if !endpoint.ordered, claimed.jobs.count == 2 * endpoint.concurrency - busy {
+        if !endpoint.ordered, claimed.jobs.count == room {
             return (claimed.jobs, idle)
         }
         return (claimed.jobs, min(idle, .milliseconds(max(next - Outbox.nowMillis(), 1))))

@@ -8,6 +8,7 @@ public enum HeaderRedaction {
 
     static let exactNames: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
     static let nameFragments = ["signature", "secret", "token", "password", "api-key", "apikey", "auth"]
+    private static let fragmentBytes = nameFragments.map { Array($0.utf8) }
 
     /// Whether a header's value is hidden in the log.
     public static func isSecret(_ name: String) -> Bool {
@@ -17,7 +18,7 @@ public enum HeaderRedaction {
         // cost more than the rest of an attempt's bookkeeping (it runs for every header of
         // every attempt).
         let bytes = Array(lower.utf8)
-        return exactNames.contains(lower) || nameFragments.contains { contains(bytes, Array($0.utf8)) }
+        return exactNames.contains(lower) || fragmentBytes.contains { contains(bytes, $0) }
     }
 
     private static func contains(_ text: [UInt8], _ fragment: [UInt8]) -> Bool {

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Fresh identifiers for events, deliveries and attempts: time-ordered UUIDs (version 7,
 /// RFC 9562) in the lowercase, dashed form that SFTP To Go payloads carry.
 ///
@@ -11,7 +7,7 @@ import Glibc
 /// unique across agents, and a receiver sees an ordinary UUID.
 public enum EventID {
     /// A new UUID v7 string for the current time, e.g. `019ad3a1-5c2e-7b41-a7aa-0cde4876ab2a`.
-    public static func timeOrdered(unixMillis: Int64 = unixMillisNow()) -> String {
+    public static func timeOrdered(unixMillis: Int64 = WallClock.milliseconds()) -> String {
         var bytes = LibCrypto.randomBytes(16)
         let millis = UInt64(max(unixMillis, 0))
         for index in 0..<6 {
@@ -20,13 +16,6 @@ public enum EventID {
         bytes[6] = bytes[6] & 0x0F | 0x70  // version 7
         bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 9562 variant
         return uuidLayout(hexDigits: Hex.encode(bytes))
-    }
-
-    /// Milliseconds since the Unix epoch, from the real-time clock.
-    public static func unixMillisNow() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
     /// The 32 hex digits of an id without its dashes, lowercased (Rilavek's `file_id` suffix).

@@ -37,7 +37,7 @@ extension Outbox {
     public func recordAttempts(_ outcomes: [AttemptOutcome], nowMillis: Int64 = Outbox.nowMillis()) throws -> [String: EndpointState] {
         guard !outcomes.isEmpty else { return [:] }
         return try writeResendable { db in
-            var endpoints: [String: Bool] = [:]
+            var endpoints: Set<String> = []
             for outcome in outcomes {
                 try Self.insertAttempt(db, outcome.attempt)
                 let attempt = outcome.attempt
@@ -55,9 +55,8 @@ extension Outbox {
                         """,
                     arguments: [state.rawValue, next, attempt.responseStatus, attempt.error, nowMillis, attempt.deliveryID]
                 )
-                if endpoints[outcome.endpoint] == nil {
+                if endpoints.insert(outcome.endpoint).inserted {
                     try Self.ensureEndpointRow(db, outcome.endpoint, nowMillis: nowMillis)
-                    endpoints[outcome.endpoint] = false
                 }
                 if outcome.transition == .delivered {
                     try db.executeCached(sql: "UPDATE endpoint_state SET failing_since_ms = NULL WHERE name = ?", arguments: [outcome.endpoint])
@@ -69,7 +68,7 @@ extension Outbox {
                 }
             }
             var states: [String: EndpointState] = [:]
-            for name in endpoints.keys {
+            for name in endpoints {
                 states[name] = try Self.fetchEndpointState(db, name)
             }
             return states

@@ -108,9 +108,15 @@ struct CompletionRules: Sendable {
         case unchanged
     }
 
+    /// Whether a close needs a look before ``closedWrite(_:recorded:known:fresh:)`` can judge it:
+    /// only a reopened, already reported file does (finishing a file looks at it anyway).
+    func looksAtClose(_ phase: TreeNode.Phase, recorded: Bool) -> Bool {
+        recorded && phase == .idle
+    }
+
     /// `known` is the status last recorded, `fresh` the look at the close (nil when gone).
     func closedWrite(_ phase: TreeNode.Phase, recorded: Bool, known: FileStatus, fresh: FileStatus?) -> Closed {
-        if recorded, case .idle = phase {
+        if looksAtClose(phase, recorded: recorded) {
             // A reopen (resumed upload): report again only when the content changed.
             guard let fresh, fresh.kind == .file,
                   fresh.size != known.size || fresh.mtimeNanos != known.mtimeNanos else { return .unchanged }

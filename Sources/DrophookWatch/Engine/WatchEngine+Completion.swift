@@ -1,3 +1,4 @@
+import DrophookEvents
 import Glibc
 
 /// When a file has finished arriving: at once, after a lease says nobody writes it, after it
@@ -13,7 +14,7 @@ extension WatchEngine {
         let look = watch != nil ? path.flatMap { FileStatus.of(path: $0) } : nil
         let decision = rules.finished(
             look: look, watchSettle: watch.flatMap { watches[$0].settle }, confirmed: confirmed,
-            mode: watch.map { completionModes[$0] } ?? .stability, wallNanos: wallClockNanos()
+            mode: watch.map { completionModes[$0] } ?? .stability, wallNanos: WallClock.nanoseconds()
         )
         guard let watch, let path, let fresh = look, decision != .awaitRename else {
             // Gone from its path: the held descriptor still tells the size it was closed with;
@@ -63,15 +64,14 @@ extension WatchEngine {
             metrics.leaseAnswers(.writerPresent)
             if case .writerPresent(let descriptor) = answer { hold(node, descriptor: descriptor) }
             setPhase(node, .writing)
-        case .waitForStability:
+        case .waitForStability, .leasesUnavailable:
             if case .unreadable(let code) = answer {
                 logger.debug("cannot open \(path) to ask for a writer (\(WatchErrno(code: code))); waiting for it to be stable")
             }
-            carryOut(rules.withoutWriterAnswer(mtimeNanos: node.status.mtimeNanos, wallNanos: wallClockNanos()),
-                     node, watch: watch, path: path, foundByScan: foundByScan)
-        case .leasesUnavailable(let code):
-            leasesUnavailable(watch: watch, code: code)
-            carryOut(rules.withoutWriterAnswer(mtimeNanos: node.status.mtimeNanos, wallNanos: wallClockNanos()),
+            if case .unavailable(let code) = answer {
+                leasesUnavailable(watch: watch, code: code)
+            }
+            carryOut(rules.withoutWriterAnswer(mtimeNanos: node.status.mtimeNanos, wallNanos: WallClock.nanoseconds()),
                      node, watch: watch, path: path, foundByScan: foundByScan)
         }
     }

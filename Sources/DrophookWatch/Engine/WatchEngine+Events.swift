@@ -182,9 +182,7 @@ extension WatchEngine {
             return
         }
         node.closeSeen = true
-        // Only a reopened, already reported file needs a look here; `complete` looks anyway.
-        let reopened = node.recorded && node.phase == .idle
-        let fresh = reopened ? FileStatus.of(path: path) : nil
+        let fresh = rules.looksAtClose(node.phase, recorded: node.recorded) ? FileStatus.of(path: path) : nil
         switch rules.closedWrite(node.phase, recorded: node.recorded, known: node.status, fresh: fresh) {
         case .finished(let foundByScan):
             complete(node, foundByScan: foundByScan, confirmed: true)

@@ -1,3 +1,4 @@
+import DrophookEvents
 import Glibc
 
 extension WatchEngine {
@@ -9,7 +10,7 @@ extension WatchEngine {
             moveTimedOut(move)
         }
         if !timed.isEmpty {
-            let wallNow = wallClockNanos()
+            let wallNow = WallClock.nanoseconds()
             let rules = self.rules
             for node in Array(timed.values) {
                 switch rules.due(node.phase, now: now) {

@@ -110,7 +110,7 @@ final class WatchEngine {
             isDirectory: isDirectory,
             size: size,
             actor: actors.actor(rule: configuration.actor, relativePath: path, uid: uid),
-            occurredAtMillis: wallClockNanos() / 1_000_000,
+            occurredAtMillis: WallClock.nanoseconds() / 1_000_000,
             foundByScan: foundByScan)
         batch.append(event)
         metrics.events.increment()

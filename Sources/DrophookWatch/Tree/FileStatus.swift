@@ -96,10 +96,3 @@ struct InodeKey: Sendable, Hashable {
     var device: UInt64
     var inode: UInt64
 }
-
-/// Wall clock in nanoseconds since the epoch, comparable with mtimes.
-func wallClockNanos() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}

@@ -40,7 +40,7 @@ struct EncodingTests {
         // The first 48 bits are the Unix time in milliseconds, so later ids sort after earlier ones.
         #expect(EventID.timeOrdered(unixMillis: 0x0123_4567_89ab).hasPrefix("01234567-89ab-7"))
         #expect(EventID.timeOrdered(unixMillis: 1_000) < EventID.timeOrdered(unixMillis: 1_001))
-        let now = EventID.unixMillisNow()
+        let now = WallClock.milliseconds()
         #expect(EventID.timeOrdered(unixMillis: now - 1) < EventID.timeOrdered())
         #expect(EventID.compactHex("36CD78BC-0662-43b1-a7aa-0cde4876ab2a") == "36cd78bc066243b1a7aa0cde4876ab2a")
         #expect(!EventID.isCanonical("36CD78BC-0662-43b1-a7aa-0cde4876ab2a"))
