@@ -22,7 +22,7 @@ public struct QueueClaim: Sendable {
     /// When the earliest pending delivery left unclaimed falls due; nil when none is pending.
     public var nextDueMillis: Int64?
 
-    public init(endpoint: EndpointState, jobs: [DeliveryJob], nextDueMillis: Int64?) {
+    init(endpoint: EndpointState, jobs: [DeliveryJob], nextDueMillis: Int64?) {
         self.endpoint = endpoint
         self.jobs = jobs
         self.nextDueMillis = nextDueMillis
