@@ -34,8 +34,8 @@ public final class DropTreeWatcher: Sendable {
     /// Current health: watched directories, overflows, watch limit.
     public var health: WatchHealth { healthCell.value }
 
-    /// Scans the trees (the first batch carries the start-up snapshot changes and any catch-up
-    /// events), then runs until the task is cancelled, calling `sink` with each batch in order.
+    /// Scans the trees (the first batches carry the start-up snapshot changes and any catch-up
+    /// events, ``WatcherConfiguration/startupBatchChanges`` at a time), then runs until the task is cancelled, calling `sink` with each batch in order.
     /// The next batch waits for the sink to return. A sink error stops the watcher and is rethrown.
     /// A watcher runs once.
     public func run(sink: @escaping @Sendable (WatchBatch) async throws -> Void) async throws {
@@ -82,7 +82,11 @@ public final class DropTreeWatcher: Sendable {
             defer { held = [] }
             return held
         }
-        engine.start(snapshot: &records)
+        engine.beginStartup(snapshot: &records)
+        let chunk = max(configuration.startupBatchChanges, 1)
+        while !engine.continueStartup(budget: chunk) {
+            try await sink(engine.batch.take())
+        }
         if !engine.batch.isEmpty { try await sink(engine.batch.take()) }
         // The start-up scan freed the snapshot and its per-watch tables; hand that memory back
         // to the system instead of keeping the start-up peak as the resident size for months.

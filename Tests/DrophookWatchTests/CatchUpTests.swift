@@ -59,6 +59,38 @@ struct CatchUpTests {
         #expect(Set(after.map(\.path)) == disk.files.union(disk.directories).union([""]))
     }
 
+    /// A first start over a large tree commits its records in several batches; the root's record
+    /// comes last. A first start cut off after some batches leaves no root record, so the next
+    /// start records again silently: the files the cut-off start never recorded are not new.
+    @Test func firstStartInBatchesCutShortIsRecordedAgainSilently() async throws {
+        let tree = TempTree("startup-batches")
+        for directory in 0..<4 {
+            tree.mkdir("d\(directory)")
+            for file in 0..<10 { tree.write("d\(directory)/f\(file).csv", "\(file)") }
+        }
+        var configuration = WatcherConfiguration.test(tree)
+        configuration.startupBatchChanges = 8
+        let first = try await WatchHarness.start(configuration)
+        await first.stop()
+        let batches = first.allBatches
+        #expect(first.events.isEmpty)
+        #expect(batches.count >= 4, "44 records in batches of about 8 (whole directories)")
+        #expect(batches.dropLast().allSatisfy { batch in !batch.snapshot.upserts.contains { $0.path == "" } })
+        #expect(batches.last?.snapshot.upserts.contains { $0.path == "" } == true)
+        #expect(Set(first.snapshot.map(\.path)).count == 45)
+
+        // The agent was killed after the first two batches were committed.
+        let cut = WatchHarness.apply(Array(batches.prefix(2)), to: [])
+        #expect(!cut.contains { $0.path == "" } && !cut.isEmpty)
+        let second = try await WatchHarness.start(configuration, snapshot: cut)
+        tree.write("marker", "")
+        #expect(await second.waitFor(.created, "marker"))
+        await second.stop()
+        #expect(second.events.map(\.path) == ["marker"], "nothing from the cut-off start is reported as new")
+        let after = WatchHarness.apply(second.allBatches, to: cut)
+        #expect(Set(after.map(\.path)) == Set(first.snapshot.map(\.path)).union(["marker"]))
+    }
+
     @Test func catchUpOffRecordsDifferencesSilently() async throws {
         let tree = TempTree()
         tree.write("a.txt", "a")

@@ -36,12 +36,24 @@ struct CompletionRulesTests {
     func writerAnswers() {
         let looked = file()
         let leased = file(size: 12)
-        #expect(rules.writer(.noWriter(leased), looked: looked) == .report(leased))
-        #expect(rules.writer(.noWriter(file(inode: 8)), looked: looked) == .awaitRename, "replaced since the look")
-        #expect(rules.writer(.gone, looked: looked) == .awaitRename)
-        #expect(rules.writer(.writerPresent(descriptor: 3), looked: looked) == .writing)
-        #expect(rules.writer(.unreadable(errno: 13), looked: looked) == .waitForStability)
-        #expect(rules.writer(.unavailable(errno: 11), looked: looked) == .leasesUnavailable(errno: 11))
+        let wall = looked.mtimeNanos + second / 100
+        #expect(rules.writer(.noWriter(leased), looked: looked, wallNanos: wall) == .report(leased))
+        #expect(rules.writer(.noWriter(file(inode: 8)), looked: looked, wallNanos: wall) == .awaitRename, "replaced since the look")
+        #expect(rules.writer(.gone, looked: looked, wallNanos: wall) == .awaitRename)
+        #expect(rules.writer(.writerPresent(descriptor: 3), looked: looked, wallNanos: wall) == .writing)
+        #expect(rules.writer(.unreadable(errno: 13), looked: looked, wallNanos: wall) == .waitForStability)
+        #expect(rules.writer(.unavailable(errno: 11), looked: looked, wallNanos: wall) == .leasesUnavailable(errno: 11))
+    }
+
+    @Test("an empty file made within the link window may be an open(O_CREAT) not yet writing: it settles briefly")
+    func emptyFreshFileIsNotTrustedAtOnce() {
+        let empty = file(size: 0)
+        // 10 ms after it was made: the lease cannot see a writer that has not opened it yet.
+        #expect(rules.writer(.noWriter(empty), looked: empty, wallNanos: empty.mtimeNanos + second / 100) == .justCreated(empty))
+        // Older than the window, or not empty: nobody is writing.
+        #expect(rules.writer(.noWriter(empty), looked: empty, wallNanos: empty.mtimeNanos + second / 4) == .report(empty))
+        let written = file(size: 4)
+        #expect(rules.writer(.noWriter(written), looked: written, wallNanos: written.mtimeNanos) == .report(written))
     }
 
     @Test("a new name without a writer is a link once the window passes, not before")

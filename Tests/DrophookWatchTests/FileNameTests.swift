@@ -42,6 +42,30 @@ struct FileNameTests {
         #expect(restarted.events.map(\.path) == ["marker2"])
     }
 
+    /// A macOS client uploads `café.csv` decomposed (e + U+0301) next to a composed one: Swift
+    /// calls the two names equal, Linux keeps two files, and so must every event.
+    @Test func composedAndDecomposedSpellingsAreTwoFiles() async throws {
+        let tree = TempTree("nfc-nfd")
+        let harness = try await WatchHarness.start(.test(tree))
+        let composed = "caf\u{E9}.csv"
+        let decomposed = "cafe\u{301}.csv"
+        tree.writeRaw(Array(composed.utf8), "nfc")
+        tree.writeRaw(Array(decomposed.utf8), "nfd!")
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        // Quiet files are kept compact at the next tick (the test configuration): delete both then.
+        #expect(PathBytes.withCString(decomposed) { unlink(tree.at("") + String(cString: $0)) } == 0)
+        tree.write("marker2", "")
+        #expect(await harness.waitFor(.created, "marker2"))
+        await harness.stop()
+        let seen = harness.events.filter { $0.path.hasPrefix("caf") }.map { "\($0.kind) \(Array($0.path.utf8)) \($0.size.map(String.init) ?? "-")" }
+        #expect(seen.sorted() == [
+            "created \(Array(composed.utf8)) 3", "created \(Array(decomposed.utf8)) 4", "deleted \(Array(decomposed.utf8)) -",
+        ].sorted())
+        let kept = harness.snapshot.filter { $0.path.hasPrefix("caf") }.map { Array($0.path.utf8) }
+        #expect(kept == [Array(composed.utf8)])
+    }
+
     @Test func oddButValidNamesAndLongPathsRoundTrip() async throws {
         let tree = TempTree("odd-names")
         let harness = try await WatchHarness.start(.test(tree))

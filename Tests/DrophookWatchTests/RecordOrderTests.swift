@@ -22,7 +22,7 @@ struct RecordOrderTests {
         #expect(rename(tree.at("batch/report.pdf.filepart"), tree.at("batch/report.pdf")) == 0)
 
         engine.handle(Self.record(rootWD, IN_CREATE | IN_ISDIR, "batch"))
-        let batchWD = try #require(engine.roots[0]?.children["batch"]?.wd)
+        let batchWD = try #require(engine.roots[0]?[child: "batch"]?.wd)
         for (mask, name, cookie) in [
             (IN_CREATE, "report.pdf.filepart", 0), (IN_OPEN, "report.pdf.filepart", 0),
             (IN_CLOSE_WRITE, "report.pdf.filepart", 0), (IN_MOVED_FROM, "report.pdf.filepart", 7),
@@ -43,14 +43,14 @@ struct RecordOrderTests {
 @Suite("Directories known only from their records")
 struct RecordOnlyDirectoryTests {
     /// An engine started over `tree` that is fed records by the test, not by a reader.
-    static func engine(_ tree: TempTree) throws -> (WatchEngine, InotifyDescriptor, Int32) {
+    static func engine(_ tree: TempTree, snapshot stored: [SnapshotRecord] = []) throws -> (WatchEngine, InotifyDescriptor, Int32) {
         let inotify = try InotifyDescriptor.open()
         var logger = Logger(label: "drophook.watch.test")
         logger.logLevel = .error
         let engine = WatchEngine(
             configuration: .test(tree), inotify: inotify, watchedPaths: WatchedPaths(),
             logger: logger, health: HealthCell(), metrics: WatchMetrics())
-        var snapshot: [SnapshotRecord] = []
+        var snapshot = stored
         engine.start(snapshot: &snapshot)
         _ = engine.batch.take()
         return (engine, inotify, engine.roots[0]!.wd)

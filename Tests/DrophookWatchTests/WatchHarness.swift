@@ -138,6 +138,9 @@ extension WatcherConfiguration {
             catchUp: catchUp,
             scanSettle: .milliseconds(300))
         configuration.maxRescanBackoff = .seconds(2)
+        // Every reported file leaves the tree of nodes at the next tick: each test also proves
+        // that files kept compact (``IdleFiles``) behave as nodes do.
+        configuration.idleFileCompaction = .zero
         return configuration
     }
 

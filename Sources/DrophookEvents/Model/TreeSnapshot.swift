@@ -43,6 +43,16 @@ public struct SnapshotKey: Sendable, Hashable, Codable {
         self.watch = watch
         self.path = path
     }
+
+    /// By bytes (``ExactText``): two spellings of one Unicode name are two paths.
+    public static func == (lhs: SnapshotKey, rhs: SnapshotKey) -> Bool {
+        ExactText(lhs.watch) == ExactText(rhs.watch) && ExactText(lhs.path) == ExactText(rhs.path)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        ExactText.hash(watch, into: &hasher)
+        ExactText.hash(path, into: &hasher)
+    }
 }
 
 /// What the watcher hands to the outbox: events and the snapshot changes they imply,

@@ -67,6 +67,14 @@ public struct WatcherConfiguration: Sendable {
     public var maxRescanBackoff: Duration
     /// How often directories that could not be watched (watch limit) are retried.
     public var unwatchedRetryInterval: Duration
+    /// How long a reported file stays untouched before it is kept as a compact record instead
+    /// of a tree node (``IdleFiles``). Long enough that a transfer's follow-ups (its temp name's
+    /// removal, a link's second name, a `put -p` touch) find it as it was reported.
+    public var idleFileCompaction: Duration
+    /// Most snapshot changes and events in one start-up batch. A first start over a large tree
+    /// commits its records in batches of this size, so its memory stays bounded; the watch's
+    /// root record comes last and marks the recording complete.
+    public var startupBatchChanges: Int
 
     /// Lets tests stall the inotify reader so that the kernel queue overflows.
     var readerGate: ReaderGate?
@@ -85,7 +93,9 @@ public struct WatcherConfiguration: Sendable {
         maxBatchEvents: Int = 500,
         tickInterval: Duration = .milliseconds(50),
         maxRescanBackoff: Duration = .seconds(30),
-        unwatchedRetryInterval: Duration = .seconds(30)
+        unwatchedRetryInterval: Duration = .seconds(30),
+        idleFileCompaction: Duration = .seconds(10),
+        startupBatchChanges: Int = 20_000
     ) {
         self.watches = watches
         self.catchUp = catchUp
@@ -98,6 +108,8 @@ public struct WatcherConfiguration: Sendable {
         self.tickInterval = tickInterval
         self.maxRescanBackoff = maxRescanBackoff
         self.unwatchedRetryInterval = unwatchedRetryInterval
+        self.idleFileCompaction = idleFileCompaction
+        self.startupBatchChanges = startupBatchChanges
         self.readerGate = nil
         self.simulatedWatchLimit = nil
     }

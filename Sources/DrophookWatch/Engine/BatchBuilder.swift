@@ -9,6 +9,9 @@ struct BatchBuilder {
 
     var isEmpty: Bool { events.isEmpty && upserts.isEmpty && removals.isEmpty }
 
+    /// Events and snapshot changes gathered: what committing the batch will write.
+    var changeCount: Int { events.count + upserts.count + removals.count }
+
     mutating func append(_ event: FileEvent) { events.append(event) }
 
     mutating func upsert(_ record: SnapshotRecord) {

@@ -41,6 +41,10 @@ struct CompletionRules: Sendable {
     enum WriterVerdict: Equatable {
         /// Nobody writes it: report it with the status read under the lease.
         case report(FileStatus)
+        /// Empty and made moments ago: it may be an `open(O_CREAT)` caught between making the
+        /// name and opening it for writing, when no lease can see the writer yet. It settles for
+        /// the link window with this status; the writer's close, if one comes, reports it.
+        case justCreated(FileStatus)
         /// Replaced or removed since the look: its own records decide.
         case awaitRename
         /// A writer has it open; its `IN_CLOSE_WRITE` will be heard (the watch came first).
@@ -51,10 +55,11 @@ struct CompletionRules: Sendable {
         case leasesUnavailable(errno: Int32)
     }
 
-    /// Maps a lease probe's answer, given the inode the look found.
-    func writer(_ answer: WriterProbe.Answer, looked: FileStatus) -> WriterVerdict {
+    /// Maps a lease probe's answer, given the inode the look found and the wall clock.
+    func writer(_ answer: WriterProbe.Answer, looked: FileStatus, wallNanos: Int64) -> WriterVerdict {
         switch answer {
-        case .noWriter(let status) where status.inodeKey == looked.inodeKey: .report(status)
+        case .noWriter(let status) where status.inodeKey == looked.inodeKey:
+            status.size == 0 && wallNanos - status.mtimeNanos < linkTimeout.nanoseconds ? .justCreated(status) : .report(status)
         case .noWriter, .gone: .awaitRename
         case .writerPresent: .writing
         case .unreadable: .waitForStability

@@ -35,6 +35,12 @@ struct StoredSnapshot {
 
     var isEmpty: Bool { range.isEmpty }
 
+    /// The record stored for `path` if it was not taken yet, left in place.
+    func record(_ path: String) -> SnapshotRecord? {
+        guard let index = index(of: path), !taken[index - range.lowerBound] else { return nil }
+        return records[index]
+    }
+
     /// The record stored for `path`, at most once.
     mutating func take(_ path: String) -> SnapshotRecord? {
         guard let index = index(of: path), !taken[index - range.lowerBound] else { return nil }

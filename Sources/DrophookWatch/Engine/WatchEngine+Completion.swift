@@ -52,11 +52,15 @@ extension WatchEngine {
     /// once (a read lease); without an answer, the file waits until it looks stable.
     private func askForWriter(_ node: TreeNode, watch: Int, path: String, foundByScan: Bool) {
         let answer = WriterProbe.probe(path: path)
-        switch rules.writer(answer, looked: node.status) {
+        switch rules.writer(answer, looked: node.status, wallNanos: WallClock.nanoseconds()) {
         case .report(let status):
             metrics.leaseAnswers(.noWriter)
             node.status = status
             report(node, foundByScan: foundByScan)
+        case .justCreated(let status):
+            metrics.leaseAnswers(.noWriter)
+            node.status = status
+            settleLater(node, window: configuration.linkTimeout, foundByScan: foundByScan, acceptOldMtime: false)
         case .awaitRename:
             awaitRename(node, foundByScan: foundByScan, confirmed: false)
         case .writing:

@@ -47,7 +47,7 @@ extension WatchEngine {
     /// `put -p`, WinSCP and others set the mtime after the file was reported: the snapshot
     /// follows silently, so a restart does not mistake the file for a changed one.
     func attributesChanged(_ name: String, in directory: TreeNode) {
-        guard let node = directory.children[name], node.kind == .file, node.recorded, case .idle = node.phase,
+        guard let node = child(name, of: directory), node.kind == .file, node.recorded, case .idle = node.phase,
               let watch = watchIndex(of: directory), let path = absolutePath(node),
               let fresh = FileStatus.of(path: path), fresh.kind == .file,
               fresh.inodeKey == node.status.inodeKey, fresh.size == node.status.size,
@@ -74,6 +74,7 @@ extension WatchEngine {
         guard let root = roots[index] else { return }
         let path = rootPaths[index] ?? watches[index].root
         logger.error("watch \(watches[index].name): root \(path) \(reason); the watch stops until the agent is restarted with the directory in place")
+        wakeAll(under: root)
         for child in Array(root.children.values) {
             removeSubtree(child, watch: index, path: child.name, .movedAway)
         }
@@ -85,7 +86,7 @@ extension WatchEngine {
 
     func created(_ name: String, in directory: TreeNode, isDirectory: Bool = false) {
         // Already known: a scan of a new directory found it first.
-        if directory.children[name] != nil { return }
+        if directory[child: name] != nil || directory.idleFiles.contains(name) { return }
         guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory) else { return }
         let path = directoryPath + "/" + name
         guard let status = FileStatus.of(path: path) else {
@@ -157,7 +158,9 @@ extension WatchEngine {
     }
 
     func opened(_ name: String, in directory: TreeNode) {
-        guard let node = directory.children[name], let phase = rules.opened(node.phase) else { return }
+        // An idle file's opening means nothing (its close decides): it is not woken, so readers
+        // downloading old files cost no node.
+        guard let node = directory[child: name], let phase = rules.opened(node.phase) else { return }
         setPhase(node, phase)
         holdWhileWriting(node)
     }
@@ -165,7 +168,7 @@ extension WatchEngine {
     func closedWrite(_ name: String, in directory: TreeNode) {
         guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory) else { return }
         let path = directoryPath + "/" + name
-        guard let node = directory.children[name] else {
+        guard let node = child(name, of: directory) else {
             // Created before its directory had a watch, or gone when its IN_CREATE was read.
             if let status = FileStatus.of(path: path), status.kind == .file {
                 appeared(name, status: status, in: directory, watch: watch, path: path, byRename: true)
@@ -192,7 +195,7 @@ extension WatchEngine {
     }
 
     func deleted(_ name: String, in directory: TreeNode) {
-        guard let node = directory.children[name], let watch = watchIndex(of: directory),
+        guard let node = child(name, of: directory), let watch = watchIndex(of: directory),
               let parentPath = directory.relativePath
         else { return }
         removeSubtree(node, watch: watch, path: Self.join(parentPath, name), .deleted)

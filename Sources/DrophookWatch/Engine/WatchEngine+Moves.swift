@@ -1,6 +1,6 @@
 extension WatchEngine {
     func movedFrom(_ name: String, in directory: TreeNode, cookie: UInt32) {
-        guard let node = directory.children[name], let watch = watchIndex(of: directory),
+        guard let node = child(name, of: directory), let watch = watchIndex(of: directory),
               let parentPath = directory.relativePath
         else { return }
         directory.detach(node)
@@ -19,7 +19,7 @@ extension WatchEngine {
         }
         let path = directoryPath + "/" + name
         let relativePath = Self.join(parentPath, name)
-        if let existing = directory.children[name] {
+        if let existing = child(name, of: directory) {
             if let move, existing.kind == move.node.kind {
                 // Gone before its first look, the moved node's inode is the one at its new name.
                 let movedKey = move.node.statusKnown ? move.node.status.inodeKey : FileStatus.of(path: path)?.inodeKey
@@ -109,6 +109,7 @@ extension WatchEngine {
     /// from the parent chain.
     func renameSubtree(_ node: TreeNode, watch: Int, from oldPath: String, to newPath: String) {
         guard oldPath != newPath else { return }
+        wakeAll(under: node)
         var entries: [(node: TreeNode, suffix: String)] = []
         var stack: [(TreeNode, String)] = [(node, "")]
         while let (current, suffix) = stack.popLast() {
@@ -127,6 +128,7 @@ extension WatchEngine {
             emit(.created, watch: watch, path: newPath + suffix, isDirectory: current.isDirectory,
                  size: current.kind == .file ? current.status.size : nil, uid: current.status.uid, foundByScan: false)
             record(current, watch: watch, path: newPath + suffix)
+            noteQuiet(current)
         }
     }
 

@@ -20,10 +20,32 @@ extension WatchEngine {
 
     // MARK: Start-up
 
-    /// Watches and scans every root, comparing it with the stored snapshot.
-    /// Takes `snapshot` over (the caller's copy is emptied, so only one copy is alive) and
-    /// compares each watch's tree with its stored records.
+    /// Where the start-up scan stands between two of its steps.
+    struct StartupScan {
+        /// The stored snapshot of every watch, sorted (``StoredSnapshot/sort(_:)``).
+        var sorted: [SnapshotRecord]
+        /// Watches not begun yet, next last.
+        var watchesLeft: [Int]
+        /// The watch being scanned and its directories still to list.
+        var watch: Int?
+        var work: [TreeNode] = []
+        var reporting = false
+        /// Whether the watch's stored snapshot was complete: its root's record is written last,
+        /// so a first start cut short leaves none and the next start records again, silently,
+        /// instead of taking unrecorded files for new ones.
+        var complete = false
+    }
+
+    /// Watches and scans every root in one go (``beginStartup(snapshot:)`` then every step).
     func start(snapshot: inout [SnapshotRecord]) {
+        beginStartup(snapshot: &snapshot)
+        while !continueStartup(budget: .max) {}
+    }
+
+    /// Resolves and checks every root and prepares the start-up scan, which
+    /// ``continueStartup(budget:)`` then runs. Takes `snapshot` over (the caller's copy is
+    /// emptied, so only one copy is alive).
+    func beginStartup(snapshot: inout [SnapshotRecord]) {
         var sorted: [SnapshotRecord] = []
         swap(&sorted, &snapshot)
         StoredSnapshot.sort(&sorted)
@@ -49,7 +71,36 @@ extension WatchEngine {
             }
         }
         publishCompletionModes(reasons: reasons)
-        for (index, watch) in watches.enumerated() {
+        startup = StartupScan(sorted: sorted, watchesLeft: watches.indices.reversed())
+    }
+
+    /// Scans on until the batch holds `budget` changes or the start-up scan is done; true when
+    /// done. Between steps the watcher commits the batch, so a first start over a million files
+    /// never holds a million snapshot records at once.
+    func continueStartup(budget: Int) -> Bool {
+        guard var scan = startup else { return true }
+        startup = nil
+        if step(&scan, budget: budget) {
+            // Done: the sorted snapshot goes with `scan`.
+            updateWatchHealth()
+            return true
+        }
+        startup = scan
+        return false
+    }
+
+    private func step(_ scan: inout StartupScan, budget: Int) -> Bool {
+        while true {
+            if let index = scan.watch {
+                let mode = ScanMode.startup(reporting: scan.reporting)
+                reconcile(&scan.work, mode: mode) { batch.changeCount >= budget }
+                if !scan.work.isEmpty { return false }
+                finishStartup(index, scan)
+                scan.watch = nil
+                continue
+            }
+            guard let index = scan.watchesLeft.popLast() else { return true }
+            let watch = watches[index]
             guard let path = rootPaths[index] else { continue }
             guard let status = FileStatus.of(path: path), status.kind == .directory else {
                 unavailable(index, "is not a directory")
@@ -62,25 +113,32 @@ extension WatchEngine {
                 continue
             }
             roots[index] = root
-            startupRecords = StoredSnapshot(sorted, watch: watch.name)
-            let reporting = configuration.catchUp && !startupRecords.isEmpty
-            if startupRecords.take("") == nil {
-                // The root's own record marks the watch as recorded, even when its tree is empty.
-                record(root, watch: index, path: "")
-            }
-            root.recorded = false
-            reconcile(root, mode: .startup(reporting: reporting))
-            // Stored paths not found on disk, children before parents.
-            for stored in startupRecords.untaken() {
-                if reporting {
-                    emit(.deleted, watch: index, path: stored.path, isDirectory: stored.isDirectory, size: nil,
-                         uid: root.status.uid, foundByScan: true)
-                }
-                batch.remove(watch: watch.name, path: stored.path)
-            }
-            startupRecords = StoredSnapshot()
+            startupRecords = StoredSnapshot(scan.sorted, watch: watch.name)
+            scan.complete = startupRecords.take("") != nil
+            scan.reporting = configuration.catchUp && scan.complete
+            scan.watch = index
+            scan.work = [root]
         }
-        updateWatchHealth()
+    }
+
+    /// The end of a watch's start-up scan: what the snapshot holds and the disk does not is
+    /// gone; the root's record, written last, marks the snapshot complete.
+    private func finishStartup(_ index: Int, _ scan: StartupScan) {
+        let watch = watches[index]
+        // Stored paths not found on disk, children before parents.
+        for stored in startupRecords.untaken() {
+            if scan.reporting {
+                emit(.deleted, watch: index, path: stored.path, isDirectory: stored.isDirectory, size: nil,
+                     uid: roots[index]?.status.uid ?? 0, foundByScan: true)
+            }
+            batch.remove(watch: watch.name, path: stored.path)
+        }
+        startupRecords = StoredSnapshot()
+        if !scan.complete, let root = roots[index] {
+            // The root's own record marks the watch as recorded, even when its tree is empty.
+            record(root, watch: index, path: "")
+            root.recorded = false
+        }
     }
 
     func unavailable(_ index: Int, _ reason: String) {
@@ -96,7 +154,13 @@ extension WatchEngine {
     /// the listing or as records (or both: a known name is never reported twice).
     func reconcile(_ start: TreeNode, mode: ScanMode) {
         var work = [start]
-        while let directory = work.popLast() {
+        reconcile(&work, mode: mode) { false }
+    }
+
+    /// Lists the directories of `work` (and those found under them) until none is left or
+    /// `enough` says to pause after a directory; what is left stays in `work`.
+    func reconcile(_ work: inout [TreeNode], mode: ScanMode, until enough: () -> Bool) {
+        while !enough(), let directory = work.popLast() {
             guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory),
                   let directoryRelative = directory.relativePath
             else { continue }
@@ -109,13 +173,18 @@ extension WatchEngine {
                 }
                 continue
             }
-            var seen = Set<String>()
+            var seen = Set<ExactText>()
             seen.reserveCapacity(entries.count)
             for (name, status) in entries {
-                seen.insert(name)
+                seen.insert(ExactText(name))
                 let relative = Self.join(directoryRelative, name)
                 let path = directoryPath + "/" + name
-                if let existing = directory.children[name] {
+                if directory[child: name] == nil, let idle = directory.idleFiles.file(named: name),
+                   mode == .fill || idle.isUnchanged(status) {
+                    // Kept idle and unchanged: nothing to do, and no node to make.
+                    continue
+                }
+                if let existing = child(name, of: directory) {
                     if mode == .fill {
                         if existing.kind == .directory, !existing.isBoundary {
                             if existing.wd < 0 { _ = addWatch(existing, path: path) }
@@ -139,11 +208,16 @@ extension WatchEngine {
                 }
             }
             if mode == .fill { continue }
-            for (name, child) in directory.children where !seen.contains(name) {
+            for (key, child) in directory.children where !seen.contains(key) {
+                let name = key.text
                 // A file still awaiting its first look (gone before its IN_CREATE was read): keep
                 // for the temp rules. A directory known only from records is gone: say so.
                 if !child.statusKnown, !child.recorded, !child.isDirectory { continue }
                 removeSubtree(child, watch: watch, path: Self.join(directoryRelative, name), .goneAtScan)
+            }
+            for name in directory.idleFiles.allNames where !seen.contains(ExactText(name)) {
+                guard let gone = child(name, of: directory) else { continue }
+                removeSubtree(gone, watch: watch, path: Self.join(directoryRelative, name), .goneAtScan)
             }
         }
     }
@@ -159,6 +233,9 @@ extension WatchEngine {
 
     /// A name a scan found that the tree did not know. Returns a directory to scan next.
     func found(_ name: String, status: FileStatus, in directory: TreeNode, watch: Int, relative: String, path: String, mode: ScanMode) -> TreeNode? {
+        if case .startup = mode, keptAsStored(name, status: status, in: directory, watch: watch, relative: relative) {
+            return nil
+        }
         switch status.kind {
         case .special:
             return nil
@@ -215,6 +292,7 @@ extension WatchEngine {
             }
             guard reporting else {
                 record(node, watch: watch, path: relative)
+                keepIdle(node)
                 return
             }
             if let stored, stored.isDirectory != node.isDirectory {
@@ -227,6 +305,24 @@ extension WatchEngine {
                 report(node, foundByScan: true)
             }
         }
+    }
+
+    /// At start-up, a file or symlink exactly as the stored snapshot has it goes straight into its
+    /// directory's ``IdleFiles``: a restart with a million kept files makes no node for them.
+    private func keptAsStored(_ name: String, status: FileStatus, in directory: TreeNode, watch: Int, relative: String) -> Bool {
+        switch status.kind {
+        case .file: guard TransferName.classify(name, ignore: watches[watch].ignore).isFinal else { return false }
+        case .symlink: guard watches[watch].symlinks == .report else { return false }
+        case .directory, .special: return false
+        }
+        let file = IdleFiles.File(status)
+        guard directory.statusKnown, status.device == directory.status.device,
+              let stored = startupRecords.record(relative), !stored.isDirectory,
+              stored.size == file.size, stored.mtimeNanos == file.mtimeNanos, stored.inode == file.inode
+        else { return false }
+        _ = startupRecords.take(relative)
+        directory.idleFiles.keep(name, file)
+        return true
     }
 
     /// A name a scan found that the tree knows. Returns a directory to scan next.

@@ -39,6 +39,7 @@ extension WatchEngine {
                 }
             }
         }
+        keepQuietFilesIdle()
         if let due = rescanDue, due <= now {
             rescanDue = nil
             rescanAll()

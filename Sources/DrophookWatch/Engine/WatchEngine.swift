@@ -38,6 +38,9 @@ final class WatchEngine {
     var unwatched: [ObjectIdentifier: TreeNode] = [:]
     var nextUnwatchedRetry: WatchInstant?
     var actors = ActorResolver()
+    /// Files recorded lately, oldest first, from ``quietHead`` on (``keepQuietFilesIdle()``).
+    var quietFiles: [QuietFile] = []
+    var quietHead = 0
     var batch = BatchBuilder()
 
     // Overflow recovery.
@@ -51,6 +54,8 @@ final class WatchEngine {
 
     /// Snapshot records of the watch being scanned at start-up, by relative path.
     var startupRecords = StoredSnapshot()
+    /// The start-up scan between its steps; nil before it begins and once it is done.
+    var startup: StartupScan?
 
     /// A `IN_MOVED_FROM` waiting for its `IN_MOVED_TO`; the node is detached meanwhile.
     struct PendingMove {
@@ -130,6 +135,7 @@ final class WatchEngine {
         emit(.created, watch: watch, path: path, isDirectory: node.isDirectory,
              size: node.kind == .file ? node.status.size : nil, uid: node.status.uid, foundByScan: foundByScan)
         record(node, watch: watch, path: path)
+        noteQuiet(node)
     }
 
     /// Moves a node to `phase` and keeps ``timed`` in step: a node is checked by ``tick()``
@@ -250,6 +256,7 @@ final class WatchEngine {
     /// parents; an abandoned client temp file is a `failed` transfer.
     func removeSubtree(_ node: TreeNode, watch: Int, path: String, _ removal: Removal) {
         let (removeWatches, foundByScan, silentRoot) = (removal.removesWatches, removal.foundByScan, removal.silentRoot)
+        if node.isDirectory { wakeAll(under: node) }
         let parent = node.parent
         parent?.detach(node)
         var ordered: [(TreeNode, String)] = []
@@ -263,6 +270,7 @@ final class WatchEngine {
         let rootUID = roots[watch]?.status.uid ?? 0
         for (current, currentPath) in ordered.reversed() {
             let isTop = current === node
+            finishLinkOf(current)
             if current.recorded, !(isTop && silentRoot) {
                 emit(.deleted, watch: watch, path: currentPath, isDirectory: current.isDirectory,
                      size: nil, uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan)
@@ -297,9 +305,22 @@ final class WatchEngine {
                 fileByInode[current.status.inodeKey] = nil
             }
         }
-        for (current, _) in ordered where current !== node { current.children = [:] }
-        node.children = [:]
+        for (current, _) in ordered where current !== node { current.dropChildren() }
+        node.dropChildren()
         updateWatchHealth()
+    }
+
+    /// OpenSSH's plain SFTP rename is `link()` then `unlink()`. When the old name was an idle file
+    /// (``IdleFiles``, not in the inode map) and the unlink came before the new name's `lstat`,
+    /// the new name waits for a writer like any new file; the old name's removal shows it was a
+    /// link of this content, so it is finished now: reported before the old name's delete, as
+    /// when the link was seen at once.
+    func finishLinkOf(_ removed: TreeNode) {
+        guard removed.kind == .file, removed.statusKnown, let linked = fileByInode[removed.status.inodeKey],
+              linked !== removed, case .awaitingOpen = linked.phase
+        else { return }
+        setPhase(linked, .writing)
+        complete(linked, foundByScan: false, confirmed: true)
     }
 
     /// Whether a client temp file that disappeared was abandoned rather than linked or renamed
@@ -307,7 +328,7 @@ final class WatchEngine {
     func isAbandoned(_ temp: TreeNode, parent: TreeNode?) -> Bool {
         if temp.statusKnown, let other = fileByInode[temp.status.inodeKey], other !== temp { return false }
         if let parent, let finalName = TransferName.finalName(forTemp: temp.name),
-           let sibling = parent.children[finalName], sibling.kind == .file {
+           let sibling = child(finalName, of: parent), sibling.kind == .file {
             if temp.statusKnown, sibling.status.inodeKey == temp.status.inodeKey { return false }
             // The temp's inode was never seen (read late): a final name that appeared after it is its rename.
             if !temp.statusKnown, sibling.firstSeen >= temp.firstSeen { return false }

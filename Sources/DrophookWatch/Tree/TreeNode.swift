@@ -1,3 +1,5 @@
+import DrophookEvents
+
 /// One entry of a watched tree as the watcher knows it. Paths are not stored: they are computed
 /// from the parent chain, so renaming a directory re-paths everything under it at once, and a
 /// directory's watch descriptor keeps pointing at the right node.
@@ -48,7 +50,11 @@ final class TreeNode {
     var name: String
     weak var parent: TreeNode?
     let kind: Kind
-    var children: [String: TreeNode] = [:]
+    /// Entries that need a node: directories, files in transfer, files reported moments ago.
+    /// Keyed by bytes (``ExactText``).
+    private(set) var children: [ExactText: TreeNode] = [:]
+    /// Files reported and quiet since, kept compact (``IdleFiles``); a directory's only.
+    var idleFiles = IdleFiles()
     /// Watch descriptor of a directory, -1 when it has none.
     var wd: Int32 = -1
     /// Index of the watch this node is the root of; nil for every other node.
@@ -105,15 +111,22 @@ final class TreeNode {
         return nil
     }
 
+    /// The child node named `name`, compared by bytes.
+    subscript(child name: String) -> TreeNode? { children[ExactText(name)] }
+
     func attach(_ child: TreeNode) {
         child.parent = self
-        children[child.name] = child
+        children[ExactText(child.name)] = child
     }
 
     func detach(_ child: TreeNode) {
-        if children[child.name] === child { children[child.name] = nil }
+        let key = ExactText(child.name)
+        if children[key] === child { children[key] = nil }
         child.parent = nil
     }
+
+    /// Forgets every child node (a removed subtree, taken apart).
+    func dropChildren() { children = [:] }
 }
 
 extension FileStatus {
