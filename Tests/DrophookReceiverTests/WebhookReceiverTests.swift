@@ -33,8 +33,9 @@ struct WebhookReceiverTests {
             id: EventID.timeOrdered(), kind: .created, watch: "w", path: "in/Überweisung €.csv",
             size: 42, actor: "alice", occurredAtMillis: 1_710_498_600_000
         )
-        let context = DeliveryContext(webhookID: "wh", deliveryID: "d", attemptID: "a", pipeID: "p", secret: secret)
-        return SFTPToGoFormat().message(for: event, context: context)
+        let context = DeliveryContext(webhookID: "wh", deliveryID: "d", attemptID: "a", pipeID: "p")
+        let message = SFTPToGoFormat().message(for: event, context: context)
+        return message.signed(with: try! RequestSigner(scheme: .hub, secrets: secret.map { [$0] } ?? []), messageID: event.id, timestampSeconds: 0)
     }
 
     @Test func recordsBodyHeadersAndVerifiedSignature() async throws {
@@ -86,10 +87,12 @@ struct WebhookReceiverTests {
             id: EventID.timeOrdered(), kind: .failed, watch: "w", path: "in/invoice.pdf",
             size: 99, actor: "bob", occurredAtMillis: 0, foundByScan: true
         )
-        let context = DeliveryContext(webhookID: "wh", deliveryID: "d", attemptID: "a", pipeID: "p", secret: Self.secret)
+        let context = DeliveryContext(webhookID: "wh", deliveryID: "d", attemptID: "a", pipeID: "p")
         let transfer = RilavekFormat().message(for: event, context: context)
+            .signed(with: try RequestSigner(scheme: .rilavek, secrets: [Self.secret]), messageID: event.id, timestampSeconds: 0)
         let endpoint = EndpointDescription(name: "n", url: receiver.baseURL, topics: [.fileCreated], paused: false, nowMillis: 0, eventID: "e")
         let ping = SFTPToGoFormat().ping(context: context, endpoint: endpoint)
+            .signed(with: try RequestSigner(scheme: .hub, secrets: [Self.secret]), messageID: "e", timestampSeconds: 0)
         _ = try await Self.post(receiver, headers: transfer.headers, body: transfer.body)
         _ = try await Self.post(receiver, headers: ping.headers, body: ping.body)
         let received = try await receiver.waitForWebhooks(count: 2, timeout: .seconds(5))

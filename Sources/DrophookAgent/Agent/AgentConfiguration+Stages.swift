@@ -26,6 +26,7 @@ extension AgentConfiguration {
                 topics: Set(webhook.topics),
                 watches: webhook.watches.map(Set.init),
                 secret: webhook.secret,
+                signature: webhook.signature,
                 authorization: webhook.authorization,
                 extraHeaders: webhook.headers,
                 retrySchedule: RetrySchedule(delays: webhook.retry),

@@ -120,7 +120,7 @@ extension AgentConfiguration {
 
     private static func readWebhook(_ item: ConfigReader.Value, reader: ConfigReader, watchNames: Set<String>) -> Webhook? {
         let keys = [
-            "name", "id", "url", "format", "topics", "watches", "secret", "secret_file", "authorization",
+            "name", "id", "url", "format", "signature", "topics", "watches", "secret", "secret_file", "authorization",
             "authorization_file", "headers", "retry", "timeout", "connect_timeout", "ca_file", "client_cert",
             "client_key", "proxy", "concurrency", "ordered", "paused", "disable_after", "retry_on_4xx",
         ]
@@ -147,6 +147,22 @@ extension AgentConfiguration {
             webhook.watches = names
         }
         webhook.secret = reader.secret(map, inline: "secret", file: "secret_file").map { Array($0.utf8) }
+        if let value = map["signature"], let text = reader.string(value) {
+            if let scheme = SignatureScheme(rawValue: text) {
+                webhook.signature = scheme
+            } else {
+                reader.report(.invalidValue, value, "unknown signature '\(text)'; use one of: \(SignatureScheme.names.joined(separator: ", "))")
+            }
+        }
+        if let format = format.flatMap(WebhookFormats.named), let secret = webhook.secret {
+            let scheme = webhook.signature ?? format.defaultSignature
+            do {
+                _ = try RequestSigner(scheme: scheme, secrets: [secret])
+            } catch {
+                let key = map["secret"] ?? map["secret_file"] ?? item
+                reader.report(.invalidValue, key, "cannot sign with \(scheme.rawValue): \(error); generate one with `drophook keygen \(scheme.rawValue)`")
+            }
+        }
         webhook.authorization = reader.secret(map, inline: "authorization", file: "authorization_file")
         if let value = map["headers"], let headers = reader.headers(value) { webhook.headers = headers }
         if let value = map["retry"], let items = reader.sequence(value) {

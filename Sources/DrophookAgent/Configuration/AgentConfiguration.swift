@@ -71,8 +71,10 @@ public struct AgentConfiguration: Sendable {
         /// Stable id (SFTP To Go `Metadata.Webhook.Id`); derived from the name unless set.
         public var id: String
         public var url: String
-        /// `sftptogo` or `rilavek`.
+        /// `sftptogo`, `rilavek` or `standard`.
         public var format: String
+        /// `signature:`; nil means the format's own scheme.
+        public var signature: SignatureScheme?
         public var topics: [Topic]
         /// Watch names this endpoint hears from; nil means all.
         public var watches: [String]?

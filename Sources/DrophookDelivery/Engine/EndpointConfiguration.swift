@@ -12,8 +12,8 @@ public struct EndpointConfiguration: Sendable {
     public var topics: Set<Topic>
     /// Watches whose events this endpoint gets; nil means every watch.
     public var watches: Set<String>?
-    /// Signing secret; no signature header when nil.
-    public var secret: [UInt8]?
+    /// Signs each attempt under the webhook's scheme with its live secrets.
+    public var signer: RequestSigner
     /// Sent verbatim as the `Authorization` header.
     public var authorization: String?
     /// Further headers, sent after the format's own headers and `Authorization`.
@@ -42,6 +42,8 @@ public struct EndpointConfiguration: Sendable {
         topics: Set<Topic> = [.fileCreated, .fileDeleted],
         watches: Set<String>? = nil,
         secret: [UInt8]? = nil,
+        signature: SignatureScheme? = nil,
+        signer: RequestSigner? = nil,
         authorization: String? = nil,
         extraHeaders: [HTTPHeader] = [],
         retrySchedule: RetrySchedule = .standard,
@@ -58,7 +60,18 @@ public struct EndpointConfiguration: Sendable {
         self.format = format
         self.topics = topics
         self.watches = watches
-        self.secret = secret
+        if let signer {
+            self.signer = signer
+        } else {
+            // Configuration loading builds the signer itself and reports an unusable secret
+            // with its file and key; a caller that passes one here must pass a usable one.
+            let scheme = signature ?? format.defaultSignature
+            do {
+                self.signer = try RequestSigner(scheme: scheme, secrets: secret.map { [$0] } ?? [])
+            } catch {
+                preconditionFailure("endpoint \(name): the secret cannot sign with \(scheme.rawValue): \(error)")
+            }
+        }
         self.authorization = authorization
         self.extraHeaders = extraHeaders
         self.retrySchedule = retrySchedule

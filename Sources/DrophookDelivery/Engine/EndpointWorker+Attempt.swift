@@ -115,8 +115,7 @@ extension EndpointWorker {
             attemptID: attemptID,
             organizationID: settings.organizationID,
             pipeID: origin.pipeID,
-            transferProtocol: origin.transferProtocol,
-            secret: endpoint.secret
+            transferProtocol: origin.transferProtocol
         )
         let message: WebhookMessage = switch job.event {
         case .file(let event):
@@ -127,12 +126,29 @@ extension EndpointWorker {
                 endpoint: endpoint.description(paused: currentlyPaused(endpoint), nowMillis: createdAt, eventID: id)
             )
         }
-        var headers = message.headers
+        let (eventID, topic): (String, String) = switch job.event {
+        case .file(let event): (event.id, event.topic.rawValue)
+        case .ping(let id, _): (id, Topic.webhookPing.rawValue)
+        }
+        let signed = message.signed(with: endpoint.signer, messageID: eventID, timestampSeconds: WallClock.nanoseconds() / 1_000_000_000)
+        var headers = signed.headers
+        headers += Self.eventHeaders(eventID: eventID, topic: topic, present: headers)
         if let authorization = endpoint.authorization {
             headers.append(HTTPHeader("Authorization", authorization))
         }
         headers += endpoint.extraHeaders
         return (attemptID, WebhookRequest(url: endpoint.url, headers: headers, body: message.body, options: endpoint.transport))
+    }
+
+    /// The event's type and id as headers, unless the request already carries them in its own
+    /// convention (Standard Webhooks' `webhook-id`, CloudEvents' `ce-type` and `ce-id`).
+    static func eventHeaders(eventID: String, topic: String, present: [HTTPHeader]) -> [HTTPHeader] {
+        var headers: [HTTPHeader] = []
+        if present.value(named: "ce-type") == nil { headers.append(HTTPHeader("X-Drophook-Event", topic)) }
+        if present.value(named: "webhook-id") == nil, present.value(named: "ce-id") == nil {
+            headers.append(HTTPHeader("X-Drophook-Event-Id", eventID))
+        }
+        return headers
     }
 
     /// Whether the endpoint is paused now (run-time override as the last claim read it, else

@@ -1,5 +1,5 @@
-/// Rilavek's `file.status_changed` payload, signed with `X-Rilavek-Signature` (lowercase hex
-/// HMAC-SHA256 of the raw body).
+/// Rilavek's `file.status_changed` payload; signed by default with `X-Rilavek-Signature`
+/// (lowercase hex HMAC-SHA256 of the raw body, ``SignatureScheme/rilavek``).
 ///
 /// Rilavek reports finished transfers of files, successful (`status: "transferred"`) or not
 /// (`status: "failed"`, an abandoned upload); deletions and directories are not carried.
@@ -10,6 +10,7 @@
 /// `"filename_base64"` (the name's exact bytes, ``PathBytes``) only when the name is not UTF-8.
 public struct RilavekFormat: WebhookFormat {
     public let name = "rilavek"
+    public let defaultSignature = SignatureScheme.rilavek
 
     public init() {}
 
@@ -37,7 +38,7 @@ public struct RilavekFormat: WebhookFormat {
             ("timestamp", .string(ISO8601Timestamp.string(fromMillis: event.occurredAtMillis))),
             ("data", .object(data)),
         ]).serialized()
-        return Self.signed(body, secret: context.secret)
+        return .json(body)
     }
 
     /// Rilavek defines no test message. drophook's ping keeps the envelope (`event`,
@@ -50,12 +51,6 @@ public struct RilavekFormat: WebhookFormat {
             ("timestamp", .string(ISO8601Timestamp.string(fromMillis: endpoint.nowMillis))),
             ("data", .object([("pipe_id", .string(context.pipeID))])),
         ]).serialized()
-        return Self.signed(body, secret: context.secret)
-    }
-
-    private static func signed(_ body: [UInt8], secret: [UInt8]?) -> WebhookMessage {
-        var headers = [HTTPHeader("Content-Type", "application/json")]
-        if let secret { headers.append(BodySignature.rilavek.header(secret: secret, body: body)) }
-        return WebhookMessage(headers: headers, body: body)
+        return .json(body)
     }
 }

@@ -1,5 +1,5 @@
-/// SFTP To Go's webhook payloads: `file.created` / `file.deleted` envelopes and `webhook.ping`,
-/// signed with `X-Hub-Signature` (base64 HMAC-SHA256 of the body).
+/// SFTP To Go's webhook payloads: `file.created` / `file.deleted` envelopes and `webhook.ping`;
+/// signed by default with `X-Hub-Signature` (base64 HMAC-SHA256 of the body, ``SignatureScheme/hub``).
 ///
 /// Keys, their order and their case follow SFTP To Go's published examples exactly, so a live
 /// event's body is indistinguishable from one SFTP To Go would send. drophook adds one key of
@@ -11,6 +11,7 @@
 /// `file.failed` has no SFTP To Go counterpart and is not carried.
 public struct SFTPToGoFormat: WebhookFormat {
     public let name = "sftptogo"
+    public let defaultSignature = SignatureScheme.hub
     /// `Actor.Id` of pings, which no user causes.
     public var pingActor: String
 
@@ -53,7 +54,7 @@ public struct SFTPToGoFormat: WebhookFormat {
             ("Data", .object(data)),
             ("Metadata", .object(metadata)),
         ]).serialized()
-        return Self.signed(body, secret: context.secret)
+        return .json(body)
     }
 
     /// The `webhook.ping` envelope of SFTP To Go's format documentation, plus the `Actor`
@@ -92,16 +93,10 @@ public struct SFTPToGoFormat: WebhookFormat {
                 ("Event", .object([("Id", .string(endpoint.eventID)), ("Topic", .string(topic))])),
             ])),
         ]).serialized()
-        return Self.signed(body, secret: context.secret)
+        return .json(body)
     }
 
     private static func id(_ value: String) -> JSONValue {
         .object([("Id", .string(value))])
-    }
-
-    private static func signed(_ body: [UInt8], secret: [UInt8]?) -> WebhookMessage {
-        var headers = [HTTPHeader("Content-Type", "application/json")]
-        if let secret { headers.append(BodySignature.hub.header(secret: secret, body: body)) }
-        return WebhookMessage(headers: headers, body: body)
     }
 }

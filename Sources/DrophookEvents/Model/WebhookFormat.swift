@@ -1,15 +1,18 @@
 /// A payload shape that receivers already know (SFTP To Go, Rilavek, …): turns an event
-/// into the exact body bytes and signature headers of one delivery attempt.
+/// into the exact body bytes and content headers of one delivery attempt. Signing is not the
+/// format's business: a ``RequestSigner`` signs the body under the webhook's ``SignatureScheme``.
 ///
 /// Formats are pure: no I/O, no clock, no randomness; everything that varies per attempt
 /// comes in through ``DeliveryContext``.
 public protocol WebhookFormat: Sendable {
     /// The config name of the format (`format:` of a webhook).
     var name: String { get }
+    /// The signature scheme a webhook of this format uses unless its `signature:` says otherwise.
+    var defaultSignature: SignatureScheme { get }
     /// Whether this format has a payload for the event at all (Rilavek reports finished and
     /// failed transfers of files only, for example). Events it does not carry are never queued.
     func carries(_ event: FileEvent) -> Bool
-    /// The body and format-specific headers (`Content-Type`, signature) for one attempt.
+    /// The body and format-specific headers (`Content-Type`, …) for one attempt.
     func message(for event: FileEvent, context: DeliveryContext) -> WebhookMessage
     /// A test message for `drophook ping` (SFTP To Go's `webhook.ping`).
     func ping(context: DeliveryContext, endpoint: EndpointDescription) -> WebhookMessage
@@ -22,6 +25,11 @@ public struct WebhookMessage: Sendable, Hashable {
     public init(headers: [HTTPHeader], body: [UInt8]) {
         self.headers = headers
         self.body = body
+    }
+
+    /// A JSON body with its `Content-Type`.
+    public static func json(_ body: [UInt8], contentType: String = "application/json") -> WebhookMessage {
+        WebhookMessage(headers: [HTTPHeader("Content-Type", contentType)], body: body)
     }
 }
 
@@ -39,8 +47,6 @@ public struct DeliveryContext: Sendable, Hashable {
     public var pipeID: String
     /// Rilavek `data.protocol` of the event's watch.
     public var transferProtocol: String
-    /// Signing secret bytes; no signature header is sent when nil.
-    public var secret: [UInt8]?
 
     public init(
         webhookID: String,
@@ -48,8 +54,7 @@ public struct DeliveryContext: Sendable, Hashable {
         attemptID: String,
         organizationID: String? = nil,
         pipeID: String,
-        transferProtocol: String = "sftp",
-        secret: [UInt8]? = nil
+        transferProtocol: String = "sftp"
     ) {
         self.webhookID = webhookID
         self.deliveryID = deliveryID
@@ -57,7 +62,6 @@ public struct DeliveryContext: Sendable, Hashable {
         self.organizationID = organizationID
         self.pipeID = pipeID
         self.transferProtocol = transferProtocol
-        self.secret = secret
     }
 }
 

@@ -78,26 +78,27 @@ struct RilavekFormatTests {
         #expect(data.last?.1 == .bool(true))
     }
 
-    @Test func signatureHeaderIsHexHMACOfTheBody() {
-        var context = Self.context
-        context.secret = Array("rilavek-test-secret".utf8)
-        let message = format.message(for: Self.event, context: context)
+    @Test func signatureHeaderIsHexHMACOfTheBody() throws {
+        let message = format.message(for: Self.event, context: Self.context)
+        #expect(format.defaultSignature == .rilavek)
+        let secret = Array("rilavek-test-secret".utf8)
+        let headers = try RequestSigner(scheme: format.defaultSignature, secrets: [secret])
+            .headers(body: message.body, messageID: Self.event.id, timestampSeconds: 0)
         // Computed independently with Python's hmac module over the expected body.
-        #expect(message.headers.last == HTTPHeader("X-Rilavek-Signature", "65b00fc903d1af44baa033799b081cc5f9767be1cf27320d7d4956f836328508"))
-        #expect(SignatureVerifier(secret: context.secret!).verify(body: message.body, headers: message.headers) == .verified(.rilavek))
+        #expect(headers == [HTTPHeader("X-Rilavek-Signature", "65b00fc903d1af44baa033799b081cc5f9767be1cf27320d7d4956f836328508")])
+        #expect(SignatureVerifier(secret: secret).verify(body: message.body, headers: headers) == .verified(.rilavek))
     }
 
     @Test func pingKeepsEnvelopeAndSignature() throws {
-        var context = Self.context
-        context.secret = Array("s".utf8)
         let endpoint = EndpointDescription(name: "n", url: "http://127.0.0.1/", topics: [.fileCreated], paused: false, nowMillis: 0, eventID: "e")
-        let message = format.ping(context: context, endpoint: endpoint)
+        let message = format.ping(context: Self.context, endpoint: endpoint)
         #expect(String(decoding: message.body, as: UTF8.self) == #"{"event":"webhook.ping","timestamp":"1970-01-01T00:00:00.000Z","data":{"pipe_id":"pip_123456789"}}"#)
-        #expect(SignatureVerifier(secret: context.secret!).verify(body: message.body, headers: message.headers).isVerified)
+        let headers = try RequestSigner(scheme: .rilavek, secrets: [Array("s".utf8)]).headers(body: message.body, messageID: "e", timestampSeconds: 0)
+        #expect(SignatureVerifier(secret: Array("s".utf8)).verify(body: message.body, headers: headers).isVerified)
     }
 
-    @Test func registryKnowsBothFormats() {
-        #expect(WebhookFormats.names == ["sftptogo", "rilavek"])
+    @Test func registryKnowsEveryFormat() {
+        #expect(WebhookFormats.names == ["sftptogo", "rilavek", "standard"])
         #expect(WebhookFormats.named("rilavek")?.name == "rilavek")
         #expect(WebhookFormats.named("sftptogo")?.name == "sftptogo")
         #expect(WebhookFormats.named("SFTPToGo") == nil)
