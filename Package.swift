@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DrophookDeliveryTests",
-            dependencies: ["DrophookDelivery", "DrophookReceiver", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["DrophookDelivery", "DrophookReceiver", "DrophookTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSwift
         ),
         .testTarget(

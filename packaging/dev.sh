@@ -9,8 +9,11 @@ cd "$(dirname "$0")/.."
 
 # System packages the build and the tests need: libcurl (HTTP client), libcrypto (signatures),
 # SQLite (outbox), OpenSSH and paramiko (sftp end-to-end tests), openssl and python3 (TLS test servers),
-# nghttpd (HTTP/2 test server).
-packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev openssh-server openssh-client openssl python3 python3-paramiko pkg-config nghttp2-server)
+# nghttpd (HTTP/2 test server), pip and Node.js (receivers' own verification code in the signature tests).
+packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev openssh-server openssh-client openssl python3 python3-paramiko python3-pip nodejs pkg-config nghttp2-server)
+# Receivers' own verification libraries, from PyPI, that the signature tests run unchanged;
+# kept beside the build, never in the system's Python.
+python_packages=(standardwebhooks==1.1.0)
 
 install_missing() {
     local missing=()
@@ -23,6 +26,13 @@ install_missing() {
     echo "installing: ${missing[*]}"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+install_python_packages() {
+    local target=.build/test-python
+    [ -f "$target/.installed" ] && [ "$(cat "$target/.installed")" = "${python_packages[*]}" ] && return 0
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$target" --upgrade "${python_packages[@]}"
+    echo "${python_packages[*]}" > "$target/.installed"
 }
 
 listener=""
@@ -57,6 +67,7 @@ demo() {
 
 run_tests() {
     install_missing
+    install_python_packages
     swift build --build-tests
     # A bound on the whole run, so a hung test fails the run instead of stalling it.
     # Serially: the suites start real agents, sshd and HTTP servers and time their answers;
@@ -67,6 +78,6 @@ run_tests() {
 case "${1:-}" in
     demo) demo ;;
     test) run_tests ;;
-    deps) install_missing ;;
+    deps) install_missing; install_python_packages ;;
     *) echo "usage: packaging/dev.sh demo|test|deps" >&2; exit 2 ;;
 esac

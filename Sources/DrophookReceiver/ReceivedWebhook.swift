@@ -60,15 +60,16 @@ public struct ReceivedWebhook: Sendable, Hashable {
             if let filename = json["data"]?["filename"]?.stringValue { parts.append(filename) }
             if let size = json["data"]?["size"]?.intValue { parts.append("\(size) bytes") }
             if json["data"]?["found_by_scan"]?.boolValue == true { parts.append("(found by scan)") }
+        } else if let json, let type = json["type"]?.stringValue, let data = json["data"] {
+            // Standard Webhooks.
+            parts.append(type)
+            if let path = data["path"]?.stringValue { parts.append(path) }
+            if let size = data["size"]?.intValue { parts.append("\(size) bytes") }
+            if data["found_by_scan"]?.boolValue == true { parts.append("(found by scan)") }
         } else {
             parts.append("\(method) \(path) \(body.count) bytes")
         }
-        switch signature {
-        case .verified(let kind)?: parts.append("signature ok (\(kind.headerName))")
-        case .mismatch(let kind)?: parts.append("signature FAILED (\(kind.headerName))")
-        case .unsigned?: parts.append("signature FAILED (no signature header)")
-        case nil: parts.append("signature not checked")
-        }
+        parts.append(signature.map(\.description) ?? "signature not checked")
         return parts.joined(separator: " ")
     }
 }

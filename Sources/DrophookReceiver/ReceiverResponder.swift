@@ -28,7 +28,7 @@ struct ReceiverResponder: HTTPResponder {
             path: request.uri.description,
             headers: headers,
             body: body,
-            signature: verifier?.verify(body: body, headers: headers),
+            signature: verifier?.verify(body: body, headers: headers, nowSeconds: WallClock.nanoseconds() / 1_000_000_000),
             receivedAt: Date()
         )
         let reply = inbox.record(webhook)

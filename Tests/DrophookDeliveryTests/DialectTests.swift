@@ -1,0 +1,82 @@
+import DrophookDelivery
+import DrophookEvents
+import DrophookReceiver
+import Testing
+
+/// Every signature scheme, sent by the real engine over HTTP and checked by the receivers' own
+/// code: the reference `standardwebhooks` library unchanged, and Python's `hmac`/`json` for the
+/// others.
+@Suite("Receivers' own verification code")
+struct DialectTests {
+    static let standardSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    static let plainSecret = "It's a Secret to Everybody"
+
+    @Test("each scheme's requests verify with the receiver's own code, odd names included")
+    func receiversAcceptEveryScheme() async throws {
+        let receiver = try await WebhookReceiver.start()
+        let plain = Array(Self.plainSecret.utf8)
+        func endpoint(_ name: String, _ format: any WebhookFormat, _ signature: SignatureScheme?, secret: [UInt8]) -> EndpointConfiguration {
+            var endpoint = testEndpoint(name, url: receiver.baseURL + "/" + name)
+            endpoint.format = format
+            endpoint.topics = [.fileCreated, .fileDeleted, .fileFailed]
+            endpoint.signer = try! RequestSigner(scheme: signature ?? format.defaultSignature, secrets: [secret])
+            return endpoint
+        }
+        let endpoints = [
+            endpoint("standard", StandardWebhooksFormat(), nil, secret: Array(Self.standardSecret.utf8)),
+            endpoint("github", SFTPToGoFormat(), .github, secret: plain),
+            endpoint("timestamped", StandardWebhooksFormat(), .timestamped, secret: plain),
+            // SFTP To Go's keys are not sorted: the receiver sorts them before it signs.
+            endpoint("timestamped-sftptogo", SFTPToGoFormat(), .timestamped, secret: plain),
+            endpoint("hub", SFTPToGoFormat(), nil, secret: plain),
+            endpoint("rilavek", RilavekFormat(), nil, secret: plain),
+        ]
+        let harness = try EngineHarness(endpoints: endpoints, transport: CurlTransport())
+        let events = [
+            testEvent(.created, path: "in/Überweisung €\t\"q\"\\ \u{1F600} \u{2028}.csv"),
+            testEvent(.created, path: PathBytes.string(from: Array("in/report".utf8) + [0xFF] + Array(".csv".utf8))),
+            testEvent(.deleted, path: "in/old.csv"),
+        ]
+        try harness.append(events, endpoints: endpoints)
+        // Rilavek carries the two created files only: 5 × 3 + 2.
+        let received = try await receiver.waitForWebhooks(count: 17, timeout: .seconds(20))
+        try await harness.finish()
+        await receiver.stop()
+
+        let output = try ReferenceVerifier.verify(received, standardSecret: Self.standardSecret, plainSecret: Self.plainSecret)
+        #expect(output.split(separator: "\n").sorted() == [
+            "/github 3", "/hub 3", "/rilavek 2", "/standard 3", "/timestamped 3", "/timestamped-sftptogo 3",
+            "node timestamped 6",
+        ])
+        // The event travels in headers too: its type everywhere, its id where the scheme has no id header of its own.
+        for request in received {
+            #expect(request.headers.value(named: "X-Drophook-Event")?.hasPrefix("file.") == true)
+            let idHeader = request.path == "/standard" ? "webhook-id" : "X-Drophook-Event-Id"
+            #expect(request.headers.value(named: idHeader).map { id in events.contains { $0.id == id } } == true)
+        }
+        // drophook's own verifier agrees with the receivers' code.
+        for request in received {
+            let secret = request.path == "/standard" ? Array(Self.standardSecret.utf8) : plain
+            let result = SignatureVerifier(secret: secret).verify(body: request.body, headers: request.headers, nowSeconds: WallClock.nanoseconds() / 1_000_000_000)
+            #expect(result.isVerified, "\(request.path): \(result)")
+        }
+    }
+
+    @Test("during a rotation, Standard Webhooks carries one signature per live secret; a receiver with either accepts")
+    func rotationSignsWithBothSecrets() throws {
+        let old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        let new = "whsec_" + Base64.encode(Array(repeating: UInt8(7), count: 32))
+        let signer = try RequestSigner(scheme: .standard, secrets: [Array(new.utf8), Array(old.utf8)])
+        let body = Array(#"{"type":"file.created"}"#.utf8)
+        let headers = signer.headers(body: body, messageID: "msg_1", timestampSeconds: 1_614_265_330)
+        #expect(headers.value(named: "webhook-signature")?.split(separator: " ").count == 2)
+        for secret in [old, new] {
+            #expect(SignatureVerifier(secret: Array(secret.utf8)).verify(body: body, headers: headers).isVerified)
+        }
+        // A scheme with room for one signature signs with the newest secret only.
+        let hub = try RequestSigner(scheme: .hub, secrets: [Array("new".utf8), Array("old".utf8)])
+        let hubHeaders = hub.headers(body: body, messageID: "m", timestampSeconds: 0)
+        #expect(SignatureVerifier(secret: Array("new".utf8)).verify(body: body, headers: hubHeaders) == .verified(.hub))
+        #expect(SignatureVerifier(secret: Array("old".utf8)).verify(body: body, headers: hubHeaders) == .mismatch(.hub))
+    }
+}
