@@ -25,8 +25,10 @@ extension AgentConfiguration {
                 format: WebhookFormats.named(webhook.format)!,
                 topics: Set(webhook.topics),
                 watches: webhook.watches.map(Set.init),
-                secret: webhook.secret,
-                signature: webhook.signature,
+                // Checked when the config was loaded.
+                signer: try! RequestSigner(
+                    scheme: webhook.signature ?? WebhookFormats.named(webhook.format)!.defaultSignature,
+                    secrets: webhook.signingSecrets),
                 authorization: webhook.authorization,
                 extraHeaders: webhook.headers,
                 retrySchedule: RetrySchedule(delays: webhook.retry),

@@ -146,7 +146,20 @@ extension AgentConfiguration {
             }
             webhook.watches = names
         }
-        webhook.secret = reader.secret(map, inline: "secret", file: "secret_file").map { Array($0.utf8) }
+        if let text = reader.secret(map, inline: "secret", file: "secret_file") {
+            if map["secret_file"] != nil, let value = map["secret_file"] {
+                do {
+                    let secrets = try SecretFile.parse(text)
+                    webhook.secret = secrets.first?.bytes
+                    webhook.previousSecrets = Array(secrets.dropFirst())
+                    webhook.secretFile = reader.string(value).map { reader.resolve($0) }
+                } catch {
+                    reader.report(.invalidValue, value, "\(error)")
+                }
+            } else {
+                webhook.secret = Array(text.utf8)
+            }
+        }
         if let value = map["signature"], let text = reader.string(value) {
             if let scheme = SignatureScheme(rawValue: text) {
                 webhook.signature = scheme
@@ -154,17 +167,31 @@ extension AgentConfiguration {
                 reader.report(.invalidValue, value, "unknown signature '\(text)'; use one of: \(SignatureScheme.names.joined(separator: ", "))")
             }
         }
-        if let format = format.flatMap(WebhookFormats.named), let secret = webhook.secret {
+        if let format = format.flatMap(WebhookFormats.named), webhook.secret != nil {
             let scheme = webhook.signature ?? format.defaultSignature
             do {
-                _ = try RequestSigner(scheme: scheme, secrets: [secret])
+                _ = try RequestSigner(scheme: scheme, secrets: webhook.signingSecrets)
             } catch {
                 let key = map["secret"] ?? map["secret_file"] ?? item
-                reader.report(.invalidValue, key, "cannot sign with \(scheme.rawValue): \(error); generate one with `drophook keygen \(scheme.rawValue)`")
+                reader.report(.invalidValue, key, "cannot sign with \(scheme.rawValue): \(error); generate one with `drophook keygen standard` (or `drophook keygen ed25519`)")
             }
         }
         webhook.authorization = reader.secret(map, inline: "authorization", file: "authorization_file")
-        if let value = map["headers"], let headers = reader.headers(value) { webhook.headers = headers }
+        if let authorization = webhook.authorization, let value = map["authorization"] ?? map["authorization_file"],
+           !reader.headerValue(authorization, value) {
+            webhook.authorization = nil
+        }
+        if let value = map["headers"], let headers = reader.headers(value) {
+            let scheme = webhook.signature ?? format.flatMap(WebhookFormats.named)?.defaultSignature ?? .none
+            for header in headers {
+                if let owner = OwnedHeaders.owner(of: header.name, scheme: scheme, hasAuthorization: webhook.authorization != nil) {
+                    reader.report(.invalidValue, at: value.line, key: "\(value.key).\(header.name)",
+                                  "\(header.name) is set by drophook (\(owner)) and cannot be replaced; remove it from headers")
+                } else {
+                    webhook.headers.append(header)
+                }
+            }
+        }
         if let value = map["retry"], let items = reader.sequence(value) {
             let delays = items.compactMap { reader.duration($0) }
             if delays.count == items.count { webhook.retry = delays }

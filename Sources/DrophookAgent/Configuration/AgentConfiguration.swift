@@ -78,7 +78,12 @@ public struct AgentConfiguration: Sendable {
         public var topics: [Topic]
         /// Watch names this endpoint hears from; nil means all.
         public var watches: [String]?
+        /// The current signing secret (its text's bytes).
         public var secret: [UInt8]?
+        /// Previous secrets still signing during a rotation's overlap (``SecretFile``).
+        public var previousSecrets: [SigningSecret] = []
+        /// The `secret_file` path, for `drophook rotate-secret`; nil for an inline secret.
+        public var secretFile: String?
         /// Sent verbatim as the `Authorization` header.
         public var authorization: String?
         public var headers: [HTTPHeader] = []
@@ -108,5 +113,12 @@ public struct AgentConfiguration: Sendable {
             self.topics = topics
             self.retry = retry
         }
+    }
+}
+
+extension AgentConfiguration.Webhook {
+    /// Every secret that signs: the current one, then those inside their rotation overlap.
+    public var signingSecrets: [SigningSecret] {
+        (secret.map { [SigningSecret($0)] } ?? []) + previousSecrets
     }
 }

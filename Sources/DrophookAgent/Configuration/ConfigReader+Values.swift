@@ -1,6 +1,7 @@
 import DrophookDelivery
 import DrophookEvents
 import Foundation
+import HTTPTypes
 
 /// Readers for the kinds of value the config holds, each reporting its own mistakes.
 extension ConfigReader {
@@ -30,6 +31,10 @@ extension ConfigReader {
               schemes.contains(scheme), let host = components.host, !host.isEmpty
         else {
             report(.invalidValue, value, "'\(text)' is not a valid URL; write it as \(schemes.last!)://host/path")
+            return nil
+        }
+        if let port = components.port, !(1...65_535).contains(port) {
+            report(.invalidValue, value, "port \(port) in '\(text)' is outside 1–65535; fix the URL's port")
             return nil
         }
         return text
@@ -96,19 +101,24 @@ extension ConfigReader {
         for (keyNode, valueNode) in mapping {
             let name = keyNode.scalar?.string ?? ""
             let entry = Value(node: valueNode, key: "\(value.key).\(name)")
-            let token = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "!#$%&'*+-.^_`|~"))
-            guard !name.isEmpty, name.unicodeScalars.allSatisfy(token.contains) else {
-                report(.invalidValue, entry, "'\(name)' is not a valid header name")
+            guard HTTPField.Name(name) != nil else {
+                report(.invalidValue, entry, "'\(name)' is not a valid header name; use ASCII letters, digits and !#$%&'*+-.^_`|~ only (RFC 9110 token)")
                 continue
             }
-            guard let text = string(entry) else { continue }
-            if text.contains("\r") || text.contains("\n") {
-                report(.invalidValue, entry, "header values cannot contain line breaks")
-                continue
-            }
+            guard let text = string(entry), headerValue(text, entry) else { continue }
             headers.append(HTTPHeader(name, text))
         }
         return headers
+    }
+
+    /// Whether `text` can be sent as a header value (RFC 9110: no CR, LF or NUL, no leading or
+    /// trailing whitespace); reports why not.
+    func headerValue(_ text: String, _ value: Value) -> Bool {
+        guard HTTPField.isValidValue(text) else {
+            report(.invalidValue, value, "a header value cannot contain line breaks, NUL or other control characters, or start or end with a space; fix the value")
+            return false
+        }
+        return true
     }
 
     func duration(_ value: Value) -> Duration? {
@@ -136,7 +146,7 @@ extension ConfigReader {
     }
 
     /// Relative paths in the config are relative to the config file's folder.
-    private func resolve(_ path: String) -> String {
+    func resolve(_ path: String) -> String {
         guard !path.hasPrefix("/") else { return path }
         let folder = (file as NSString).deletingLastPathComponent
         return (folder.isEmpty ? path : "\(folder)/\(path)")

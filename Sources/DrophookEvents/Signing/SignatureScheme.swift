@@ -46,23 +46,36 @@ public enum SignatureScheme: String, Sendable, Hashable, CaseIterable {
     }
 }
 
+/// A signing secret and, while it is being rotated out, until when it still signs.
+public struct SigningSecret: Sendable, Hashable {
+    /// The secret as configured: its text's bytes.
+    public var bytes: [UInt8]
+    /// Unix seconds after which it no longer signs; nil for the current secret.
+    public var untilSeconds: Int64?
+
+    public init(_ bytes: [UInt8], untilSeconds: Int64? = nil) {
+        self.bytes = bytes
+        self.untilSeconds = untilSeconds
+    }
+}
+
 /// Signs requests under one ``SignatureScheme`` with a webhook's live secrets, newest first.
 /// Keys are read once, when the webhook is configured, so a secret that cannot serve its scheme
 /// is an error at load, never at send time.
 public struct RequestSigner: Sendable {
     public let scheme: SignatureScheme
-    private let secrets: [[UInt8]]
+    private let secrets: [SigningSecret]
     private let standardSigners: [StandardWebhooksSigner]
 
-    /// - Parameter secrets: the live secrets as configured (their text's bytes), newest first;
-    ///   empty sends no signature. The `standard` scheme needs `whsec_` or `whsk_` secrets.
-    public init(scheme: SignatureScheme, secrets: [[UInt8]]) throws(SigningKeyError) {
+    /// - Parameter secrets: the secrets as configured, newest first; empty sends no signature.
+    ///   The `standard` scheme needs `whsec_` or `whsk_` secrets.
+    public init(scheme: SignatureScheme, secrets: [SigningSecret]) throws(SigningKeyError) {
         self.scheme = scheme
         self.secrets = scheme == .none ? [] : secrets
         if scheme == .standard {
             var signers: [StandardWebhooksSigner] = []
             for secret in secrets {
-                signers.append(try StandardWebhooksSigner(secret: String(decoding: secret, as: UTF8.self)))
+                signers.append(try StandardWebhooksSigner(secret: String(decoding: secret.bytes, as: UTF8.self)))
             }
             standardSigners = signers
         } else {
@@ -70,18 +83,26 @@ public struct RequestSigner: Sendable {
         }
     }
 
+    /// A signer whose secrets never expire (their text's bytes, newest first).
+    public init(scheme: SignatureScheme, secrets: [[UInt8]]) throws(SigningKeyError) {
+        try self.init(scheme: scheme, secrets: secrets.map { SigningSecret($0) })
+    }
+
     /// Whether requests carry a signature at all.
     public var signs: Bool { !secrets.isEmpty }
 
     /// The signature headers of one attempt. `messageID` is stable per event (Standard
-    /// Webhooks' `webhook-id`); `timestampSeconds` is the attempt's time.
+    /// Webhooks' `webhook-id`); `timestampSeconds` is the attempt's time, which also retires
+    /// secrets whose overlap has ended.
     public func headers(body: [UInt8], messageID: String, timestampSeconds: Int64) -> [HTTPHeader] {
-        guard let newest = secrets.first else { return [] }
+        let live = secrets.indices.filter { secrets[$0].untilSeconds.map { timestampSeconds <= $0 } ?? true }
+        guard let first = live.first else { return [] }
+        let newest = secrets[first].bytes
         switch scheme {
         case .hub, .rilavek, .github:
             return [scheme.bodySignature!.header(secret: newest, body: body)]
         case .standard:
-            let signatures = standardSigners.map { $0.signature(id: messageID, timestamp: timestampSeconds, body: body) }
+            let signatures = live.map { standardSigners[$0].signature(id: messageID, timestamp: timestampSeconds, body: body) }
             return [
                 HTTPHeader("webhook-id", messageID),
                 HTTPHeader("webhook-timestamp", String(timestampSeconds)),

@@ -40,6 +40,27 @@ public struct StandardWebhooksSigner: Sendable {
 
     public init(key: Key) { self.key = key }
 
+    /// A new `whsec_` secret: 32 random bytes, as the reference libraries generate them.
+    public static func newSecret() -> String {
+        "whsec_" + Base64.encode(LibCrypto.randomBytes(32))
+    }
+
+    /// A new `whsk_` Ed25519 secret key (seed then public key); its ``publicKeyText`` is what
+    /// receivers verify `v1a` signatures with.
+    public static func newKeyPair() -> StandardWebhooksSigner {
+        let seed = LibCrypto.randomBytes(32)
+        // A 32-byte seed always gives a key.
+        return StandardWebhooksSigner(key: .asymmetric(seed: seed, publicKey: LibCrypto.ed25519PublicKey(seed: seed)!))
+    }
+
+    /// The secret in its `whsec_` or `whsk_` text form, as configured.
+    public var secretText: String {
+        switch key {
+        case .symmetric(let secret): "whsec_" + Base64.encode(secret)
+        case .asymmetric(let seed, let publicKey): "whsk_" + Base64.encode(seed + publicKey)
+        }
+    }
+
     /// The public key to give receivers of `v1a` signatures, as `whpk_<base64>`; nil for HMAC secrets.
     public var publicKeyText: String? {
         guard case .asymmetric(_, let publicKey) = key else { return nil }

@@ -16,23 +16,12 @@ struct ListenCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).") var port: Int = 8787
-    @Option(help: "Signing secret to verify X-Hub-Signature and X-Rilavek-Signature with.") var secret: String?
-    @Option(help: "File holding the signing secret.") var secretFile: String?
+    @OptionGroup var secret: SecretOptions
     @Flag(help: "Also print each body.") var body = false
 
-    func validate() throws {
-        if secret != nil, secretFile != nil { throw ValidationError("give --secret or --secret-file, not both") }
-    }
-
     func run() async throws {
-        var key = secret.map { Array($0.utf8) }
-        if let secretFile {
-            guard let data = FileManager.default.contents(atPath: secretFile) else {
-                printError("--secret-file: cannot read '\(secretFile)'; check the path and its permissions")
-                throw ExitCode(2)
-            }
-            key = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines).utf8)
-        }
+        // Every scheme is checked: whichever signature headers a request carries decide.
+        let key = try secret.load()
         let receiver = try await WebhookReceiver.start(ReceiverConfiguration(host: host, port: port, secret: key))
         printLine("listening on \(receiver.baseURL)/ (signatures \(key == nil ? "not checked: no --secret" : "checked"))")
         let showBody = body
