@@ -70,3 +70,16 @@ struct ConfigurationDialectTests {
         #expect(other.webhooks.first?.headers.map(\.name) == ["X-Rilavek-Signature", "Authorization"])
     }
 }
+
+extension ConfigurationDialectTests {
+    @Test("filters load with sizes in units; a bad glob or inverted sizes name their key")
+    func filters() throws {
+        let text = webhook("paths: [\"alice/**\", \"!**/*.tmp\"]\nmin_size: 1\nmax_size: 10MiB\nactors: [alice]")
+        let filter = try #require(try AgentConfiguration.parse(text, file: "t.yaml", environment: [:]).endpointConfigurations.first?.filter)
+        #expect(filter.maximumSize == 10 * 1_048_576 && filter.minimumSize == 1)
+        #expect(filter.includedPaths.map(\.description) == ["alice/**"] && filter.excludedPaths.map(\.description) == ["**/*.tmp"])
+        #expect(base.problems(webhook("paths: [\"in/[abc\"]")).map(\.key) == ["webhooks[0].paths"])
+        #expect(base.problems(webhook("min_size: 5MB\nmax_size: 1kB")).map(\.key) == ["webhooks[0].max_size"])
+        #expect(base.problems(webhook("max_size: lots")).map(\.key) == ["webhooks[0].max_size"])
+    }
+}

@@ -25,6 +25,7 @@ extension AgentConfiguration {
                 format: WebhookFormats.named(webhook.format)!,
                 topics: Set(webhook.topics),
                 watches: webhook.watches.map(Set.init),
+                filter: webhook.filter,
                 // Checked when the config was loaded.
                 signer: try! RequestSigner(
                     scheme: webhook.signature ?? WebhookFormats.named(webhook.format)!.defaultSignature,

@@ -120,7 +120,8 @@ extension AgentConfiguration {
 
     private static func readWebhook(_ item: ConfigReader.Value, reader: ConfigReader, watchNames: Set<String>) -> Webhook? {
         let keys = [
-            "name", "id", "url", "format", "signature", "topics", "watches", "secret", "secret_file", "authorization",
+            "name", "id", "url", "format", "signature", "topics", "watches", "paths", "min_size", "max_size", "actors",
+            "secret", "secret_file", "authorization",
             "authorization_file", "headers", "retry", "timeout", "connect_timeout", "ca_file", "client_cert",
             "client_key", "proxy", "concurrency", "ordered", "paused", "disable_after", "retry_on_4xx",
         ]
@@ -146,6 +147,7 @@ extension AgentConfiguration {
             }
             webhook.watches = names
         }
+        webhook.filter = Self.readFilter(map, reader: reader)
         if let text = reader.secret(map, inline: "secret", file: "secret_file") {
             if map["secret_file"] != nil, let value = map["secret_file"] {
                 do {
@@ -213,6 +215,25 @@ extension AgentConfiguration {
         if let value = map["disable_after"], let duration = reader.duration(value) { webhook.disableAfter = duration }
         if let value = map["retry_on_4xx"], let flag = reader.bool(value) { webhook.retryOn4xx = flag }
         return name != nil && url != nil && format != nil ? webhook : nil
+    }
+
+    /// `paths`, `min_size`, `max_size` and `actors` of a webhook.
+    private static func readFilter(_ map: ConfigReader.Mapping, reader: ConfigReader) -> EventFilter {
+        var filter = EventFilter()
+        if let value = map["paths"], let globs = reader.stringList(value) {
+            do {
+                filter = try EventFilter(paths: globs)
+            } catch {
+                reader.report(.invalidValue, value, "\(error)")
+            }
+        }
+        filter.minimumSize = map["min_size"].flatMap { reader.byteSize($0) }
+        filter.maximumSize = map["max_size"].flatMap { reader.byteSize($0) }
+        if let low = filter.minimumSize, let high = filter.maximumSize, low > high, let value = map["max_size"] {
+            reader.report(.invalidValue, value, "max_size (\(high) bytes) is below min_size (\(low) bytes); no file could pass")
+        }
+        if let value = map["actors"], let names = reader.stringList(value) { filter.actors = Set(names) }
+        return filter
     }
 
     /// What a webhook hears when it names no topics: everything its format can carry.

@@ -78,6 +78,8 @@ public struct AgentConfiguration: Sendable {
         public var topics: [Topic]
         /// Watch names this endpoint hears from; nil means all.
         public var watches: [String]?
+        /// `paths`, `min_size`, `max_size`, `actors`.
+        public var filter = EventFilter()
         /// The current signing secret (its text's bytes).
         public var secret: [UInt8]?
         /// Previous secrets still signing during a rotation's overlap (``SecretFile``).

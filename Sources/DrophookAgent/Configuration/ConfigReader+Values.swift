@@ -121,6 +121,29 @@ extension ConfigReader {
         return true
     }
 
+    /// A size in bytes: a whole number, or one with a unit (`kB`, `MB`, `GB` in powers of 1000;
+    /// `KiB`, `MiB`, `GiB` in powers of 1024).
+    func byteSize(_ value: Value) -> Int64? {
+        guard let text = string(value)?.trimmingCharacters(in: .whitespaces) else { return nil }
+        let units: [(String, Int64)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("kB", 1_000), ("KB", 1_000), ("MB", 1_000_000),
+            ("GB", 1_000_000_000), ("B", 1),
+        ]
+        var number = Substring(text)
+        var multiplier: Int64 = 1
+        if let (unit, factor) = units.first(where: { text.hasSuffix($0.0) }) {
+            number = text.dropLast(unit.count)
+            multiplier = factor
+        }
+        guard let count = Int64(number.trimmingCharacters(in: .whitespaces)), count >= 0,
+              count <= Int64.max / multiplier
+        else {
+            report(.invalidValue, value, "'\(text)' is not a size; write bytes (1048576) or a number with kB, MB, GB, KiB, MiB or GiB")
+            return nil
+        }
+        return count * multiplier
+    }
+
     func duration(_ value: Value) -> Duration? {
         guard let text = string(value) else { return nil }
         do {

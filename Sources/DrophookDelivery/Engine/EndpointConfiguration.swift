@@ -12,6 +12,8 @@ public struct EndpointConfiguration: Sendable {
     public var topics: Set<Topic>
     /// Watches whose events this endpoint gets; nil means every watch.
     public var watches: Set<String>?
+    /// Paths, sizes and actors this endpoint wants.
+    public var filter: EventFilter
     /// Signs each attempt under the webhook's scheme with its live secrets.
     public var signer: RequestSigner
     /// Sent verbatim as the `Authorization` header.
@@ -41,6 +43,7 @@ public struct EndpointConfiguration: Sendable {
         format: any WebhookFormat,
         topics: Set<Topic> = [.fileCreated, .fileDeleted],
         watches: Set<String>? = nil,
+        filter: EventFilter = EventFilter(),
         secret: [UInt8]? = nil,
         signature: SignatureScheme? = nil,
         signer: RequestSigner? = nil,
@@ -60,6 +63,7 @@ public struct EndpointConfiguration: Sendable {
         self.format = format
         self.topics = topics
         self.watches = watches
+        self.filter = filter
         if let signer {
             self.signer = signer
         } else {
@@ -84,10 +88,11 @@ public struct EndpointConfiguration: Sendable {
     }
 
     /// Whether an event is queued for this endpoint: its topic is subscribed, its watch is
-    /// allowed, and the format has a payload for it.
+    /// allowed, its filter admits it, and the format has a payload for it.
     public func accepts(_ event: FileEvent) -> Bool {
         topics.contains(event.topic)
             && (watches?.contains(event.watch) ?? true)
+            && filter.admits(event)
             && format.carries(event)
     }
 
