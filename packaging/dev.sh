@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev openssh-server openssh-client openssl python3 python3-paramiko python3-pip nodejs pkg-config nghttp2-server)
 # Receivers' own verification libraries, from PyPI, that the signature tests run unchanged;
 # kept beside the build, never in the system's Python.
-python_packages=(standardwebhooks==1.1.0)
+python_packages=(standardwebhooks==1.1.0 cloudevents==1.11.0 deprecation==2.1.0 packaging==24.2)
 
 install_missing() {
     local missing=()

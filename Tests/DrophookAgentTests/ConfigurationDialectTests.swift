@@ -83,3 +83,17 @@ extension ConfigurationDialectTests {
         #expect(base.problems(webhook("max_size: lots")).map(\.key) == ["webhooks[0].max_size"])
     }
 }
+
+extension ConfigurationDialectTests {
+    @Test("cloudevents: structured by default, binary by option; the option belongs to that format only")
+    func cloudEventsMode() throws {
+        let whsec = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        let binary = try AgentConfiguration.parse(webhook("cloudevents_mode: binary", format: "cloudevents", secret: whsec), file: "t.yaml", environment: [:])
+        #expect((binary.endpointConfigurations.first?.format as? CloudEventsFormat)?.mode == .binary)
+        #expect(binary.webhooks.first?.topics == [.fileCreated, .fileDeleted, .fileFailed])
+        let structured = try AgentConfiguration.parse(webhook("", format: "cloudevents", secret: whsec), file: "t.yaml", environment: [:])
+        #expect((structured.endpointConfigurations.first?.format as? CloudEventsFormat)?.mode == .structured)
+        #expect(base.problems(webhook("cloudevents_mode: binary")).map(\.key) == ["webhooks[0].cloudevents_mode"])
+        #expect(base.problems(webhook("cloudevents_mode: batched", format: "cloudevents", secret: whsec)).map(\.key) == ["webhooks[0].cloudevents_mode"])
+    }
+}

@@ -24,6 +24,8 @@ struct DialectTests {
         }
         let endpoints = [
             endpoint("standard", StandardWebhooksFormat(), nil, secret: Array(Self.standardSecret.utf8)),
+            endpoint("cloudevents", CloudEventsFormat(), nil, secret: Array(Self.standardSecret.utf8)),
+            endpoint("cloudevents-binary", CloudEventsFormat(mode: .binary), nil, secret: Array(Self.standardSecret.utf8)),
             endpoint("github", SFTPToGoFormat(), .github, secret: plain),
             endpoint("timestamped", StandardWebhooksFormat(), .timestamped, secret: plain),
             // SFTP To Go's keys are not sorted: the receiver sorts them before it signs.
@@ -38,25 +40,29 @@ struct DialectTests {
             testEvent(.deleted, path: "in/old.csv"),
         ]
         try harness.append(events, endpoints: endpoints)
-        // Rilavek carries the two created files only: 5 × 3 + 2.
-        let received = try await receiver.waitForWebhooks(count: 17, timeout: .seconds(20))
+        // Rilavek carries the two created files only: 7 × 3 + 2.
+        let received = try await receiver.waitForWebhooks(count: 23, timeout: .seconds(20))
         try await harness.finish()
         await receiver.stop()
 
         let output = try ReferenceVerifier.verify(received, standardSecret: Self.standardSecret, plainSecret: Self.plainSecret)
         #expect(output.split(separator: "\n").sorted() == [
-            "/github 3", "/hub 3", "/rilavek 2", "/standard 3", "/timestamped 3", "/timestamped-sftptogo 3",
+            "/cloudevents 3", "/cloudevents-binary 3", "/github 3", "/hub 3", "/rilavek 2", "/standard 3", "/timestamped 3",
+            "/timestamped-sftptogo 3",
             "node timestamped 6",
         ])
         // The event travels in headers too: its type everywhere, its id where the scheme has no id header of its own.
         for request in received {
-            #expect(request.headers.value(named: "X-Drophook-Event")?.hasPrefix("file.") == true)
-            let idHeader = request.path == "/standard" ? "webhook-id" : "X-Drophook-Event-Id"
-            #expect(request.headers.value(named: idHeader).map { id in events.contains { $0.id == id } } == true)
+            let binary = request.path == "/cloudevents-binary"
+            // ce-type and ce-id carry them in binary CloudEvents, webhook-id under Standard Webhooks.
+            let typeHeader = binary ? "ce-type" : "X-Drophook-Event"
+            #expect(request.headers.value(named: typeHeader)?.contains("file.") == true, "\(request.path)")
+            let idHeader = binary ? "ce-id" : request.path.hasPrefix("/standard") || request.path.hasPrefix("/cloudevents") ? "webhook-id" : "X-Drophook-Event-Id"
+            #expect(request.headers.value(named: idHeader).map { id in events.contains { $0.id == id } } == true, "\(request.path)")
         }
         // drophook's own verifier agrees with the receivers' code.
         for request in received {
-            let secret = request.path == "/standard" ? Array(Self.standardSecret.utf8) : plain
+            let secret = request.path.hasPrefix("/standard") || request.path.hasPrefix("/cloudevents") ? Array(Self.standardSecret.utf8) : plain
             let result = SignatureVerifier(secret: secret).verify(body: request.body, headers: request.headers, nowSeconds: WallClock.nanoseconds() / 1_000_000_000)
             #expect(result.isVerified, "\(request.path): \(result)")
         }

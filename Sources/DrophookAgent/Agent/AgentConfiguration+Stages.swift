@@ -1,3 +1,4 @@
+import Glibc
 import DrophookDelivery
 import DrophookEvents
 import DrophookWatch
@@ -21,14 +22,13 @@ extension AgentConfiguration {
                 name: webhook.name,
                 webhookID: webhook.id,
                 url: webhook.url,
-                // The loader only accepts names the registry knows.
-                format: WebhookFormats.named(webhook.format)!,
+                format: webhook.payloadFormat,
                 topics: Set(webhook.topics),
                 watches: webhook.watches.map(Set.init),
                 filter: webhook.filter,
                 // Checked when the config was loaded.
                 signer: try! RequestSigner(
-                    scheme: webhook.signature ?? WebhookFormats.named(webhook.format)!.defaultSignature,
+                    scheme: webhook.signature ?? webhook.payloadFormat.defaultSignature,
                     secrets: webhook.signingSecrets),
                 authorization: webhook.authorization,
                 extraHeaders: webhook.headers,
@@ -55,6 +55,7 @@ extension AgentConfiguration {
         DeliveryEngine.Configuration(
             organizationID: organizationID,
             watches: watchOrigins,
+            host: Self.hostName,
             retention: deliveryLogRetention
         )
     }
@@ -62,5 +63,21 @@ extension AgentConfiguration {
     /// Pipe id and protocol per watch, for Rilavek payloads.
     public var watchOrigins: [String: WatchOrigin] {
         Dictionary(uniqueKeysWithValues: watches.map { ($0.name, WatchOrigin(pipeID: $0.pipeID, transferProtocol: $0.transferProtocol)) })
+    }
+}
+
+extension AgentConfiguration {
+    /// This machine's name (`gethostname`), for CloudEvents' `source`; `localhost` if unset.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0, buffer[0] != 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension AgentConfiguration.Webhook {
+    /// The payload format with its options (the loader only accepts names the registry knows).
+    public var payloadFormat: any WebhookFormat {
+        format == "cloudevents" ? CloudEventsFormat(mode: cloudEventsMode) : WebhookFormats.named(format)!
     }
 }

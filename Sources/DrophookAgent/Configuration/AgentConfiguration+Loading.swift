@@ -120,7 +120,7 @@ extension AgentConfiguration {
 
     private static func readWebhook(_ item: ConfigReader.Value, reader: ConfigReader, watchNames: Set<String>) -> Webhook? {
         let keys = [
-            "name", "id", "url", "format", "signature", "topics", "watches", "paths", "min_size", "max_size", "actors",
+            "name", "id", "url", "format", "cloudevents_mode", "signature", "topics", "watches", "paths", "min_size", "max_size", "actors",
             "secret", "secret_file", "authorization",
             "authorization_file", "headers", "retry", "timeout", "connect_timeout", "ca_file", "client_cert",
             "client_key", "proxy", "concurrency", "ordered", "paused", "disable_after", "retry_on_4xx",
@@ -148,6 +148,15 @@ extension AgentConfiguration {
             webhook.watches = names
         }
         webhook.filter = Self.readFilter(map, reader: reader)
+        if let value = map["cloudevents_mode"], let text = reader.string(value) {
+            if format != "cloudevents" {
+                reader.report(.invalidValue, value, "cloudevents_mode applies to format: cloudevents only; remove it or change the format")
+            } else if let mode = CloudEventsFormat.Mode(rawValue: text) {
+                webhook.cloudEventsMode = mode
+            } else {
+                reader.report(.invalidValue, value, "unknown mode '\(text)'; use structured or binary")
+            }
+        }
         if let text = reader.secret(map, inline: "secret", file: "secret_file") {
             if map["secret_file"] != nil, let value = map["secret_file"] {
                 do {
@@ -238,7 +247,11 @@ extension AgentConfiguration {
 
     /// What a webhook hears when it names no topics: everything its format can carry.
     static func defaultTopics(format: String) -> [Topic] {
-        format == "rilavek" ? [.fileCreated, .fileFailed] : [.fileCreated, .fileDeleted]
+        switch format {
+        case "rilavek": [.fileCreated, .fileFailed]
+        case "standard", "cloudevents": [.fileCreated, .fileDeleted, .fileFailed]
+        default: [.fileCreated, .fileDeleted]
+        }
     }
 
     private static func syntaxError(_ error: any Error, file: String) -> ConfigurationError {

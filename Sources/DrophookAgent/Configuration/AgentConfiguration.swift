@@ -71,10 +71,12 @@ public struct AgentConfiguration: Sendable {
         /// Stable id (SFTP To Go `Metadata.Webhook.Id`); derived from the name unless set.
         public var id: String
         public var url: String
-        /// `sftptogo`, `rilavek` or `standard`.
+        /// `sftptogo`, `rilavek`, `standard` or `cloudevents`.
         public var format: String
         /// `signature:`; nil means the format's own scheme.
         public var signature: SignatureScheme?
+        /// `cloudevents_mode:` of a `cloudevents` webhook.
+        public var cloudEventsMode: CloudEventsFormat.Mode = .structured
         public var topics: [Topic]
         /// Watch names this endpoint hears from; nil means all.
         public var watches: [String]?

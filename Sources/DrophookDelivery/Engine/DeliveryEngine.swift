@@ -16,6 +16,8 @@ public final class DeliveryEngine: Sendable {
         public var organizationID: String?
         /// Pipe id and protocol per watch name, for Rilavek payloads.
         public var watches: [String: WatchOrigin]
+        /// This host's name, in CloudEvents' `source`.
+        public var host: String
         /// Longest a worker sleeps before looking at the outbox again: how soon a change the
         /// CLI made (pause, resume, redeliver) is noticed.
         public var pollInterval: Duration
@@ -31,6 +33,7 @@ public final class DeliveryEngine: Sendable {
         public init(
             organizationID: String? = nil,
             watches: [String: WatchOrigin] = [:],
+            host: String = "localhost",
             pollInterval: Duration = .seconds(1),
             retention: Duration = .seconds(30 * 86_400),
             pruneInterval: Duration = .seconds(3600),
@@ -38,6 +41,7 @@ public final class DeliveryEngine: Sendable {
         ) {
             self.organizationID = organizationID
             self.watches = watches
+            self.host = host
             self.pollInterval = pollInterval
             self.retention = retention
             self.pruneInterval = pruneInterval
@@ -130,6 +134,7 @@ public final class DeliveryEngine: Sendable {
                     endpoint: endpoint,
                     watches: configuration.watches,
                     organizationID: configuration.organizationID,
+                    host: configuration.host,
                     pollInterval: configuration.pollInterval,
                     recordRetryDelays: configuration.recordRetryDelays
                 )

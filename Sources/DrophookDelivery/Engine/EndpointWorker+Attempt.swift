@@ -115,7 +115,8 @@ extension EndpointWorker {
             attemptID: attemptID,
             organizationID: settings.organizationID,
             pipeID: origin.pipeID,
-            transferProtocol: origin.transferProtocol
+            transferProtocol: origin.transferProtocol,
+            host: settings.host
         )
         let message: WebhookMessage = switch job.event {
         case .file(let event):

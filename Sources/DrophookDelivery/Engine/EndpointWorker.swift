@@ -14,6 +14,7 @@ final class EndpointWorker: Sendable {
         var endpoint: EndpointConfiguration
         var watches: [String: WatchOrigin]
         var organizationID: String?
+        var host: String
         var pollInterval: Duration
         var recordRetryDelays: [Duration]
     }

@@ -47,6 +47,8 @@ public struct DeliveryContext: Sendable, Hashable {
     public var pipeID: String
     /// Rilavek `data.protocol` of the event's watch.
     public var transferProtocol: String
+    /// The sending host's name (CloudEvents `source`).
+    public var host: String
 
     public init(
         webhookID: String,
@@ -54,7 +56,8 @@ public struct DeliveryContext: Sendable, Hashable {
         attemptID: String,
         organizationID: String? = nil,
         pipeID: String,
-        transferProtocol: String = "sftp"
+        transferProtocol: String = "sftp",
+        host: String = "localhost"
     ) {
         self.webhookID = webhookID
         self.deliveryID = deliveryID
@@ -62,6 +65,7 @@ public struct DeliveryContext: Sendable, Hashable {
         self.organizationID = organizationID
         self.pipeID = pipeID
         self.transferProtocol = transferProtocol
+        self.host = host
     }
 }
 

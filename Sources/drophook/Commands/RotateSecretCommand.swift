@@ -35,7 +35,7 @@ struct RotateSecretCommand: ParsableCommand {
             printError("--overlap: \(error)")
             throw ExitCode(2)
         }
-        let scheme = hook.signature ?? WebhookFormats.named(hook.format)!.defaultSignature
+        let scheme = hook.signature ?? hook.payloadFormat.defaultSignature
         let fresh = KeygenCommand.newSecret(for: scheme, like: hook.secret)
         guard let file = hook.secretFile else {
             printLine("new secret for \(webhook): \(fresh.secret)")

@@ -66,8 +66,10 @@ enum ReferenceVerifier {
 
     private static let script = #"""
     import base64, hashlib, hmac, json, sys, time
+    from urllib.parse import unquote
     sys.path.insert(0, sys.argv[1])
     from standardwebhooks.webhooks import Webhook
+    from cloudevents.http import from_http
 
     standard_secret, plain = sys.argv[3], sys.argv[4].encode()
     counts = {}
@@ -78,6 +80,15 @@ enum ReferenceVerifier {
         scheme = request["path"].strip("/").split("-")[0]
         if scheme == "standard":
             # The reference library, unchanged: raises unless a signature and the timestamp hold.
+            Webhook(standard_secret).verify(body, headers)
+        elif scheme == "cloudevents":
+            # The CloudEvents SDK reads either mode; the Standard Webhooks signature covers the body.
+            event = from_http(headers, body)
+            assert event["specversion"] == "1.0" and event["type"].startswith("io.drophook."), request["path"]
+            # The HTTP binding percent-encodes ce-* values; this SDK hands them over as sent.
+            subject = unquote(event["subject"]) if "ce-subject" in headers else event["subject"]
+            assert event["source"].startswith("drophook://") and subject == event.data["path"], request["path"]
+            assert event["id"] == event.data["id"], request["path"]
             Webhook(standard_secret).verify(body, headers)
         elif scheme == "github":
             expected = "sha256=" + hmac.new(plain, body, hashlib.sha256).hexdigest()

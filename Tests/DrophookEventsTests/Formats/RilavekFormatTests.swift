@@ -98,7 +98,7 @@ struct RilavekFormatTests {
     }
 
     @Test func registryKnowsEveryFormat() {
-        #expect(WebhookFormats.names == ["sftptogo", "rilavek", "standard"])
+        #expect(WebhookFormats.names == ["sftptogo", "rilavek", "standard", "cloudevents"])
         #expect(WebhookFormats.named("rilavek")?.name == "rilavek")
         #expect(WebhookFormats.named("sftptogo")?.name == "sftptogo")
         #expect(WebhookFormats.named("SFTPToGo") == nil)
