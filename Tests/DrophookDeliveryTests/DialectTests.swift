@@ -86,3 +86,30 @@ struct DialectTests {
         #expect(SignatureVerifier(secret: Array("old".utf8)).verify(body: body, headers: hubHeaders) == .mismatch(.hub))
     }
 }
+
+extension DialectTests {
+    /// A queued event says what its watch was called when it was stored: a reload that changes or
+    /// removes the watch's pipe id does not change (or empty) the payload.
+    @Test("a Rilavek payload keeps the pipe id stamped when the event was stored, whatever a reload changed")
+    func pipeIDIsFixedWhenStored() async throws {
+        let receiver = try await WebhookReceiver.start()
+        var endpoint = testEndpoint("pipes", url: receiver.baseURL + "/pipes", paused: true)
+        endpoint.format = RilavekFormat()
+        endpoint.topics = [.fileCreated]
+        let harness = try EngineHarness(endpoints: [endpoint], transport: CurlTransport())
+        var stored = testEvent(.created, path: "in/a.csv")
+        stored.origin = WatchOrigin(pipeID: "pip_at_store", transferProtocol: "ftps")
+        try harness.append([stored, testEvent(.created, path: "in/old-row.csv")], endpoints: [endpoint])
+        #expect(try harness.outbox.event(id: stored.id)?.origin == stored.origin)
+        // The watch is renamed away by a reload, then the endpoint resumes.
+        endpoint.paused = false
+        harness.engine.reload(endpoints: [endpoint], watches: ["renamed": WatchOrigin(pipeID: "pip_new")])
+        let received = try await receiver.waitForWebhooks(count: 2, timeout: .seconds(10))
+        try await harness.finish()
+        await receiver.stop()
+        let pipes = try received.map { try JSONValue(parsing: $0.body)["data"]?["pipe_id"]?.stringValue ?? "?" }
+        let protocols = try received.map { try JSONValue(parsing: $0.body)["data"]?["protocol"]?.stringValue ?? "?" }
+        // The event stored without an origin (as before this column existed) falls back to the current config.
+        #expect(Set(zip(pipes, protocols).map { "\($0) \($1)" }) == ["pip_at_store ftps", " sftp"])
+    }
+}

@@ -98,9 +98,14 @@ final class WatchPipeline: Service, Sendable {
         var delay = Duration.milliseconds(100)
         while true {
             do {
-                let route = state.withLock { $0.route }
+                let (route, origins) = state.withLock { ($0.route, $0.configuration.watchOrigins) }
+                // What a queued event says about its watch is fixed now, not at send time.
+                var stamped = batch
+                for index in stamped.events.indices where stamped.events[index].origin == nil {
+                    stamped.events[index].origin = origins[stamped.events[index].watch]
+                }
                 // The commit waits for an fsync: off the cooperative threads.
-                let result = try await outbox.perform { try $0.append(batch, route: route) }
+                let result = try await outbox.perform { [stamped] in try $0.append(stamped, route: route) }
                 if !result.endpoints.isEmpty { engine.wake(endpoints: result.endpoints) }
                 return
             } catch {

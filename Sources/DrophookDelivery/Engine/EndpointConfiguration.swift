@@ -110,16 +110,3 @@ public struct EndpointConfiguration: Sendable {
         )
     }
 }
-
-/// Where a watch's events come from, as Rilavek payloads report it.
-public struct WatchOrigin: Sendable, Hashable {
-    /// Rilavek `data.pipe_id`.
-    public var pipeID: String
-    /// Rilavek `data.protocol` (`sftp`, `ftps`, …).
-    public var transferProtocol: String
-
-    public init(pipeID: String, transferProtocol: String = "sftp") {
-        self.pipeID = pipeID
-        self.transferProtocol = transferProtocol
-    }
-}

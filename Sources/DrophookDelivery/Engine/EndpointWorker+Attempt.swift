@@ -106,7 +106,8 @@ extension EndpointWorker {
         let endpoint = settings.endpoint
         let attemptID = Outbox.newID()
         var origin = WatchOrigin(pipeID: "")
-        if case .file(let event) = job.event, let known = settings.watches[event.watch] {
+        if case .file(let event) = job.event, let known = event.origin ?? settings.watches[event.watch] {
+            // Stamped when stored; older rows fall back to the watch's current origin.
             origin = known
         }
         let context = DeliveryContext(

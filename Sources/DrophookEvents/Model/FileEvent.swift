@@ -23,6 +23,9 @@ public struct FileEvent: Sendable, Hashable, Codable {
     /// True when a scan (start-up catch-up, overflow recovery, a directory that appeared)
     /// found it, rather than a live inotify event.
     public var foundByScan: Bool
+    /// The watch's Rilavek pipe id and protocol when the event was stored; nil for events
+    /// stored before drophook kept them (the watch's current ones are used).
+    public var origin: WatchOrigin?
 
     /// What happened to the path.
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
@@ -43,7 +46,8 @@ public struct FileEvent: Sendable, Hashable, Codable {
         size: Int64? = nil,
         actor: String,
         occurredAtMillis: Int64,
-        foundByScan: Bool = false
+        foundByScan: Bool = false,
+        origin: WatchOrigin? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -54,6 +58,7 @@ public struct FileEvent: Sendable, Hashable, Codable {
         self.actor = actor
         self.occurredAtMillis = occurredAtMillis
         self.foundByScan = foundByScan
+        self.origin = origin
     }
 
     /// The topic subscribers filter on: `file.created`, `file.deleted` or `file.failed`.

@@ -87,7 +87,7 @@ extension Outbox {
     public func event(id: String) throws -> FileEvent? {
         try pool.read { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT id AS e_id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan
+                SELECT \(Self.eventColumns)
                 FROM event WHERE id = ?
                 """, arguments: [id]) else { return nil }
             if case .file(let event) = try Self.queuedEvent(row) { return event }
@@ -99,7 +99,7 @@ extension Outbox {
     public func events(afterSeq: Int64 = 0, limit: Int = 1000) throws -> [FileEvent] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id AS e_id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan
+                SELECT \(Self.eventColumns)
                 FROM event WHERE seq > ? AND kind != ? ORDER BY seq LIMIT ?
                 """, arguments: [afterSeq, Self.pingKind, limit]).compactMap { row in
                 if case .file(let event) = try Self.queuedEvent(row) { return event }

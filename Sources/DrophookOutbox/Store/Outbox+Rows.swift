@@ -9,8 +9,11 @@ extension Outbox {
     static let jobColumns = """
         d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.round_start, d.next_attempt_at_ms,
         e.id AS e_id, e.watch, e.kind, e.path, e.is_directory, e.size, e.actor,
-        e.occurred_at_ms, e.found_by_scan, e.created_at_ms AS e_created_at_ms
+        e.occurred_at_ms, e.found_by_scan, e.pipe_id, e.transfer_protocol, e.created_at_ms AS e_created_at_ms
         """
+
+    /// The event columns ``queuedEvent(_:)`` reads, for queries on `event` alone.
+    static let eventColumns = "id AS e_id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, pipe_id, transfer_protocol"
 
     static func queuedEvent(_ row: Row) throws -> QueuedEvent {
         let kind: String = row["kind"]
@@ -30,7 +33,8 @@ extension Outbox {
             size: row["size"],
             actor: row["actor"],
             occurredAtMillis: row["occurred_at_ms"],
-            foundByScan: row["found_by_scan"]
+            foundByScan: row["found_by_scan"],
+            origin: (row["pipe_id"] as String?).map { WatchOrigin(pipeID: $0, transferProtocol: row["transfer_protocol"] ?? "sftp") }
         ))
     }
 
@@ -67,11 +71,13 @@ extension Outbox {
     static func insertEvent(_ db: Database, _ event: FileEvent, nowMillis: Int64) throws -> Int64 {
         try db.executeCached(
             sql: """
-                INSERT INTO event (id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, created_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO event (id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan,
+                                   pipe_id, transfer_protocol, created_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [event.id, event.watch, event.kind.rawValue, event.path, event.isDirectory, event.size,
-                        event.actor, event.occurredAtMillis, event.foundByScan, nowMillis]
+                        event.actor, event.occurredAtMillis, event.foundByScan,
+                        event.origin?.pipeID, event.origin?.transferProtocol, nowMillis]
         )
         return db.lastInsertedRowID
     }

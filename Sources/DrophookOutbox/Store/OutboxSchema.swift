@@ -125,6 +125,13 @@ enum OutboxSchema {
                 END;
                 """)
         }
+        migrator.registerMigration("v4-event-origin") { db in
+            // What a Rilavek payload says about the watch, fixed when the event is stored.
+            try db.execute(sql: """
+                ALTER TABLE event ADD COLUMN pipe_id TEXT;
+                ALTER TABLE event ADD COLUMN transfer_protocol TEXT;
+                """)
+        }
         return migrator
     }
 }
