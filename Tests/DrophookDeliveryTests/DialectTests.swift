@@ -113,3 +113,17 @@ extension DialectTests {
         #expect(Set(zip(pipes, protocols).map { "\($0) \($1)" }) == ["pip_at_store ftps", " sftp"])
     }
 }
+
+extension DialectTests {
+    @Test("a rename's three events are stored and read back whole")
+    func renameRoundTrip() throws {
+        let harness = try EngineHarness(endpoints: [], transport: CurlTransport())
+        var renamed = testEvent(.renamed, path: "in/new.csv")
+        renamed.previousPath = "in/old.csv"
+        var created = testEvent(.created, path: "in/new.csv")
+        created.partOfRename = true
+        try harness.append([created, renamed], endpoints: [])
+        #expect(try harness.outbox.event(id: renamed.id) == renamed)
+        #expect(try harness.outbox.event(id: created.id) == created)
+    }
+}

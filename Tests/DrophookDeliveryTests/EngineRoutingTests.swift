@@ -34,4 +34,26 @@ struct EngineRoutingTests {
         #expect(result.events == 3 && result.deliveries == 1 && result.endpoints == ["invoices"])
         #expect(try harness.outbox.recentDeliveries(endpoint: "invoices").map(\.path) == ["alice/invoices/a.pdf"])
     }
+
+    @Test("a rename goes out once: as file.renamed where subscribed and carried, else as its delete + create")
+    func renamesRouteOnce() {
+        var renames = testEndpoint("renames", url: "http://127.0.0.1:1/")
+        renames.topics = [.fileCreated, .fileDeleted, .fileRenamed]
+        let pairs = testEndpoint("pairs", url: "http://127.0.0.1:1/")
+        var rilavek = testEndpoint("rilavek", url: "http://127.0.0.1:1/")
+        rilavek.format = RilavekFormat()
+        rilavek.topics = [.fileCreated, .fileRenamed]
+        let route = EndpointConfiguration.route([renames, pairs, rilavek])
+        var deleted = testEvent(.deleted, path: "old.csv")
+        deleted.partOfRename = true
+        var created = testEvent(.created, path: "new.csv")
+        created.partOfRename = true
+        var renamed = testEvent(.renamed, path: "new.csv")
+        renamed.previousPath = "old.csv"
+        #expect(route(deleted) == ["pairs"])
+        #expect(route(created) == ["pairs", "rilavek"], "Rilavek has no rename payload: it keeps the transfer")
+        #expect(route(renamed) == ["renames"])
+        // A plain create (not a rename) reaches everyone subscribed.
+        #expect(route(testEvent(.created, path: "fresh.csv")) == ["renames", "pairs", "rilavek"])
+    }
 }

@@ -38,8 +38,8 @@ struct OpenSSHTests {
         let events = harness.events.filter { $0.path != "marker" }.map { "\($0.kind) \($0.path)" }
         #expect(events == [
             "created a.csv",
-            "deleted a.csv", "created b.csv",  // posix-rename: rename(2)
-            "created c.csv", "deleted b.csv",  // legacy rename: link(2) + unlink(2)
+            "deleted a.csv", "created b.csv", "renamed b.csv",  // posix-rename: rename(2), also as one event
+            "created c.csv", "deleted b.csv",  // legacy rename: link(2) + unlink(2), a new name and a delete
             "created x.csv",
             "created y.csv",
             "deleted c.csv",

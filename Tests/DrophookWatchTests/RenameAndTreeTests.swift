@@ -49,7 +49,12 @@ struct RenameAndTreeTests {
         #expect(await harness.waitFor(.created, "d.txt"))
         await harness.stop()
         let events = harness.events.map { "\($0.kind) \($0.path)" }
-        #expect(events == ["created c.txt", "deleted c.txt", "created d.txt"])
+        #expect(events == ["created c.txt", "deleted c.txt", "created d.txt", "renamed d.txt"])
+        let all = harness.events
+        // The pair that says the same is marked, so an endpoint taking file.renamed gets one event.
+        #expect(all.map(\.partOfRename) == [false, true, true, false])
+        #expect(all.last?.previousPath == "c.txt")
+        #expect(all.last?.size == all[2].size)
     }
 
     @Test func directoryMovedInIsScanned() async throws {
@@ -264,7 +269,7 @@ struct DirectoryUploadTests {
         #expect(await harness.waitFor(.created, "marker"))
         await harness.stop()
         let events = harness.events.filter { !["sync", "marker"].contains($0.path) }.map { "\($0.kind) \($0.path)" }
-        #expect(events == ["created batch.tmp", "deleted batch.tmp", "created batch", "created batch/two.csv"])
+        #expect(events == ["created batch.tmp", "deleted batch.tmp", "created batch", "renamed batch", "created batch/two.csv"])
         #expect(harness.events.first { $0.path == "batch/two.csv" }?.size == 2)
         #expect(Set(harness.snapshot.map(\.path)) == ["", "batch", "batch/two.csv", "sync", "marker"])
     }
@@ -307,7 +312,7 @@ struct DirectoryUploadTests {
         #expect(await harness.waitFor(.created, "marker"))
         await harness.stop()
         let batchEvents = harness.events.filter { $0.path.hasPrefix("batch") }.map { "\($0.kind) \($0.path)" }
-        #expect(batchEvents == ["created batch.tmp", "deleted batch.tmp", "created batch", "created batch/two.csv"])
+        #expect(batchEvents == ["created batch.tmp", "deleted batch.tmp", "created batch", "renamed batch", "created batch/two.csv"])
         #expect(harness.events.first { $0.path == "batch/two.csv" }?.size == 2)
         #expect(Set(harness.snapshot.map(\.path)) == ["", "batch", "batch/two.csv", "other", "other/probe.csv", "sync", "marker"])
     }

@@ -90,11 +90,15 @@ public struct EndpointConfiguration: Sendable {
     /// Whether an event is queued for this endpoint: its topic is subscribed, its watch is
     /// allowed, its filter admits it, and the format has a payload for it.
     public func accepts(_ event: FileEvent) -> Bool {
-        topics.contains(event.topic)
+        // A rename goes out once: as `file.renamed` where the endpoint takes it, else as its pair.
+        if event.partOfRename, topics.contains(.fileRenamed), format.carries(Self.renamedProbe) { return false }
+        return topics.contains(event.topic)
             && (watches?.contains(event.watch) ?? true)
             && filter.admits(event)
             && format.carries(event)
     }
+
+    private static let renamedProbe = FileEvent(id: "", kind: .renamed, watch: "", path: "", actor: "", occurredAtMillis: 0)
 
     /// The routing function for ``Outbox/append(_:nowMillis:route:)``: the names of every
     /// endpoint that accepts the event.

@@ -20,14 +20,14 @@ public struct SFTPToGoFormat: WebhookFormat {
     }
 
     public func carries(_ event: FileEvent) -> Bool {
-        event.kind == .created || event.kind == .deleted
+        event.kind == .created || event.kind == .deleted || event.kind == .renamed
     }
 
     public func message(for event: FileEvent, context: DeliveryContext) -> WebhookMessage {
         let topic = event.topic.rawValue
         // A trailing `/` is how SFTP To Go receivers tell a directory from a file.
         let path = PathBytes.payloadText(event.isDirectory ? event.path + "/" : event.path)
-        let size: JSONValue = event.kind == .created && !event.isDirectory ? .int(orNull: event.size) : .null
+        let size: JSONValue = (event.kind == .created || event.kind == .renamed) && !event.isDirectory ? .int(orNull: event.size) : .null
         var data: [(String, JSONValue)] = [("Path", .string(path.text)), ("Size", size)]
         if let exact = path.exactBase64 { data.append(("PathBase64", .string(exact))) }
         if event.foundByScan { data.append(("FoundByScan", .bool(true))) }
@@ -50,7 +50,7 @@ public struct SFTPToGoFormat: WebhookFormat {
             ("UpdatedAt", .int(event.occurredAtMillis)),
             ("Actor", .object([("Type", .string("User")), ("Id", .string(event.actor))])),
             ("Resource", .string("File")),
-            ("PreviousData", .null),
+            ("PreviousData", Self.previousData(event)),
             ("Data", .object(data)),
             ("Metadata", .object(metadata)),
         ]).serialized()
@@ -94,6 +94,15 @@ public struct SFTPToGoFormat: WebhookFormat {
             ])),
         ]).serialized()
         return .json(body)
+    }
+
+    /// `PreviousData` of a rename: `{"Path": old}` in the shape of `Data`; null otherwise.
+    private static func previousData(_ event: FileEvent) -> JSONValue {
+        guard event.kind == .renamed, let previous = event.previousPath else { return .null }
+        let path = PathBytes.payloadText(event.isDirectory ? previous + "/" : previous)
+        var data: [(String, JSONValue)] = [("Path", .string(path.text))]
+        if let exact = path.exactBase64 { data.append(("PathBase64", .string(exact))) }
+        return .object(data)
     }
 
     private static func id(_ value: String) -> JSONValue {

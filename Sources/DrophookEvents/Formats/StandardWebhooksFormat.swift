@@ -41,6 +41,10 @@ public struct StandardWebhooksFormat: WebhookFormat {
             ("path", .string(path.text)),
         ]
         if let exact = path.exactBase64 { data.append(("path_base64", .string(exact))) }
+        if event.kind == .renamed, let previous = event.previousPath.map(PathBytes.payloadText) {
+            data.append(("previous_path", .string(previous.text)))
+            if let exact = previous.exactBase64 { data.append(("previous_path_base64", .string(exact))) }
+        }
         data += [
             ("is_directory", .bool(event.isDirectory)),
             ("size", event.kind == .deleted || event.isDirectory ? .null : .int(orNull: event.size)),

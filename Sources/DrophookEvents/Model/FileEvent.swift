@@ -26,6 +26,11 @@ public struct FileEvent: Sendable, Hashable, Codable {
     /// The watch's Rilavek pipe id and protocol when the event was stored; nil for events
     /// stored before drophook kept them (the watch's current ones are used).
     public var origin: WatchOrigin?
+    /// The path before a rename (`renamed` events only).
+    public var previousPath: String?
+    /// A `deleted` or `created` that, with a `renamed` event, tells of one rename: endpoints
+    /// that subscribe to `file.renamed` get the `renamed` event instead.
+    public var partOfRename: Bool
 
     /// What happened to the path.
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
@@ -35,6 +40,10 @@ public struct FileEvent: Sendable, Hashable, Codable {
         case deleted
         /// An upload under a client temp name was abandoned: the temp file was deleted unrenamed.
         case failed
+        /// A recorded path was renamed inside its watch (``FileEvent/previousPath`` is the old
+        /// one). It comes with the `deleted` + `created` pair that says the same to endpoints
+        /// that do not subscribe to `file.renamed` (``FileEvent/partOfRename``).
+        case renamed
     }
 
     public init(
@@ -47,7 +56,9 @@ public struct FileEvent: Sendable, Hashable, Codable {
         actor: String,
         occurredAtMillis: Int64,
         foundByScan: Bool = false,
-        origin: WatchOrigin? = nil
+        origin: WatchOrigin? = nil,
+        previousPath: String? = nil,
+        partOfRename: Bool = false
     ) {
         self.id = id
         self.kind = kind
@@ -59,6 +70,8 @@ public struct FileEvent: Sendable, Hashable, Codable {
         self.occurredAtMillis = occurredAtMillis
         self.foundByScan = foundByScan
         self.origin = origin
+        self.previousPath = previousPath
+        self.partOfRename = partOfRename
     }
 
     /// The topic subscribers filter on: `file.created`, `file.deleted` or `file.failed`.

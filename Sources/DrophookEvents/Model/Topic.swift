@@ -7,17 +7,21 @@ public struct Topic: RawRepresentable, Sendable, Hashable, Codable, CustomString
     public static let fileDeleted = Topic(rawValue: "file.deleted")
     /// drophook's own topic for an abandoned upload; Rilavek receives it as `status: "failed"`.
     public static let fileFailed = Topic(rawValue: "file.failed")
+    /// A recorded path renamed inside its watch, as one event (SFTP To Go shape with
+    /// `PreviousData`). Endpoints without it get the rename as `file.deleted` + `file.created`.
+    public static let fileRenamed = Topic(rawValue: "file.renamed")
     /// Sent on demand to test an endpoint (`drophook ping`).
     public static let webhookPing = Topic(rawValue: "webhook.ping")
 
     /// Every topic a config may name.
-    public static let all: [Topic] = [.fileCreated, .fileDeleted, .fileFailed, .webhookPing]
+    public static let all: [Topic] = [.fileCreated, .fileDeleted, .fileFailed, .fileRenamed, .webhookPing]
 
     public init(kind: FileEvent.Kind) {
         switch kind {
         case .created: self = .fileCreated
         case .deleted: self = .fileDeleted
         case .failed: self = .fileFailed
+        case .renamed: self = .fileRenamed
         }
     }
 

@@ -132,6 +132,12 @@ enum OutboxSchema {
                 ALTER TABLE event ADD COLUMN transfer_protocol TEXT;
                 """)
         }
+        migrator.registerMigration("v5-renames") { db in
+            try db.execute(sql: """
+                ALTER TABLE event ADD COLUMN previous_path TEXT;
+                ALTER TABLE event ADD COLUMN part_of_rename INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -79,13 +79,17 @@ extension WatchEngine {
             let wasFinal = node.transferName.isFinal
             node.transferName = TransferName.classify(name, ignore: watches[watch].ignore)
             if node.recorded {
+                // A reported file renamed to another final name is a rename; to a temp name, a delete.
+                let renamed = node.transferName.isFinal
                 emit(.deleted, watch: watch, path: move.oldPath, isDirectory: false, size: nil,
-                     uid: node.status.uid, foundByScan: false)
+                     uid: node.status.uid, foundByScan: false, partOfRename: renamed)
                 batch.remove(watch: watches[watch].name, path: move.oldPath)
                 node.recorded = false
-                if node.transferName.isFinal {
+                if renamed {
                     if let fresh = FileStatus.of(path: path), fresh.kind == .file { node.status = fresh }
-                    report(node, foundByScan: false)
+                    report(node, foundByScan: false, partOfRename: true)
+                    emit(.renamed, watch: watch, path: relativePath, isDirectory: false, size: node.status.size,
+                         uid: node.status.uid, foundByScan: false, previousPath: move.oldPath)
                 } else {
                     setPhase(node, .writing)
                 }
@@ -121,14 +125,21 @@ extension WatchEngine {
         let name = watches[watch].name
         for (current, suffix) in entries.reversed() where current.recorded {
             emit(.deleted, watch: watch, path: oldPath + suffix, isDirectory: current.isDirectory,
-                 size: nil, uid: current.status.uid, foundByScan: false)
+                 size: nil, uid: current.status.uid, foundByScan: false, partOfRename: true)
             batch.remove(watch: name, path: oldPath + suffix)
         }
         for (current, suffix) in entries where current.recorded {
+            let size = current.kind == .file ? current.status.size : nil
             emit(.created, watch: watch, path: newPath + suffix, isDirectory: current.isDirectory,
-                 size: current.kind == .file ? current.status.size : nil, uid: current.status.uid, foundByScan: false)
+                 size: size, uid: current.status.uid, foundByScan: false, partOfRename: true)
             record(current, watch: watch, path: newPath + suffix)
             noteQuiet(current)
+        }
+        // Each renamed path once more, as one event, for endpoints that take `file.renamed`.
+        for (current, suffix) in entries where current.recorded {
+            emit(.renamed, watch: watch, path: newPath + suffix, isDirectory: current.isDirectory,
+                 size: current.kind == .file ? current.status.size : nil, uid: current.status.uid, foundByScan: false,
+                 previousPath: oldPath + suffix)
         }
     }
 

@@ -105,7 +105,8 @@ final class WatchEngine {
 
     // MARK: Emitting
 
-    func emit(_ kind: FileEvent.Kind, watch: Int, path: String, isDirectory: Bool, size: Int64?, uid: UInt32, foundByScan: Bool) {
+    func emit(_ kind: FileEvent.Kind, watch: Int, path: String, isDirectory: Bool, size: Int64?, uid: UInt32, foundByScan: Bool,
+              previousPath: String? = nil, partOfRename: Bool = false) {
         let configuration = watches[watch]
         let event = FileEvent(
             id: newEventID(),
@@ -116,7 +117,9 @@ final class WatchEngine {
             size: size,
             actor: actors.actor(rule: configuration.actor, relativePath: path, uid: uid),
             occurredAtMillis: WallClock.nanoseconds() / 1_000_000,
-            foundByScan: foundByScan)
+            foundByScan: foundByScan,
+            previousPath: previousPath,
+            partOfRename: partOfRename)
         batch.append(event)
         metrics.events.increment()
     }
@@ -129,11 +132,12 @@ final class WatchEngine {
     }
 
     /// Reports a node as created (a finished file, a new directory or symlink) and records it.
-    func report(_ node: TreeNode, foundByScan: Bool) {
+    func report(_ node: TreeNode, foundByScan: Bool, partOfRename: Bool = false) {
         guard let watch = watchIndex(of: node), let path = node.relativePath else { return }
         setPhase(node, .idle)
         emit(.created, watch: watch, path: path, isDirectory: node.isDirectory,
-             size: node.kind == .file ? node.status.size : nil, uid: node.status.uid, foundByScan: foundByScan)
+             size: node.kind == .file ? node.status.size : nil, uid: node.status.uid, foundByScan: foundByScan,
+             partOfRename: partOfRename)
         record(node, watch: watch, path: path)
         noteQuiet(node)
     }

@@ -55,4 +55,20 @@ struct StandardWebhooksFormatTests {
         ])
         #expect(reversed == ordered)
     }
+
+    @Test("renames: SFTP To Go's PreviousData holds the old path; the Standard Webhooks data says previous_path")
+    func renamedPayloads() throws {
+        var renamed = Self.event
+        renamed.kind = .renamed
+        renamed.path = "alice/in/invoice 8.pdf"
+        renamed.previousPath = "alice/in/invoice 7.pdf"
+        let sftp = try JSONValue(parsing: SFTPToGoFormat().message(for: renamed, context: Self.context).body)
+        #expect(sftp["Topic"] == .string("file.renamed"))
+        #expect(sftp["PreviousData"] == .object([("Path", .string("alice/in/invoice 7.pdf"))]))
+        #expect(sftp["Data"]?["Path"] == .string("alice/in/invoice 8.pdf") && sftp["Data"]?["Size"] == .int(1_048_576))
+        let standard = try JSONValue(parsing: format.message(for: renamed, context: Self.context).body)
+        #expect(standard["type"] == .string("file.renamed"))
+        #expect(standard["data"]?["previous_path"] == .string("alice/in/invoice 7.pdf"))
+        #expect(!RilavekFormat().carries(renamed))
+    }
 }
