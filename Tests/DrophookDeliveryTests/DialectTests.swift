@@ -127,3 +127,62 @@ extension DialectTests {
         #expect(try harness.outbox.event(id: created.id) == created)
     }
 }
+
+/// The CloudEvents abuse-protection handshake, against the real receiver over curl.
+@Suite("Abuse-protection handshake")
+struct HandshakeTests {
+    static func endpoint(_ url: String) -> EndpointConfiguration {
+        var endpoint = testEndpoint("guarded", url: url, schedule: [.milliseconds(50), .milliseconds(50), .milliseconds(50)])
+        endpoint.format = CloudEventsFormat()
+        endpoint.signer = try! RequestSigner(scheme: .none, secrets: [SigningSecret]())
+        endpoint.handshake = true
+        return endpoint
+    }
+
+    @Test("OPTIONS with this host's origin comes first; an allowed rate spaces the deliveries")
+    func allowedAndPaced() async throws {
+        let receiver = try await WebhookReceiver.start(.init(script: ResponseScript { request, _ in
+            request.method == "OPTIONS"
+                ? ReceiverReply(status: 200, headers: [HTTPHeader("WebHook-Allowed-Origin", "*"), HTTPHeader("WebHook-Allowed-Rate", "600")])
+                : .noContent
+        }))
+        let endpoint = Self.endpoint(receiver.baseURL + "/guarded")
+        let harness = try EngineHarness(endpoints: [endpoint], transport: CurlTransport())
+        try harness.append((0..<4).map { testEvent(.created, path: "in/\($0).csv") }, endpoints: [endpoint])
+        let received = try await receiver.waitForWebhooks(count: 5, timeout: .seconds(10))
+        try await harness.finish()
+        await receiver.stop()
+        #expect(received.first?.method == "OPTIONS")
+        #expect(received.first?.header("WebHook-Request-Origin") == "localhost")
+        #expect(received.first?.body.isEmpty == true)
+        #expect(received.dropFirst().allSatisfy { $0.method == "POST" })
+        #expect(received.filter { $0.method == "OPTIONS" }.count == 1, "asked once, not per delivery")
+        // 600 a minute: at least 100 ms between request starts (a lower bound only; a slow
+        // machine can only make the gaps longer).
+        let posts = received.dropFirst().map(\.receivedAt).sorted()
+        for (earlier, later) in zip(posts, posts.dropFirst()) {
+            #expect(later.timeIntervalSince(earlier) >= 0.09, "\(later.timeIntervalSince(earlier)) s apart")
+        }
+    }
+
+    @Test("a receiver that does not allow the origin gets no event; the attempt fails and is retried")
+    func refusedSendsNothing() async throws {
+        let receiver = try await WebhookReceiver.start(.init(script: ResponseScript { request, _ in
+            request.method == "OPTIONS" ? ReceiverReply(status: 200, headers: [HTTPHeader("WebHook-Allowed-Origin", "elsewhere.example")]) : .noContent
+        }))
+        let endpoint = Self.endpoint(receiver.baseURL + "/guarded")
+        let harness = try EngineHarness(endpoints: [endpoint], transport: CurlTransport())
+        let event = testEvent(.created, path: "in/a.csv")
+        try harness.append([event], endpoints: [endpoint])
+        try await eventually("the delivery failed after its retries") {
+            try harness.outbox.recentDeliveries(endpoint: "guarded").first?.state == .failed
+        }
+        try await harness.finish()
+        let received = receiver.received
+        await receiver.stop()
+        #expect(!received.isEmpty && received.allSatisfy { $0.method == "OPTIONS" }, "no POST without permission")
+        let summary = try #require(try harness.outbox.recentDeliveries(endpoint: "guarded").first)
+        #expect(summary.attemptCount == 4)
+        #expect(summary.lastError?.contains("did not allow origin localhost") == true)
+    }
+}

@@ -45,7 +45,8 @@ extension AgentConfiguration {
                 ordered: webhook.ordered,
                 paused: webhook.paused,
                 disableAfter: webhook.disableAfter,
-                retryOn4xx: webhook.retryOn4xx
+                retryOn4xx: webhook.retryOn4xx,
+                handshake: webhook.handshake
             )
         }
     }

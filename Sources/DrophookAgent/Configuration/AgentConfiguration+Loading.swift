@@ -123,7 +123,7 @@ extension AgentConfiguration {
             "name", "id", "url", "format", "cloudevents_mode", "signature", "topics", "watches", "paths", "min_size", "max_size", "actors",
             "secret", "secret_file", "authorization",
             "authorization_file", "headers", "retry", "timeout", "connect_timeout", "ca_file", "client_cert",
-            "client_key", "proxy", "concurrency", "ordered", "paused", "disable_after", "retry_on_4xx",
+            "client_key", "proxy", "concurrency", "ordered", "paused", "disable_after", "retry_on_4xx", "handshake",
         ]
         guard let map = reader.mapping(item, allowed: keys) else { return nil }
         let name = map.required("name", "give the webhook a unique name").flatMap { reader.name($0) }
@@ -223,6 +223,7 @@ extension AgentConfiguration {
         if let value = map["paused"], let flag = reader.bool(value) { webhook.paused = flag }
         if let value = map["disable_after"], let duration = reader.duration(value) { webhook.disableAfter = duration }
         if let value = map["retry_on_4xx"], let flag = reader.bool(value) { webhook.retryOn4xx = flag }
+        if let value = map["handshake"], let flag = reader.bool(value) { webhook.handshake = flag }
         return name != nil && url != nil && format != nil ? webhook : nil
     }
 

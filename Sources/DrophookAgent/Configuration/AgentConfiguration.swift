@@ -108,6 +108,8 @@ public struct AgentConfiguration: Sendable {
         public var disableAfter: Duration = .seconds(5 * 86_400)
         /// Retry 4xx answers (other than the always-retried 408, 409, 425, 429) instead of failing at once.
         public var retryOn4xx: Bool = false
+        /// `handshake:` — the CloudEvents abuse-protection handshake before delivering.
+        public var handshake: Bool = false
 
         public init(name: String, id: String, url: String, format: String, topics: [Topic], retry: [Duration]) {
             self.name = name

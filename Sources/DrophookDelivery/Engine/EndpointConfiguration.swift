@@ -35,6 +35,8 @@ public struct EndpointConfiguration: Sendable {
     public var disableAfter: Duration?
     /// Retry 4xx answers that are otherwise final.
     public var retryOn4xx: Bool
+    /// Ask the receiver first, with the CloudEvents abuse-protection handshake (``WebhookHandshake``).
+    public var handshake: Bool
 
     public init(
         name: String,
@@ -55,7 +57,8 @@ public struct EndpointConfiguration: Sendable {
         ordered: Bool = false,
         paused: Bool = false,
         disableAfter: Duration? = .seconds(5 * 86_400),
-        retryOn4xx: Bool = false
+        retryOn4xx: Bool = false,
+        handshake: Bool = false
     ) {
         self.name = name
         self.webhookID = webhookID
@@ -85,6 +88,7 @@ public struct EndpointConfiguration: Sendable {
         self.paused = paused
         self.disableAfter = disableAfter
         self.retryOn4xx = retryOn4xx
+        self.handshake = handshake
     }
 
     /// Whether an event is queued for this endpoint: its topic is subscribed, its watch is

@@ -15,7 +15,15 @@ extension EndpointWorker {
         // wire is allowed to finish (the transport bounds it by the endpoint's total timeout)
         // so its outcome is recorded rather than left to a redundant retry.
         let transport = self.transport
-        let outcome = await Task { await transport.send(request.wire) }.value
+        let outcome: WebhookOutcome
+        if endpoint.handshake, let refusal = await handshake.admit(
+            url: endpoint.url, origin: settings.host, options: endpoint.transport, transport: transport) {
+            // Not allowed (yet): nothing is sent; the attempt fails and is retried on schedule.
+            outcome = .failure(refusal)
+        } else {
+            if endpoint.handshake { await handshake.pace() }
+            outcome = await Task { await transport.send(request.wire) }.value
+        }
         let elapsed = clock.now - began
         metrics.attemptDuration.recordNanoseconds(elapsed.milliseconds * 1_000_000)
 

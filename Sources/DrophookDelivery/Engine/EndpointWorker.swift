@@ -25,6 +25,8 @@ final class EndpointWorker: Sendable {
     let logger: Logger
     let metrics: DeliveryMetrics
     let signal = WakeSignal()
+    /// The abuse-protection handshake's answer, for endpoints that ask for one.
+    let handshake = WebhookHandshake()
     private let settingsBox: Mutex<Settings>
     private let inFlight = Mutex<Set<String>>([])
     /// Claims to hand back: attempts that could not be recorded, whose release failed too.

@@ -33,7 +33,13 @@ extension CurlTransfer {
             try set(CURLOPT_PROXY, proxy, "proxy")
         }
         try configureHeaders(request.headers, userAgent: transport.userAgent)
-        try configureBody(request.body)
+        switch request.method {
+        case .post:
+            try configureBody(request.body)
+        case .options:
+            // No body: curl's default (GET) carries none, and the method is renamed.
+            try set(CURLOPT_CUSTOMREQUEST, "OPTIONS", "method")
+        }
 
         let userdata = Unmanaged.passUnretained(self).toOpaque()
         try check(drophook_easy_setopt_write_function(easy, curlReceiveBody), "write function")

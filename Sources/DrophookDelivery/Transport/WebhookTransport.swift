@@ -8,8 +8,15 @@ public protocol WebhookTransport: Sendable {
     func send(_ request: WebhookRequest) async -> WebhookOutcome
 }
 
-/// A webhook POST, fully rendered and signed.
+/// A webhook POST, fully rendered and signed (or the `OPTIONS` of a handshake).
 public struct WebhookRequest: Sendable {
+    /// `POST` for every delivery; `OPTIONS` (no body) for the CloudEvents abuse-protection handshake.
+    public enum Method: String, Sendable, Hashable {
+        case post = "POST"
+        case options = "OPTIONS"
+    }
+
+    public var method: Method = .post
     public var url: String
     public var headers: [HTTPHeader]
     public var body: [UInt8]
@@ -104,6 +111,8 @@ public struct TransportFailure: Error, Sendable, Hashable, CustomStringConvertib
     /// Coarse reason, what the retry policy looks at.
     public enum Kind: String, Sendable, Hashable, Codable {
         case dnsFailure, connectFailure, timeout, tlsFailure, connectionReset, invalidRequest, other
+        /// The receiver did not allow deliveries in the abuse-protection handshake.
+        case notAllowed
     }
 
     public var kind: Kind
