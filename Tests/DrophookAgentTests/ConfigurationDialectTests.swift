@@ -97,3 +97,18 @@ extension ConfigurationDialectTests {
         #expect(base.problems(webhook("cloudevents_mode: batched", format: "cloudevents", secret: whsec)).map(\.key) == ["webhooks[0].cloudevents_mode"])
     }
 }
+
+extension ConfigurationDialectTests {
+    @Test("sha256: true sends checksums up to 256 MiB unless sha256_max_size says otherwise")
+    func checksumKeys() throws {
+        func watch(_ extra: String) -> String {
+            webhook("").replacingOccurrences(of: "    path: /srv/sftp", with: "    path: /srv/sftp\n" + extra)
+        }
+        let plain = try AgentConfiguration.parse(watch("    sha256: true"), file: "t.yaml", environment: [:])
+        #expect(plain.watcherConfiguration.watches.first?.checksumLimit == 256 << 20)
+        let capped = try AgentConfiguration.parse(watch("    sha256: true\n    sha256_max_size: 1MiB"), file: "t.yaml", environment: [:])
+        #expect(capped.watcherConfiguration.watches.first?.checksumLimit == 1 << 20)
+        #expect(try AgentConfiguration.parse(webhook(""), file: "t.yaml", environment: [:]).watcherConfiguration.watches.first?.checksumLimit == nil)
+        #expect(base.problems(watch("    sha256_max_size: 1MiB")).map(\.key) == ["watches[0].sha256_max_size"])
+    }
+}

@@ -122,6 +122,7 @@ extension DialectTests {
         renamed.previousPath = "in/old.csv"
         var created = testEvent(.created, path: "in/new.csv")
         created.partOfRename = true
+        created.sha256 = String(repeating: "0f", count: 32)
         try harness.append([created, renamed], endpoints: [])
         #expect(try harness.outbox.event(id: renamed.id) == renamed)
         #expect(try harness.outbox.event(id: created.id) == created)

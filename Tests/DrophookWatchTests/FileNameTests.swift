@@ -113,3 +113,24 @@ extension TempTree {
         return bytes.map { CChar(bitPattern: $0) }.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
+
+@Suite("Checksums of finished files")
+struct ChecksumTests {
+    @Test("sha256: true sends the SHA-256 of what was closed; over the limit, none")
+    func checksumOfFinishedFiles() async throws {
+        let tree = TempTree("checksums")
+        var configuration = WatcherConfiguration.test(tree)
+        configuration.watches[0].checksumLimit = 64
+        let harness = try await WatchHarness.start(configuration)
+        tree.write("small.txt", "hello drophook\n")
+        tree.write("large.bin", String(repeating: "x", count: 65))
+        tree.write("marker", "")
+        #expect(await harness.waitFor(.created, "marker"))
+        await harness.stop()
+        let sums = Dictionary(uniqueKeysWithValues: harness.events.map { ($0.path, $0.sha256 ?? "none") })
+        // `printf 'hello drophook\n' | sha256sum`
+        #expect(sums["small.txt"] == "d47b93468c67471a4c5d762d1ee9beb2eef970a2fcd6007425e70ed5ef440c21")
+        #expect(sums["large.bin"] == "none", "65 bytes is over the 64-byte limit")
+        #expect(sums["marker"] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "the empty file's SHA-256")
+    }
+}

@@ -9,7 +9,8 @@ extension AgentConfiguration {
     public var watcherConfiguration: WatcherConfiguration {
         WatcherConfiguration(
             watches: watches.map {
-                WatchConfiguration(name: $0.name, root: $0.path, actor: $0.actor, ignore: $0.ignore, settle: $0.settle, symlinks: $0.symlinks)
+                WatchConfiguration(name: $0.name, root: $0.path, actor: $0.actor, ignore: $0.ignore, settle: $0.settle,
+                                   symlinks: $0.symlinks, checksumLimit: $0.checksumLimit)
             },
             catchUp: catchUp
         )

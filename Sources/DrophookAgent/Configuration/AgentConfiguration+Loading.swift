@@ -91,7 +91,7 @@ extension AgentConfiguration {
     }
 
     private static func readWatch(_ item: ConfigReader.Value, reader: ConfigReader) -> Watch? {
-        let keys = ["name", "path", "protocol", "pipe_id", "actor", "ignore", "settle", "symlinks"]
+        let keys = ["name", "path", "protocol", "pipe_id", "actor", "ignore", "settle", "symlinks", "sha256", "sha256_max_size"]
         guard let map = reader.mapping(item, allowed: keys) else { return nil }
         let name = map.required("name", "give the watch a unique name").flatMap { reader.name($0) }
         let path = map.required("path", "set the drop tree's root directory").flatMap { reader.absolutePath($0) }
@@ -114,6 +114,12 @@ extension AgentConfiguration {
             } else {
                 reader.report(.invalidValue, value, "'\(text)' is not a symlink policy; use ignore or report")
             }
+        }
+        let limit = map["sha256_max_size"].flatMap { reader.byteSize($0) }
+        if let value = map["sha256"], let enabled = reader.bool(value), enabled {
+            watch.checksumLimit = limit ?? Self.defaultChecksumLimit
+        } else if limit != nil, let value = map["sha256_max_size"] {
+            reader.report(.invalidValue, value, "sha256_max_size has no effect without sha256: true; set both or remove it")
         }
         return name != nil && path != nil ? watch : nil
     }
@@ -226,6 +232,10 @@ extension AgentConfiguration {
         if let value = map["handshake"], let flag = reader.bool(value) { webhook.handshake = flag }
         return name != nil && url != nil && format != nil ? webhook : nil
     }
+
+    /// Largest file whose SHA-256 is sent when a watch sets `sha256: true`: reading it holds up
+    /// the watcher, about half a second per 256 MiB on a small machine.
+    static let defaultChecksumLimit: Int64 = 256 << 20
 
     /// `paths`, `min_size`, `max_size` and `actors` of a webhook.
     private static func readFilter(_ map: ConfigReader.Mapping, reader: ConfigReader) -> EventFilter {

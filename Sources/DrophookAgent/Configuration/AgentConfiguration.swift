@@ -57,6 +57,8 @@ public struct AgentConfiguration: Sendable {
         public var settle: Duration?
         /// Symlinks are never followed either way.
         public var symlinks: SymlinkPolicy = .ignore
+        /// `sha256:` / `sha256_max_size:`: the largest file whose checksum is sent; nil sends none.
+        public var checksumLimit: Int64?
 
         public init(name: String, path: String, pipeID: String? = nil) {
             self.name = name

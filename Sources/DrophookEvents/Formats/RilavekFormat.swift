@@ -32,6 +32,7 @@ public struct RilavekFormat: WebhookFormat {
             ("destinations", .array([])),
         ]
         if let exact = filename.exactBase64 { data.append(("filename_base64", .string(exact))) }
+        if let sha256 = event.sha256 { data.append(("sha256", .string(sha256))) }
         if event.foundByScan { data.append(("found_by_scan", .bool(true))) }
         let body = JSONValue.object([
             ("event", .string("file.status_changed")),

@@ -30,6 +30,7 @@ public struct SFTPToGoFormat: WebhookFormat {
         let size: JSONValue = (event.kind == .created || event.kind == .renamed) && !event.isDirectory ? .int(orNull: event.size) : .null
         var data: [(String, JSONValue)] = [("Path", .string(path.text)), ("Size", size)]
         if let exact = path.exactBase64 { data.append(("PathBase64", .string(exact))) }
+        if let sha256 = event.sha256 { data.append(("Sha256", .string(sha256))) }
         if event.foundByScan { data.append(("FoundByScan", .bool(true))) }
 
         var metadata: [(String, JSONValue)] = []

@@ -50,6 +50,7 @@ public struct StandardWebhooksFormat: WebhookFormat {
             ("size", event.kind == .deleted || event.isDirectory ? .null : .int(orNull: event.size)),
             ("actor", .string(event.actor)),
         ]
+        if let sha256 = event.sha256 { data.append(("sha256", .string(sha256))) }
         if event.foundByScan { data.append(("found_by_scan", .bool(true))) }
         return data
     }

@@ -31,6 +31,9 @@ public struct FileEvent: Sendable, Hashable, Codable {
     /// A `deleted` or `created` that, with a `renamed` event, tells of one rename: endpoints
     /// that subscribe to `file.renamed` get the `renamed` event instead.
     public var partOfRename: Bool
+    /// Lowercase hex SHA-256 of a finished file, on watches that ask for it (`sha256: true`)
+    /// and when the file was no larger than the limit and unchanged while it was read.
+    public var sha256: String?
 
     /// What happened to the path.
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
@@ -58,7 +61,8 @@ public struct FileEvent: Sendable, Hashable, Codable {
         foundByScan: Bool = false,
         origin: WatchOrigin? = nil,
         previousPath: String? = nil,
-        partOfRename: Bool = false
+        partOfRename: Bool = false,
+        sha256: String? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -72,6 +76,7 @@ public struct FileEvent: Sendable, Hashable, Codable {
         self.origin = origin
         self.previousPath = previousPath
         self.partOfRename = partOfRename
+        self.sha256 = sha256
     }
 
     /// The topic subscribers filter on: `file.created`, `file.deleted` or `file.failed`.

@@ -138,6 +138,9 @@ enum OutboxSchema {
                 ALTER TABLE event ADD COLUMN part_of_rename INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v6-checksums") { db in
+            try db.execute(sql: "ALTER TABLE event ADD COLUMN sha256 TEXT")
+        }
         return migrator
     }
 }

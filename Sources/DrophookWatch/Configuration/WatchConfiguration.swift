@@ -14,6 +14,9 @@ public struct WatchConfiguration: Sendable, Hashable {
     public var settle: Duration?
     /// Whether symbolic links are reported.
     public var symlinks: SymlinkPolicy
+    /// When set, a finished file no larger than this carries its SHA-256 (read when it is
+    /// reported, on the watcher's own task: a large file delays the records after it).
+    public var checksumLimit: Int64?
 
     public init(
         name: String,
@@ -21,7 +24,8 @@ public struct WatchConfiguration: Sendable, Hashable {
         actor: ActorRule = .owner,
         ignore: [String] = [],
         settle: Duration? = nil,
-        symlinks: SymlinkPolicy = .ignore
+        symlinks: SymlinkPolicy = .ignore,
+        checksumLimit: Int64? = nil
     ) {
         self.name = name
         self.root = root
@@ -29,6 +33,7 @@ public struct WatchConfiguration: Sendable, Hashable {
         self.ignore = ignore
         self.settle = settle
         self.symlinks = symlinks
+        self.checksumLimit = checksumLimit
     }
 }
 

@@ -106,7 +106,7 @@ final class WatchEngine {
     // MARK: Emitting
 
     func emit(_ kind: FileEvent.Kind, watch: Int, path: String, isDirectory: Bool, size: Int64?, uid: UInt32, foundByScan: Bool,
-              previousPath: String? = nil, partOfRename: Bool = false) {
+              previousPath: String? = nil, partOfRename: Bool = false, sha256: String? = nil) {
         let configuration = watches[watch]
         let event = FileEvent(
             id: newEventID(),
@@ -119,7 +119,8 @@ final class WatchEngine {
             occurredAtMillis: WallClock.nanoseconds() / 1_000_000,
             foundByScan: foundByScan,
             previousPath: previousPath,
-            partOfRename: partOfRename)
+            partOfRename: partOfRename,
+            sha256: sha256)
         batch.append(event)
         metrics.events.increment()
     }
@@ -135,9 +136,12 @@ final class WatchEngine {
     func report(_ node: TreeNode, foundByScan: Bool, partOfRename: Bool = false) {
         guard let watch = watchIndex(of: node), let path = node.relativePath else { return }
         setPhase(node, .idle)
+        let checksum = node.kind == .file ? watches[watch].checksumLimit.flatMap { limit in
+            absolutePath(node).flatMap { FileChecksum.sha256(path: $0, expected: node.status, limit: limit) }
+        } : nil
         emit(.created, watch: watch, path: path, isDirectory: node.isDirectory,
              size: node.kind == .file ? node.status.size : nil, uid: node.status.uid, foundByScan: foundByScan,
-             partOfRename: partOfRename)
+             partOfRename: partOfRename, sha256: checksum)
         record(node, watch: watch, path: path)
         noteQuiet(node)
     }

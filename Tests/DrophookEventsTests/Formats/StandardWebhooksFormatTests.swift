@@ -71,4 +71,19 @@ struct StandardWebhooksFormatTests {
         #expect(standard["data"]?["previous_path"] == .string("alice/in/invoice 7.pdf"))
         #expect(!RilavekFormat().carries(renamed))
     }
+
+    @Test("a checksum goes where each format has room: Sha256 in SFTP To Go's Data, sha256 in the others' data")
+    func checksumPlacement() throws {
+        var event = Self.event
+        event.sha256 = String(repeating: "ab", count: 32)
+        let sftp = try JSONValue(parsing: SFTPToGoFormat().message(for: event, context: Self.context).body)
+        #expect(sftp["Data"] == .object([("Path", .string("alice/in/invoice 7.pdf")), ("Size", .int(1_048_576)), ("Sha256", .string(event.sha256!))]))
+        let rilavek = try JSONValue(parsing: RilavekFormat().message(for: event, context: Self.context).body)
+        #expect(rilavek["data"]?["sha256"] == .string(event.sha256!))
+        let standard = try JSONValue(parsing: format.message(for: event, context: Self.context).body)
+        #expect(standard["data"]?["sha256"] == .string(event.sha256!))
+        // Without one, the vendors' shapes are untouched.
+        let plain = try JSONValue(parsing: SFTPToGoFormat().message(for: Self.event, context: Self.context).body)
+        #expect(plain["Data"]?["Sha256"] == nil)
+    }
 }
