@@ -89,7 +89,7 @@ struct DeliveryBenchmark {
         let engine = DeliveryEngine(outbox: outbox, transport: transport, endpoints: [endpoint], logger: logger)
         let task = Task { try await engine.run() }
         let start = ContinuousClock.now
-        let result = try outbox.append(WatchBatch(events: makeEvents(count)), route: EndpointConfiguration.route([endpoint]))
+        let result = try await outbox.append(WatchBatch(events: makeEvents(count)), route: EndpointConfiguration.route([endpoint]))
         engine.wake(endpoints: result.endpoints)
         _ = try await receiver.waitForWebhooks(count: count, timeout: .seconds(600))
         while try outbox.queueDepth(endpoint: "a") > 0 { try await Task.sleep(for: .milliseconds(5)) }

@@ -39,7 +39,7 @@ struct KeptFilesBenchmark {
         /// be watching (from `since`) and the resident size then, and stops it.
         func watch(snapshot load: () async throws -> [SnapshotRecord], since start: ContinuousClock.Instant) async throws -> (Duration, Int) {
             let watcher = DropTreeWatcher(configuration: configuration, snapshot: try await load(), logger: logger)
-            let running = Task { try await watcher.run { batch in _ = try await outbox.perform { try $0.append(batch) { _ in [] } } } }
+            let running = Task { try await watcher.run { batch in _ = try await outbox.append(batch) { _ in [] } } }
             while !watcher.health.isWatching { try await Task.sleep(for: .milliseconds(5)) }
             let ready = ContinuousClock.now - start
             let resident = residentKiB()

@@ -41,7 +41,7 @@ struct LatencyBenchmark {
             snapshot: [], logger: logger)
         let running = Task {
             try await watcher.run { batch in
-                _ = try await outbox.perform { try $0.append(batch) { _ in ["bench"] } }
+                _ = try await outbox.append(batch) { _ in ["bench"] }
                 let now = ContinuousClock.now
                 let files = batch.events.filter { $0.kind == .created && !$0.isDirectory }
                 scanned.add(files.filter(\.foundByScan).count)

@@ -124,7 +124,7 @@ struct AttemptRecorderTests {
         let dir = try TemporaryDirectory()
         let outbox = try Outbox(stateDirectory: dir.path)
         let count = 200
-        try outbox.append(WatchBatch(events: (0..<count).map { fileEvent(path: "f\($0)") })) { _ in ["a"] }
+        try await outbox.append(WatchBatch(events: (0..<count).map { fileEvent(path: "f\($0)") })) { _ in ["a"] }
         let jobs = try outbox.claimDueDeliveries(endpoint: "a", limit: count)
         let recorder = AttemptRecorder(outbox: outbox)
         try await withThrowingTaskGroup(of: EndpointState.self) { group in
@@ -137,7 +137,7 @@ struct AttemptRecorderTests {
                 #expect(state.name == "a")
             }
         }
-        #expect(try outbox.counts(includingDelivered: true).first?.delivered == count)
+        #expect(try await outbox.counts(includingDelivered: true).first?.delivered == count)
         #expect(try jobs.allSatisfy { try outbox.attempts(deliveryID: $0.deliveryID).count == 1 })
         #expect(recorder.commits >= 1)
         #expect(recorder.commits < count / 2, "\(recorder.commits) commits for \(count) attempts")
@@ -147,7 +147,7 @@ struct AttemptRecorderTests {
     func loneAttemptCommits() async throws {
         let dir = try TemporaryDirectory()
         let outbox = try Outbox(stateDirectory: dir.path)
-        try outbox.append(WatchBatch(events: [fileEvent(path: "one")])) { _ in ["a"] }
+        try await outbox.append(WatchBatch(events: [fileEvent(path: "one")])) { _ in ["a"] }
         let job = try #require(try outbox.claimDueDeliveries(endpoint: "a", limit: 1).first)
         let recorder = AttemptRecorder(outbox: outbox)
         let state = try await recorder.record(.init(attemptRecord(for: job, status: 500, result: .retry), endpoint: "a",

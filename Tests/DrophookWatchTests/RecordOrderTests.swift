@@ -35,6 +35,30 @@ struct RecordOrderTests {
         #expect(events == ["created batch", "created batch/report.pdf"])
     }
 
+    /// A directory made inside a new directory, whose `IN_CREATE` is read only after its parent was
+    /// renamed (so its look fails): the renamed parent's listing finds it, and it is reported and
+    /// recorded like any new name, not left known only from its records.
+    @Test func subdirectoryReadAfterItsParentsRenameIsReportedAndRecorded() throws {
+        let tree = TempTree("record-order-subdir")
+        let (engine, inotify, rootWD) = try RecordOnlyDirectoryTests.engine(tree)
+        defer { inotify.close() }
+        tree.mkdir("batch.tmp")
+        engine.handle(Self.record(rootWD, IN_CREATE | IN_ISDIR, "batch.tmp"))
+        let batchWD = try #require(engine.roots[0]?[child: "batch.tmp"]?.wd)
+        tree.mkdir("batch.tmp/part")
+        tree.write("batch.tmp/part/one.csv", "1")
+        #expect(rename(tree.at("batch.tmp"), tree.at("batch")) == 0)
+        engine.handle(Self.record(batchWD, IN_CREATE | IN_ISDIR, "part"))
+        engine.handle(Self.record(rootWD, IN_MOVED_FROM | IN_ISDIR, "batch.tmp", cookie: 11))
+        engine.handle(Self.record(rootWD, IN_MOVED_TO | IN_ISDIR, "batch", cookie: 11))
+        engine.tick()
+        let batch = engine.batch.take()
+        let created = batch.events.filter { $0.kind == .created }.map(\.path)
+        #expect(created.contains("batch/part") && created.contains("batch/part/one.csv"), "\(created)")
+        let recorded = Set(batch.snapshot.upserts.map(\.path))
+        #expect(recorded.isSuperset(of: ["batch", "batch/part", "batch/part/one.csv"]), "\(recorded)")
+    }
+
     static func record(_ wd: Int32, _ mask: Int32, _ name: String, cookie: UInt32 = 0) -> InotifyEvent {
         InotifyEvent(wd: wd, mask: UInt32(bitPattern: mask), cookie: cookie, name: name)
     }

@@ -104,8 +104,8 @@ final class WatchPipeline: Service, Sendable {
                 for index in stamped.events.indices where stamped.events[index].origin == nil {
                     stamped.events[index].origin = origins[stamped.events[index].watch]
                 }
-                // The commit waits for an fsync: off the cooperative threads.
-                let result = try await outbox.perform { [stamped] in try $0.append(stamped, route: route) }
+                // The commit waits for an fsync: GRDB's writer does it, off the cooperative threads.
+                let result = try await outbox.append(stamped, route: route)
                 if !result.endpoints.isEmpty { engine.wake(endpoints: result.endpoints) }
                 return
             } catch {

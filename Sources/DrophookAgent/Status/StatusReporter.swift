@@ -52,7 +52,7 @@ final class StatusReporter: Service, Sendable {
     /// cooperative threads.
     func current() async -> AgentStatus {
         let health = pipeline.health
-        let (counts, states) = (try? await outbox.perform { (try $0.counts(), try $0.endpointStates()) }) ?? ([], [])
+        let (counts, states) = (try? await outbox.status()) ?? ([], [])
         let endpoints = pipeline.configuration.webhooks.map { webhook in
             let name = webhook.name
             let pausedByConfig = webhook.paused

@@ -87,7 +87,7 @@ public final class DeliveryEngine: Sendable {
     /// cancellation stops taking new deliveries, lets in-flight requests finish and be recorded,
     /// and returns with everything else still owed in the outbox.
     public func run() async throws {
-        let recovered = try await outbox.perform { try $0.recoverInterruptedDeliveries() }
+        let recovered = try await outbox.recoverInterruptedDeliveries()
         if recovered > 0 {
             logger.notice("\(recovered) deliveries were in flight when drophook stopped; sending them again with the same delivery ids")
         }
@@ -177,7 +177,7 @@ public final class DeliveryEngine: Sendable {
             let configuration = state.withLock { $0.configuration }
             do {
                 let cutoff = Outbox.nowMillis() - configuration.retention.milliseconds
-                let pruned = try await outbox.perform { try $0.prune(olderThan: cutoff) }
+                let pruned = try await outbox.prune(olderThan: cutoff)
                 if pruned.deliveries > 0 || pruned.events > 0 {
                     logger.info("pruned the delivery log: \(pruned.deliveries) deliveries, \(pruned.events) events older than \(DurationParser.format(configuration.retention))")
                 }
@@ -192,7 +192,7 @@ public final class DeliveryEngine: Sendable {
     /// under the same name; say so, since nothing else will.
     private func warnAboutOrphanedQueues() async {
         let configured = Set(endpointNames)
-        guard let counts = try? await outbox.perform({ try $0.counts() }) else { return }
+        guard let counts = try? await outbox.counts() else { return }
         for count in counts where !configured.contains(count.endpoint) && (count.queued > 0 || count.failed > 0) {
             logger.warning("""
                 \(count.queued) pending and \(count.failed) failed deliveries are kept for webhook "\(count.endpoint)", \

@@ -186,7 +186,7 @@ extension EndpointWorker {
     private func disable(reason: String, loudly headline: String) async {
         let name = self.name
         do {
-            try await outbox.perform { try $0.disable(name, reason: reason) }
+            try await outbox.disable(name, reason: reason)
         } catch {
             logger.error("cannot disable endpoint: \(error)")
         }

@@ -199,9 +199,7 @@ final class EndpointWorker: Sendable {
 
     func updateGauges() async {
         let name = self.name
-        guard let (depth, state) = try? await outbox.perform({ outbox in
-            (try outbox.queueDepth(endpoint: name), try outbox.endpointState(name))
-        }) else { return }
+        guard let (depth, state) = try? await outbox.gauges(endpoint: name) else { return }
         metrics.queueDepth.record(depth)
         metrics.disabled.record(state.disabled ? 1 : 0)
     }

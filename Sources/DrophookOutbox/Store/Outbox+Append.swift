@@ -25,9 +25,32 @@ extension Outbox {
         nowMillis: Int64 = Outbox.nowMillis(),
         route: (FileEvent) -> [String]
     ) throws -> AppendResult {
+        let routes = Self.routes(batch, route)
+        return try pool.write { db in try Self.appendRows(db, routes, snapshot: batch.snapshot, nowMillis: nowMillis) }
+    }
+
+    /// ``append(_:nowMillis:route:)`` through GRDB's async access: the commit (and its fsync)
+    /// runs on GRDB's writer, never on a cooperative thread.
+    @discardableResult
+    public func append(
+        _ batch: WatchBatch,
+        nowMillis: Int64 = Outbox.nowMillis(),
+        route: (FileEvent) -> [String]
+    ) async throws -> AppendResult {
+        let routes = Self.routes(batch, route)
+        let snapshot = batch.snapshot
+        return try await pool.write { db in try Self.appendRows(db, routes, snapshot: snapshot, nowMillis: nowMillis) }
+    }
+
+    private static func routes(_ batch: WatchBatch, _ route: (FileEvent) -> [String]) -> [(event: FileEvent, endpoints: [String])] {
+        batch.events.map { (event: $0, endpoints: Array(Set(route($0))).sorted()) }
+    }
+
+    private static func appendRows(
+        _ db: Database, _ routes: [(event: FileEvent, endpoints: [String])], snapshot: SnapshotDelta, nowMillis: Int64
+    ) throws -> AppendResult {
         var result = AppendResult(events: 0, deliveries: 0, endpoints: [])
-        let routes = batch.events.map { (event: $0, endpoints: Array(Set(route($0))).sorted()) }
-        try pool.write { db in
+        do {
             for (event, endpoints) in routes {
                 guard !event.id.isEmpty, !event.watch.isEmpty else {
                     // Thrown inside the transaction: nothing of the batch is kept.
@@ -44,7 +67,7 @@ extension Outbox {
                     result.endpoints.insert(endpoint)
                 }
             }
-            try Self.apply(batch.snapshot, db)
+            try Self.apply(snapshot, db)
         }
         return result
     }

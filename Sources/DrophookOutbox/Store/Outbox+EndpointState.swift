@@ -9,9 +9,17 @@ extension Outbox {
 
     /// Every endpoint with stored state.
     public func endpointStates() throws -> [EndpointState] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM endpoint_state ORDER BY name").map(Self.endpointState(from:))
-        }
+        try pool.read { db in try Self.fetchEndpointStates(db) }
+    }
+
+    /// ``counts(includingDelivered:)`` and ``endpointStates()`` in one read, through GRDB's async
+    /// access (the status file and metrics).
+    public func status() async throws -> (counts: [EndpointCounts], states: [EndpointState]) {
+        try await pool.read { db in (try Self.fetchCounts(db, includingDelivered: false), try Self.fetchEndpointStates(db)) }
+    }
+
+    private static func fetchEndpointStates(_ db: Database) throws -> [EndpointState] {
+        try Row.fetchAll(db, sql: "SELECT * FROM endpoint_state ORDER BY name").map(Self.endpointState(from:))
     }
 
     /// Sets (true/false) or clears (nil: follow the config) the run-time pause.
@@ -27,7 +35,16 @@ extension Outbox {
 
     /// Disables an endpoint: its deliveries stay queued, nothing is sent until it is enabled.
     public func disable(_ endpoint: String, reason: String, nowMillis: Int64 = Outbox.nowMillis()) throws {
-        try pool.write { db in
+        try pool.write { db in try Self.disableRow(db, endpoint, reason: reason, nowMillis: nowMillis) }
+    }
+
+    /// ``disable(_:reason:nowMillis:)`` through GRDB's async access.
+    public func disable(_ endpoint: String, reason: String, nowMillis: Int64 = Outbox.nowMillis()) async throws {
+        try await pool.write { db in try Self.disableRow(db, endpoint, reason: reason, nowMillis: nowMillis) }
+    }
+
+    private static func disableRow(_ db: Database, _ endpoint: String, reason: String, nowMillis: Int64) throws {
+        do {
             try Self.ensureEndpointRow(db, endpoint, nowMillis: nowMillis)
             try db.execute(
                 sql: """

@@ -72,7 +72,16 @@ extension Outbox {
     /// costs the same with a million deliveries owed. Delivered rows are reported only when
     /// asked for (nobody polling the status needs them).
     public func counts(includingDelivered: Bool = false) throws -> [EndpointCounts] {
-        try pool.read { db in
+        try pool.read { db in try Self.fetchCounts(db, includingDelivered: includingDelivered) }
+    }
+
+    /// ``counts(includingDelivered:)`` through GRDB's async access.
+    public func counts(includingDelivered: Bool = false) async throws -> [EndpointCounts] {
+        try await pool.read { db in try Self.fetchCounts(db, includingDelivered: includingDelivered) }
+    }
+
+    static func fetchCounts(_ db: Database, includingDelivered: Bool) throws -> [EndpointCounts] {
+        do {
             var byEndpoint: [String: EndpointCounts] = [:]
             for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT endpoint, state, n FROM delivery_tally WHERE n > 0")) {
                 let name: String = row["endpoint"]
@@ -95,11 +104,18 @@ extension Outbox {
 
     /// Deliveries still owed (pending or in flight) by one endpoint: its queue depth.
     public func queueDepth(endpoint: String) throws -> Int {
-        try pool.read { db in
-            try Int.fetchOne(db.cachedStatement(sql: """
-                SELECT COALESCE(SUM(n), 0) FROM delivery_tally WHERE endpoint = ? AND state IN ('pending', 'delivering')
-                """), arguments: [endpoint]) ?? 0
-        }
+        try pool.read { db in try Self.fetchQueueDepth(db, endpoint: endpoint) }
+    }
+
+    /// ``queueDepth(endpoint:)`` and ``endpointState(_:)`` in one read, through GRDB's async access.
+    public func gauges(endpoint: String) async throws -> (queueDepth: Int, state: EndpointState) {
+        try await pool.read { db in (try Self.fetchQueueDepth(db, endpoint: endpoint), try Self.fetchEndpointState(db, endpoint)) }
+    }
+
+    private static func fetchQueueDepth(_ db: Database, endpoint: String) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: """
+            SELECT COALESCE(SUM(n), 0) FROM delivery_tally WHERE endpoint = ? AND state IN ('pending', 'delivering')
+            """), arguments: [endpoint]) ?? 0
     }
 
     static func summary(_ row: Row) -> DeliverySummary {

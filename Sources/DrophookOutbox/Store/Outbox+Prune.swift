@@ -19,35 +19,56 @@ extension Outbox {
     public func prune(olderThan cutoffMillis: Int64) throws -> PruneResult {
         var result = PruneResult(deliveries: 0, events: 0)
         while true {
-            // Attempts go by ON DELETE CASCADE.
-            let deleted = try pool.write { db in
-                try db.execute(
-                    sql: """
-                        DELETE FROM delivery WHERE id IN (
-                            SELECT id FROM delivery WHERE state = 'delivered' AND updated_at_ms < ? LIMIT ?)
-                        """,
-                    arguments: [cutoffMillis, Self.pruneChunk]
-                )
-                return db.changesCount
-            }
+            let deleted = try pool.write { db in try Self.pruneDeliveries(db, cutoffMillis) }
             result.deliveries += deleted
             if deleted < Self.pruneChunk { break }
         }
         while true {
-            let deleted = try pool.write { db in
-                try db.execute(
-                    sql: """
-                        DELETE FROM event WHERE seq IN (
-                            SELECT seq FROM event WHERE created_at_ms < ?
-                            AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.event_seq = event.seq) LIMIT ?)
-                        """,
-                    arguments: [cutoffMillis, Self.pruneChunk]
-                )
-                return db.changesCount
-            }
+            let deleted = try pool.write { db in try Self.pruneEvents(db, cutoffMillis) }
             result.events += deleted
             if deleted < Self.pruneChunk { break }
         }
         return result
+    }
+
+    /// ``prune(olderThan:)`` through GRDB's async access, a chunk per transaction.
+    @discardableResult
+    public func prune(olderThan cutoffMillis: Int64) async throws -> PruneResult {
+        var result = PruneResult(deliveries: 0, events: 0)
+        while true {
+            let deleted = try await pool.write { db in try Self.pruneDeliveries(db, cutoffMillis) }
+            result.deliveries += deleted
+            if deleted < Self.pruneChunk { break }
+        }
+        while true {
+            let deleted = try await pool.write { db in try Self.pruneEvents(db, cutoffMillis) }
+            result.events += deleted
+            if deleted < Self.pruneChunk { break }
+        }
+        return result
+    }
+
+    private static func pruneDeliveries(_ db: Database, _ cutoffMillis: Int64) throws -> Int {
+        // Attempts go by ON DELETE CASCADE.
+        try db.execute(
+            sql: """
+                DELETE FROM delivery WHERE id IN (
+                    SELECT id FROM delivery WHERE state = 'delivered' AND updated_at_ms < ? LIMIT ?)
+                """,
+            arguments: [cutoffMillis, Self.pruneChunk]
+        )
+        return db.changesCount
+    }
+
+    private static func pruneEvents(_ db: Database, _ cutoffMillis: Int64) throws -> Int {
+        try db.execute(
+            sql: """
+                DELETE FROM event WHERE seq IN (
+                    SELECT seq FROM event WHERE created_at_ms < ?
+                    AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.event_seq = event.seq) LIMIT ?)
+                """,
+            arguments: [cutoffMillis, Self.pruneChunk]
+        )
+        return db.changesCount
     }
 }

@@ -13,7 +13,17 @@ extension Outbox {
     /// id (at least once). Call once when the agent starts, before the workers run.
     @discardableResult
     public func recoverInterruptedDeliveries(nowMillis: Int64 = Outbox.nowMillis()) throws -> Int {
-        try pool.write { db in
+        try pool.write { db in try Self.recoverRows(db, nowMillis: nowMillis) }
+    }
+
+    /// ``recoverInterruptedDeliveries(nowMillis:)`` through GRDB's async access.
+    @discardableResult
+    public func recoverInterruptedDeliveries(nowMillis: Int64 = Outbox.nowMillis()) async throws -> Int {
+        try await pool.write { db in try Self.recoverRows(db, nowMillis: nowMillis) }
+    }
+
+    private static func recoverRows(_ db: Database, nowMillis: Int64) throws -> Int {
+        do {
             try db.executeCached(
                 sql: "UPDATE delivery SET state = 'pending', next_attempt_at_ms = ?, updated_at_ms = ? WHERE state = 'delivering'",
                 arguments: [nowMillis, nowMillis]

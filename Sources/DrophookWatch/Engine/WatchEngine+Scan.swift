@@ -186,7 +186,15 @@ extension WatchEngine {
                 }
                 if let existing = child(name, of: directory) {
                     if mode == .fill {
-                        if existing.kind == .directory, !existing.isBoundary {
+                        if existing.kind == .directory, !existing.statusKnown, status.kind == .directory {
+                            // Known only from its records: its look failed because of this very
+                            // rename. It is new here, like any name the listing finds.
+                            existing.status = status
+                            existing.statusKnown = true
+                            guard existing.wd >= 0 || addWatch(existing, path: path) else { continue }
+                            report(existing, foundByScan: true)
+                            work.append(existing)
+                        } else if existing.kind == .directory, !existing.isBoundary {
                             if existing.wd < 0 { _ = addWatch(existing, path: path) }
                             work.append(existing)
                         } else if case .awaitingRename(let foundByScan, let confirmed) = existing.phase {
