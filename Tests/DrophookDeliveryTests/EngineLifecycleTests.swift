@@ -64,13 +64,17 @@ struct EngineLifecycleTests {
         let webhooks = try await new.waitForWebhooks(count: 3)
         try await eventually("queue drained") { try harness.outbox.queueDepth(endpoint: "hook") == 0 }
 
-        // Removing the endpoint stops its worker; its later events stay queued.
-        harness.engine.reload(endpoints: [])
-        #expect(harness.engine.endpointNames.isEmpty)
-        try harness.outbox.append(WatchBatch(events: [testEvent(path: "later.csv")])) { _ in ["hook"] }
+        // Removing the endpoint stops its worker; its later events stay queued. A marker endpoint
+        // on the same receiver gets the same event from the same wake: once its copy has
+        // arrived, the removed endpoint's would have too.
+        let marker = testEndpoint("marker", url: new.baseURL + "/marker")
+        harness.engine.reload(endpoints: [marker])
+        #expect(harness.engine.endpointNames == ["marker"])
+        try await harness.outbox.append(WatchBatch(events: [testEvent(path: "later.csv")])) { _ in ["hook", "marker"] }
         harness.engine.wake()
-        try await Task.sleep(for: .milliseconds(500)) // nothing to await for "not sent": a few poll rounds
-        #expect(new.receivedCount == 3)
+        let afterRemoval = try await new.waitForWebhooks(count: 4)
+        #expect(afterRemoval.map(\.path).filter { $0 == "/v2/hook" }.count == 3)
+        #expect(afterRemoval.last?.path == "/marker")
         #expect(try harness.outbox.queueDepth(endpoint: "hook") == 1)
 
         try await harness.finish()
@@ -93,7 +97,7 @@ struct EngineLifecycleTests {
         do {
             // A previous run claimed the delivery and died before recording the attempt.
             let outbox = try Outbox(stateDirectory: directory)
-            try outbox.append(WatchBatch(events: [event])) { _ in ["hook"] }
+            try await outbox.append(WatchBatch(events: [event])) { _ in ["hook"] }
             claimed = try #require(try outbox.claimDueDeliveries(endpoint: "hook", limit: 1).first)
         }
         let outbox = try Outbox(stateDirectory: directory)
