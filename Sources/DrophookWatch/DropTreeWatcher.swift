@@ -15,6 +15,7 @@ public final class DropTreeWatcher: Sendable {
     private let metrics = WatchMetrics()
     private let started = Mutex(false)
     private let timeline: WatchTimeline
+    private let faults: WatcherFaults
 
     /// - Parameter snapshot: the stored snapshot of every watch (empty on a first start).
     public convenience init(configuration: WatcherConfiguration, snapshot: [SnapshotRecord], logger: Logger) {
@@ -23,8 +24,15 @@ public final class DropTreeWatcher: Sendable {
 
     /// - Parameter clock: what the watcher's deadlines (move pairing, link checks, settling,
     ///   rescans) are measured on; tests pass a clock they move by hand.
-    public init<C: Clock>(configuration: WatcherConfiguration, snapshot: [SnapshotRecord], logger: Logger, clock: C)
+    public convenience init<C: Clock>(configuration: WatcherConfiguration, snapshot: [SnapshotRecord], logger: Logger, clock: C)
     where C.Duration == Duration {
+        self.init(configuration: configuration, snapshot: snapshot, logger: logger, clock: clock, faults: .none)
+    }
+
+    /// - Parameter faults: what a test injects (``WatcherFaults``).
+    init<C: Clock>(configuration: WatcherConfiguration, snapshot: [SnapshotRecord], logger: Logger, clock: C, faults: WatcherFaults)
+    where C.Duration == Duration {
+        self.faults = faults
         self.configuration = configuration
         self.snapshot = Mutex(snapshot)
         self.logger = logger
@@ -51,9 +59,9 @@ public final class DropTreeWatcher: Sendable {
         let watchedPaths = WatchedPaths()
         let reader = try InotifyReader(
             descriptor: inotify, queue: queue, watchedPaths: watchedPaths,
-            bufferSize: configuration.readBufferSize, gate: configuration.readerGate)
+            bufferSize: configuration.readBufferSize, gate: faults.readerGate)
         let engine = WatchEngine(
-            configuration: configuration, inotify: inotify, watchedPaths: watchedPaths, timeline: timeline,
+            configuration: configuration, inotify: inotify, watchedPaths: watchedPaths, timeline: timeline, watchLimit: faults.watchLimit,
             logger: logger, health: healthCell, metrics: metrics)
         // Read while the start-up scan runs, so the kernel queue drains meanwhile.
         reader.start()

@@ -44,9 +44,10 @@ struct BurstAndOverflowTests {
         tree.write("doomed.txt", "d")
         // Watched from the start: records for its files queue up while the reader is stalled.
         tree.mkdir("many")
-        var configuration = WatcherConfiguration.test(tree)
-        let gate = configuration.gateReader()
-        let harness = try await WatchHarness.start(configuration)
+        let configuration = WatcherConfiguration.test(tree)
+        var faults = WatcherFaults()
+        let gate = faults.gateReader()
+        let harness = try await WatchHarness.start(configuration, faults: faults)
         gate.close()
         // Each file is 3 records (create, open, close-write): 21,000 > 16,384.
         for index in 0..<7000 { tree.write("many/f\(index)", "\(index)") }
@@ -84,9 +85,10 @@ struct LateReadingTests {
     /// the final names are still reported once each, and nothing is invented.
     @Test func finalNamesAreReportedWhenRecordsAreReadLate() async throws {
         let tree = TempTree("late")
-        var configuration = WatcherConfiguration.test(tree)
-        let gate = configuration.gateReader()
-        let harness = try await WatchHarness.start(configuration)
+        let configuration = WatcherConfiguration.test(tree)
+        var faults = WatcherFaults()
+        let gate = faults.gateReader()
+        let harness = try await WatchHarness.start(configuration, faults: faults)
         gate.close()
         tree.write("a.csv", "aaaa")
         #expect(rename(tree.at("a.csv"), tree.at("b.csv")) == 0)

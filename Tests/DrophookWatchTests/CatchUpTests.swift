@@ -210,9 +210,8 @@ struct WatchLimitTests {
         let tree = TempTree("limit")
         for name in ["a", "b", "c", "d"] { tree.mkdir(name) }
         var configuration = WatcherConfiguration.test(tree)
-        configuration.simulatedWatchLimit = 3
         configuration.unwatchedRetryInterval = .milliseconds(200)
-        let harness = try await WatchHarness.start(configuration)
+        let harness = try await WatchHarness.start(configuration, faults: WatcherFaults(watchLimit: 3))
         let health = harness.watcher.health
         #expect(health.watchLimitReached)
         #expect(health.watchedDirectories == 3)

@@ -248,9 +248,10 @@ struct DirectoryUploadTests {
     /// must still report the file, under the final name, once.
     @Test func fileClosedJustBeforeItsDirectoryIsRenamedIsReportedOnce() async throws {
         let tree = TempTree("late-directory-rename")
-        var configuration = WatcherConfiguration.test(tree)
-        let gate = configuration.gateReader()
-        let harness = try await WatchHarness.start(configuration)
+        let configuration = WatcherConfiguration.test(tree)
+        var faults = WatcherFaults()
+        let gate = faults.gateReader()
+        let harness = try await WatchHarness.start(configuration, faults: faults)
         tree.mkdir("batch.tmp")
         #expect(await harness.waitFor(.created, "batch.tmp"))
         // The upload starts while the watcher keeps up: it knows the name and its writer.
@@ -284,8 +285,9 @@ struct DirectoryUploadTests {
         // mtime is already this old.
         configuration.leases = false
         configuration.scanSettle = .seconds(60)
-        let gate = configuration.gateReader()
-        let harness = try await WatchHarness.start(configuration)
+        var faults = WatcherFaults()
+        let gate = faults.gateReader()
+        let harness = try await WatchHarness.start(configuration, faults: faults)
         // Both directories exist before their watches: their files are found by listings.
         gate.close()
         tree.mkdir("batch.tmp")

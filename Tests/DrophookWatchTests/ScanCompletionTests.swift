@@ -11,18 +11,19 @@ import Testing
 struct ScanCompletionTests {
     /// A configuration whose stability wait is far longer than any test: a file reported before
     /// the marker cannot have waited for it.
-    static func leaseConfiguration(_ tree: TempTree) -> (WatcherConfiguration, ReaderGate) {
+    static func leaseConfiguration(_ tree: TempTree) -> (WatcherConfiguration, WatcherFaults, ReaderGate) {
         var configuration = WatcherConfiguration.test(tree)
         configuration.scanSettle = .seconds(600)
-        let gate = configuration.gateReader()
-        return (configuration, gate)
+        var faults = WatcherFaults()
+        let gate = faults.gateReader()
+        return (configuration, faults, gate)
     }
 
     @Test(.enabled(if: getuid() == 0, "leases on any file need root or CAP_LEASE"))
     func finishedFileInANewDirectoryIsReportedWithoutWaiting() async throws {
         let tree = TempTree("lease-new-dir")
-        let (configuration, gate) = Self.leaseConfiguration(tree)
-        let harness = try await WatchHarness.start(configuration)
+        let (configuration, faults, gate) = Self.leaseConfiguration(tree)
+        let harness = try await WatchHarness.start(configuration, faults: faults)
         #expect(harness.watcher.health.completionModes["drop"] == .lease)
         // The directory and its file exist before the watcher reads the directory's IN_CREATE,
         // so the file is found by the listing, not by records.
@@ -45,8 +46,8 @@ struct ScanCompletionTests {
     @Test(.enabled(if: getuid() == 0, "leases on any file need root or CAP_LEASE"))
     func fileStillOpenForWritingWaitsForItsClose() async throws {
         let tree = TempTree("lease-writer")
-        let (configuration, gate) = Self.leaseConfiguration(tree)
-        let harness = try await WatchHarness.start(configuration)
+        let (configuration, faults, gate) = Self.leaseConfiguration(tree)
+        let harness = try await WatchHarness.start(configuration, faults: faults)
         gate.close()
         tree.mkdir("in")
         let fd = open(tree.at("in/big.bin"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -118,9 +119,9 @@ struct ScanCompletionTests {
     /// it disappears; it was seen finished on disk, so it is reported, then deleted.
     @Test func fileSeenThenRemovedBeforeItWasReportedIsCreatedThenDeleted() async throws {
         let tree = TempTree("never-forgotten")
-        var (configuration, gate) = Self.leaseConfiguration(tree)
+        var (configuration, faults, gate) = Self.leaseConfiguration(tree)
         configuration.leases = false
-        let harness = try await WatchHarness.start(configuration)
+        let harness = try await WatchHarness.start(configuration, faults: faults)
         gate.close()
         tree.mkdir("sub")
         tree.write("sub/c.txt", "seven!!")
@@ -180,9 +181,10 @@ struct ScanCompletionTests {
 struct GoneBeforeCloseTests {
     @Test func closedThenRemovedBeforeTheCloseIsReadKeepsItsFinalSize() async throws {
         let tree = TempTree("gone-before-close")
-        var configuration = WatcherConfiguration.test(tree)
-        let gate = configuration.gateReader()
-        let harness = try await WatchHarness.start(configuration)
+        let configuration = WatcherConfiguration.test(tree)
+        var faults = WatcherFaults()
+        let gate = faults.gateReader()
+        let harness = try await WatchHarness.start(configuration, faults: faults)
         let fd = open(tree.at("c.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         #expect(write(fd, "abc", 3) == 3)
         // Records are handled in order: once "seen" is reported, the writer's IN_OPEN has been.

@@ -19,10 +19,10 @@ final class WatchHarness: Sendable {
     }
 
     /// Starts a watcher over `configuration` and returns once its start-up scan is done.
-    static func start(_ configuration: WatcherConfiguration, snapshot: [SnapshotRecord] = []) async throws -> WatchHarness {
+    static func start(_ configuration: WatcherConfiguration, snapshot: [SnapshotRecord] = [], faults: WatcherFaults = .none) async throws -> WatchHarness {
         var logger = Logger(label: "drophook.watch.test")
         logger.logLevel = .error
-        return try await start(DropTreeWatcher(configuration: configuration, snapshot: snapshot, logger: logger))
+        return try await start(DropTreeWatcher(configuration: configuration, snapshot: snapshot, logger: logger, clock: ContinuousClock(), faults: faults))
     }
 
     /// Starts `watcher` and returns once its start-up scan is done.
@@ -142,13 +142,6 @@ extension WatcherConfiguration {
         // that files kept compact (``IdleFiles``) behave as nodes do.
         configuration.idleFileCompaction = .zero
         return configuration
-    }
-
-    /// Puts a gate on the inotify reader, so a test can hold records back and have them read late.
-    mutating func gateReader() -> ReaderGate {
-        let gate = ReaderGate()
-        readerGate = gate
-        return gate
     }
 }
 

@@ -81,12 +81,6 @@ public struct WatcherConfiguration: Sendable {
     /// root record comes last and marks the recording complete.
     public var startupBatchChanges: Int
 
-    /// Lets tests stall the inotify reader so that the kernel queue overflows.
-    var readerGate: ReaderGate?
-    /// Lets tests hit the watch limit without lowering the system-wide sysctl: `inotify_add_watch`
-    /// fails with ENOSPC once this many directories are watched.
-    var simulatedWatchLimit: Int?
-
     public init(
         watches: [WatchConfiguration],
         catchUp: Bool = true,
@@ -115,7 +109,5 @@ public struct WatcherConfiguration: Sendable {
         self.unwatchedRetryInterval = unwatchedRetryInterval
         self.idleFileCompaction = idleFileCompaction
         self.startupBatchChanges = startupBatchChanges
-        self.readerGate = nil
-        self.simulatedWatchLimit = nil
     }
 }

@@ -20,6 +20,8 @@ final class WatchEngine {
     let health: HealthCell
     let metrics: WatchMetrics
     let timeline: WatchTimeline
+    /// A watch limit a test imposes (``WatcherFaults/watchLimit``); nil in production.
+    let watchLimit: Int?
 
     var nodeByWD: [Int32: TreeNode] = [:]
     /// Watch descriptors dropped by the watcher whose `IN_IGNORED` has not been read yet.
@@ -66,8 +68,9 @@ final class WatchEngine {
     }
 
     init(configuration: WatcherConfiguration, inotify: InotifyDescriptor, watchedPaths: WatchedPaths,
-         timeline: WatchTimeline = WatchTimeline(ContinuousClock()),
+         timeline: WatchTimeline = WatchTimeline(ContinuousClock()), watchLimit: Int? = nil,
          logger: Logger, health: HealthCell, metrics: WatchMetrics) {
+        self.watchLimit = watchLimit
         self.configuration = configuration
         self.timeline = timeline
         self.watchedPaths = watchedPaths
@@ -164,7 +167,7 @@ final class WatchEngine {
     @discardableResult
     func addWatch(_ node: TreeNode, path: String) -> Bool {
         var result = inotify.addDirectoryWatch(path: path)
-        if let limit = configuration.simulatedWatchLimit, case .success(let wd) = result,
+        if let limit = watchLimit, case .success(let wd) = result,
            nodeByWD[wd] == nil, nodeByWD.count >= limit {
             inotify.removeWatch(wd)
             watchedPaths.remove(wd)
