@@ -16,6 +16,8 @@ final class WatchPipeline: Service, Sendable {
     private struct State {
         var configuration: AgentConfiguration
         var route: @Sendable (FileEvent) -> [String]
+        /// Pipe id and protocol per watch, stamped on events as they are stored.
+        var origins: [String: WatchOrigin]
         var watcher: DropTreeWatcher?
         /// The running watcher's task; cancelled to restart it with new watches.
         var round: Task<Void, any Error>?
@@ -31,6 +33,7 @@ final class WatchPipeline: Service, Sendable {
         self.state = Mutex(State(
             configuration: configuration,
             route: EndpointConfiguration.route(configuration.endpointConfigurations),
+            origins: configuration.watchOrigins,
             watcher: nil
         ))
         self.outbox = outbox
@@ -50,6 +53,7 @@ final class WatchPipeline: Service, Sendable {
             let changed = state.configuration.watches != configuration.watches || state.configuration.catchUp != configuration.catchUp
             state.configuration = configuration
             state.route = EndpointConfiguration.route(configuration.endpointConfigurations)
+            state.origins = configuration.watchOrigins
             guard changed else { return nil }
             state.restartRequested = true
             return state.round
@@ -98,7 +102,7 @@ final class WatchPipeline: Service, Sendable {
         var delay = Duration.milliseconds(100)
         while true {
             do {
-                let (route, origins) = state.withLock { ($0.route, $0.configuration.watchOrigins) }
+                let (route, origins) = state.withLock { ($0.route, $0.origins) }
                 // What a queued event says about its watch is fixed now, not at send time.
                 var stamped = batch
                 for index in stamped.events.indices where stamped.events[index].origin == nil {

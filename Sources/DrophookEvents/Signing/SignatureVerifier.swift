@@ -58,9 +58,9 @@ public struct SignatureVerifier: Sendable {
             else { return .mismatch(.timestamped) }
             return judged(.timestamped, timestamp: seconds, nowSeconds: nowSeconds)
         }
-        for kind in [BodySignature.hub, .github, .rilavek] {
+        for scheme in [SignatureScheme.hub, .github, .rilavek] {
+            let kind = scheme.bodySignature!
             guard let value = headers.value(named: kind.headerName) else { continue }
-            let scheme = SignatureScheme(rawValue: kind.rawValue)!
             return kind.verify(value: value, secret: secret, body: body) ? .verified(scheme) : .mismatch(scheme)
         }
         return .unsigned

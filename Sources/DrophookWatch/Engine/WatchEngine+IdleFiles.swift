@@ -68,7 +68,7 @@ extension WatchEngine {
     /// later record notes it quiet again).
     func keepIdle(_ node: TreeNode) {
         guard node.kind != .directory, node.recorded, case .idle = node.phase, node.heldDescriptor < 0,
-              node.statusKnown, !node.closedSizeUnknown, node.transferName.isFinal, node.children.isEmpty,
+              node.statusKnown, !node.closedSizeUnknown, node.transferName.isFinal,
               let parent = node.parent, parent[child: node.name] === node,
               parent.statusKnown, node.status.device == parent.status.device
         else { return }

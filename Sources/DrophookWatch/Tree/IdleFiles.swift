@@ -109,18 +109,14 @@ struct IdleFiles {
             mergedNames.append(contentsOf: name)
             merged.append(entry)
         }
+        // A name in `recent` has no live sorted entry (``keep(_:_:)`` marks it taken), so the
+        // two runs never hold the same name.
         var next = incoming.startIndex
         for entry in sorted where entry.state != .taken {
             let bytes = nameBytes(of: entry)
             while next < incoming.endIndex, incoming[next].key.utf8.lexicographicallyPrecedes(bytes) {
                 append(Self.entry(incoming[next].value), name: incoming[next].key.utf8)
                 next += 1
-            }
-            if next < incoming.endIndex, incoming[next].key.utf8.elementsEqual(bytes) {
-                // Kept again under the same name: the newer record wins.
-                append(Self.entry(incoming[next].value), name: incoming[next].key.utf8)
-                next += 1
-                continue
             }
             append(entry, name: bytes)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrophookAgent
 import Foundation
 
 /// `--secret` / `--secret-file`, shared by the commands that check signatures.
@@ -20,7 +21,12 @@ struct SecretOptions: ParsableArguments {
             printError("--secret-file: cannot read '\(secretFile)'; check the path and its permissions")
             throw ExitCode(2)
         }
-        let firstLine = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first ?? ""
-        return Array(firstLine.trimmingCharacters(in: .whitespaces).utf8)
+        // The agent's own reading of a secret file: the current secret is its first line.
+        do {
+            return try SecretFile.parse(String(decoding: data, as: UTF8.self)).first?.bytes
+        } catch {
+            printError("--secret-file: '\(secretFile)': \(error)")
+            throw ExitCode(2)
+        }
     }
 }
