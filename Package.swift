@@ -35,7 +35,13 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
-        // Linux calls the Glibc module does not export (leases, statfs, pipe2).
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+
+        // Linux calls the Glibc module does not export (leases, statfs, pipe2, SCM_CREDENTIALS).
         .target(name: "CLinux"),
 
         // Pipeline stages.
@@ -48,6 +54,17 @@ let package = Package(
             name: "DrophookWatch",
             dependencies: [
                 "CLinux",
+                "DrophookEvents",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "DrophookSessions",
+            dependencies: [
+                "CLinux",
+                "CSystemd",
                 "DrophookEvents",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -88,6 +105,7 @@ let package = Package(
             dependencies: [
                 "DrophookEvents",
                 "DrophookWatch",
+                "DrophookSessions",
                 "DrophookOutbox",
                 "DrophookDelivery",
                 .product(name: "Yams", package: "Yams"),
@@ -129,6 +147,11 @@ let package = Package(
         // Real servers and child processes the test suites share (sshd, sftp clients).
         .target(name: "DrophookTestSupport", path: "Tests/DrophookTestSupport", swiftSettings: strictSwift),
         .testTarget(name: "DrophookWatchTests", dependencies: ["DrophookWatch", "DrophookTestSupport"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "DrophookSessionsTests",
+            dependencies: ["DrophookSessions", "DrophookTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "DrophookReceiverTests", dependencies: ["DrophookReceiver"], swiftSettings: strictSwift),
         .testTarget(
             name: "DrophookOutboxTests",

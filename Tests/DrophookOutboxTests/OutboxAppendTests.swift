@@ -12,7 +12,12 @@ struct OutboxAppendTests {
         var deleted = fileEvent(.deleted, path: "a/b.csv", size: nil)
         deleted.isDirectory = true
         deleted.foundByScan = true
-        let events = [fileEvent(path: "a/b.csv", size: Int64.max), deleted, fileEvent(.failed, watch: "other", path: "x.part")]
+        var failed = fileEvent(.failed, watch: "other", path: "x.part")
+        // What the SFTP session log said travels with the event.
+        failed.actor = "partner-7"
+        failed.clientAddress = "2001:db8::7"
+        failed.bytesWritten = 522_240
+        let events = [fileEvent(path: "a/b.csv", size: Int64.max), deleted, failed]
         let result = try outbox.append(WatchBatch(events: events)) { event in
             event.watch == "uploads" ? ["hook-a", "hook-b"] : ["hook-a"]
         }

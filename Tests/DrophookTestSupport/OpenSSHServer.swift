@@ -8,7 +8,8 @@ public final class OpenSSHServer: @unchecked Sendable {
     // Immutable after start; `process` is stopped once by the owning test.
     public let directory: String
     public let port: Int
-    public let chroot: ChrootUser?
+    public let chroots: [ChrootUser]
+    public var chroot: ChrootUser? { chroots.first }
     private let process: ChildProcess
 
     /// A system user served only by a chrooted `internal-sftp`.
@@ -32,14 +33,21 @@ public final class OpenSSHServer: @unchecked Sendable {
             && access("/usr/bin/ssh-keygen", X_OK) == 0
     }
 
-    private init(directory: String, port: Int, chroot: ChrootUser?, process: ChildProcess) {
+    private init(directory: String, port: Int, chroots: [ChrootUser], process: ChildProcess) {
         self.directory = directory
         self.port = port
-        self.chroot = chroot
+        self.chroots = chroots
         self.process = process
     }
 
     public static func start(chroot: ChrootUser? = nil) throws -> OpenSSHServer {
+        try start(chroots: chroot.map { [$0] } ?? [])
+    }
+
+    /// An sshd whose `internal-sftp` serves each of `chroots` in its own jail; with
+    /// `sftpLogLevel` (`INFO`) it logs every session's requests to syslog, which a chrooted
+    /// session sends to its chroot's `dev/log`.
+    public static func start(chroots: [ChrootUser], sftpLogLevel: String? = nil) throws -> OpenSSHServer {
         var template = Array("/tmp/drophook-sshd-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw ChildProcessFailure("mkdtemp failed")
@@ -52,7 +60,8 @@ public final class OpenSSHServer: @unchecked Sendable {
         try FileManager.default.copyItem(atPath: directory + "/user_key.pub", toPath: directory + "/authorized_keys")
         try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         var jail = ""
-        if let chroot {
+        let sftp = "internal-sftp" + (sftpLogLevel.map { " -l \($0)" } ?? "")
+        for chroot in chroots {
             guard let account = getpwnam(chroot.name) else { throw ChildProcessFailure("no user \(chroot.name)") }
             let (uid, gid) = (account.pointee.pw_uid, account.pointee.pw_gid)
             try FileManager.default.createDirectory(atPath: chroot.root, withIntermediateDirectories: true,
@@ -62,10 +71,10 @@ public final class OpenSSHServer: @unchecked Sendable {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
                 guard Glibc.chown(path, uid, gid) == 0 else { throw ChildProcessFailure("cannot chown \(path)") }
             }
-            jail = """
+            jail += """
                 Match User \(chroot.name)
                     ChrootDirectory \(chroot.root)
-                    ForceCommand internal-sftp -u 0022
+                    ForceCommand \(sftp) -u 0022
                     AllowTcpForwarding no
 
                 """
@@ -82,12 +91,12 @@ public final class OpenSSHServer: @unchecked Sendable {
             KbdInteractiveAuthentication no
             PermitRootLogin yes
             UsePAM no
-            Subsystem sftp internal-sftp
+            Subsystem sftp \(sftp)
             \(jail)
             """
         try config.write(toFile: directory + "/sshd_config", atomically: false, encoding: .utf8)
         let process = try ChildProcess("/usr/sbin/sshd", ["-D", "-e", "-f", directory + "/sshd_config"], output: directory + "/sshd.log")
-        let server = OpenSSHServer(directory: directory, port: port, chroot: chroot, process: process)
+        let server = OpenSSHServer(directory: directory, port: port, chroots: chroots, process: process)
         let deadline = ContinuousClock.now + .seconds(10)
         while !canConnect(port: port) {
             guard ContinuousClock.now < deadline, process.isRunning else {
@@ -139,6 +148,24 @@ public final class OpenSSHServer: @unchecked Sendable {
         try ChildProcess.run(Self.debianPython, [path], within: limit, output: directory + "/paramiko.log")
     }
 
+    /// Adds a second login name for `user`'s uid and gid (`useradd -o`), as virtual-user
+    /// setups have: several SFTP accounts that are one system user. Remove it with ``removeAccount(_:)``.
+    public static func addAlias(_ name: String, of user: String) throws {
+        guard let account = getpwnam(user) else { throw ChildProcessFailure("no user \(user)") }
+        let (uid, gid) = (account.pointee.pw_uid, account.pointee.pw_gid)
+        removeAccount(name)
+        try ChildProcess.run("/usr/sbin/useradd", ["-o", "-u", String(uid), "-g", String(gid), "-M", "-d", "/nonexistent",
+                                                   "-s", "/usr/sbin/nologin",
+                                                   // Not locked ("!"): sshd without PAM refuses locked accounts even a key.
+                                                   "-p", "*", name], within: .seconds(30))
+    }
+
+    /// Removes an account ``addAlias(_:of:)`` made; nothing if there is none.
+    public static func removeAccount(_ name: String) {
+        guard getpwnam(name) != nil else { return }
+        _ = try? ChildProcess.run("/usr/sbin/userdel", [name], within: .seconds(30))
+    }
+
     /// Debian's Python, where `python3-paramiko` installs (the `python3` on PATH may be another).
     public static let debianPython = "/usr/bin/python3"
 
@@ -150,7 +177,7 @@ public final class OpenSSHServer: @unchecked Sendable {
     public func stop() {
         process.stop()
         try? FileManager.default.removeItem(atPath: directory)
-        if let chroot { try? FileManager.default.removeItem(atPath: chroot.root) }
+        for chroot in chroots { try? FileManager.default.removeItem(atPath: chroot.root) }
     }
 
     private func writeBatch(_ commands: [String]) throws -> String {

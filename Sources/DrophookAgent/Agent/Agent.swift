@@ -1,5 +1,6 @@
 import DrophookDelivery
 import DrophookOutbox
+import DrophookSessions
 import Foundation
 import Logging
 import Prometheus
@@ -37,16 +38,26 @@ public struct Agent: Sendable {
             configuration: configuration.deliveryEngineConfiguration,
             logger: logger
         )
-        let pipeline = WatchPipeline(configuration: configuration, outbox: outbox, engine: engine, logger: logger)
+        let sessionLog = configuration.sessionLog.map { SessionLog(configuration: $0, logger: logger) }
+        // Before the watcher's first scan: the sockets (and the chroots' `dev`) are in place,
+        // and a source that cannot open stops the agent now, with its one-line reason.
+        try sessionLog?.start()
+        let pipeline = WatchPipeline(configuration: configuration, outbox: outbox, engine: engine, sessionLog: sessionLog, logger: logger)
         let status = StatusReporter(
             stateDirectory: configuration.stateDirectory, pipeline: pipeline, outbox: outbox, logger: logger
         )
-        let reload = ReloadOnHangup(file: configuration.file, pipeline: pipeline, engine: engine, logger: logger)
+        let reload = ReloadOnHangup(file: configuration.file, pipeline: pipeline, engine: engine, sessionLog: configuration.sessionLog, logger: logger)
 
         // Shut down in reverse order: stop reloading and reporting, stop watching, then let
         // the engine finish what is in flight.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: DeliveryService(engine: engine, transport: transport), successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let sessionLog {
+            // Started before the watcher and stopped after it, so no batch waits on a log that is gone.
+            services.append(.init(service: SessionLogService(sessionLog: sessionLog), failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        services += [
             .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: status),
             .init(service: reload),
@@ -77,11 +88,25 @@ struct DeliveryService: Service {
     }
 }
 
+/// Listens to the SFTP server's session log until graceful shutdown; a source that cannot
+/// start (a journal it may not read) stops the agent with that one-line error.
+struct SessionLogService: Service {
+    let sessionLog: SessionLog
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await sessionLog.run()
+        }
+    }
+}
+
 /// Re-reads the config on SIGHUP and hands the new settings to the running stages.
 struct ReloadOnHangup: Service {
     let file: String
     let pipeline: WatchPipeline
     let engine: DeliveryEngine
+    /// The session log in force: its sockets stay bound until a restart.
+    let sessionLog: SessionLog.Configuration?
     let logger: Logger
 
     func run() async throws {
@@ -95,6 +120,9 @@ struct ReloadOnHangup: Service {
                     organizationID: .some(configuration.organizationID)
                 )
                 pipeline.reload(configuration)
+                if configuration.sessionLog != sessionLog {
+                    logger.warning("session_log changed in \(file): it takes effect when drophook restarts (systemctl restart drophook)")
+                }
                 logger.notice("reloaded \(file): \(configuration.watches.count) watches, \(configuration.webhooks.count) webhooks")
             } catch {
                 logger.error("not reloading \(file), keeping the running config: \(error)")

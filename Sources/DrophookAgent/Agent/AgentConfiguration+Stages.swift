@@ -47,7 +47,8 @@ extension AgentConfiguration {
                 paused: webhook.paused,
                 disableAfter: webhook.disableAfter,
                 retryOn4xx: webhook.retryOn4xx,
-                handshake: webhook.handshake
+                handshake: webhook.handshake,
+                sessionDetails: webhook.sessionDetails
             )
         }
     }
@@ -60,6 +61,15 @@ extension AgentConfiguration {
             host: Self.hostName,
             retention: deliveryLogRetention
         )
+    }
+
+    /// Root path per watch, for matching the session log's real paths to events.
+    public var watchRoots: [String: String] {
+        Dictionary(uniqueKeysWithValues: watches.map { watch in
+            var root = watch.path
+            while root.count > 1, root.hasSuffix("/") { root.removeLast() }
+            return (watch.name, root == "/" ? "" : root)
+        })
     }
 
     /// Pipe id and protocol per watch, for Rilavek payloads.

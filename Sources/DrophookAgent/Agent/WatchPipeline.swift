@@ -1,6 +1,7 @@
 import DrophookDelivery
 import DrophookEvents
 import DrophookOutbox
+import DrophookSessions
 import DrophookWatch
 import Logging
 import ServiceLifecycle
@@ -10,6 +11,9 @@ import Synchronization
 /// each, with their snapshot changes), then the delivery engine is woken for the endpoints
 /// that got work.
 ///
+/// With a session log, each batch first learns from it who caused its events (and which
+/// uploads were cut off), waiting a bounded time for lines still on their way.
+///
 /// A reload that changes the watches restarts the watcher; it catches up from the stored
 /// snapshot, so nothing that happened during the restart is missed.
 final class WatchPipeline: Service, Sendable {
@@ -18,6 +22,8 @@ final class WatchPipeline: Service, Sendable {
         var route: @Sendable (FileEvent) -> [String]
         /// Pipe id and protocol per watch, stamped on events as they are stored.
         var origins: [String: WatchOrigin]
+        /// Root per watch, where the session log's real paths meet events.
+        var roots: [String: String]
         var watcher: DropTreeWatcher?
         /// The running watcher's task; cancelled to restart it with new watches.
         var round: Task<Void, any Error>?
@@ -27,17 +33,20 @@ final class WatchPipeline: Service, Sendable {
     private let state: Mutex<State>
     private let outbox: Outbox
     private let engine: DeliveryEngine
+    private let sessionLog: SessionLog?
     private let logger: Logger
 
-    init(configuration: AgentConfiguration, outbox: Outbox, engine: DeliveryEngine, logger: Logger) {
+    init(configuration: AgentConfiguration, outbox: Outbox, engine: DeliveryEngine, sessionLog: SessionLog?, logger: Logger) {
         self.state = Mutex(State(
             configuration: configuration,
             route: EndpointConfiguration.route(configuration.endpointConfigurations),
             origins: configuration.watchOrigins,
+            roots: configuration.watchRoots,
             watcher: nil
         ))
         self.outbox = outbox
         self.engine = engine
+        self.sessionLog = sessionLog
         self.logger = logger
     }
 
@@ -54,6 +63,7 @@ final class WatchPipeline: Service, Sendable {
             state.configuration = configuration
             state.route = EndpointConfiguration.route(configuration.endpointConfigurations)
             state.origins = configuration.watchOrigins
+            state.roots = configuration.watchRoots
             guard changed else { return nil }
             state.restartRequested = true
             return state.round
@@ -99,6 +109,11 @@ final class WatchPipeline: Service, Sendable {
     /// Stores one batch; retries until it is stored, because the watcher must not move on
     /// (and its snapshot must not advance) past events that are not on disk.
     private func commit(_ batch: WatchBatch) async throws {
+        var batch = batch
+        if let sessionLog {
+            // Before routing: the SFTP user is the actor that `actors:` filters see.
+            batch.events = await sessionLog.attribute(batch.events, roots: state.withLock { $0.roots })
+        }
         var delay = Duration.milliseconds(100)
         while true {
             do {

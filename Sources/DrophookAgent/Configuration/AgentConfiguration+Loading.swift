@@ -49,7 +49,7 @@ extension AgentConfiguration {
     }
 
     private static func read(_ root: ConfigReader.Value, reader: ConfigReader, file: String) -> AgentConfiguration? {
-        let keys = ["state_dir", "organization_id", "catch_up", "delivery_log_retention", "metrics", "watches", "webhooks"]
+        let keys = ["state_dir", "organization_id", "catch_up", "delivery_log_retention", "metrics", "session_log", "watches", "webhooks"]
         guard let top = reader.mapping(root, allowed: keys) else { return nil }
         var configuration = AgentConfiguration(file: file)
 
@@ -75,6 +75,9 @@ extension AgentConfiguration {
             }
         }
 
+        if let value = top["session_log"] {
+            configuration.sessionLog = readSessionLog(value, reader: reader)
+        }
         if let value = top.required("watches", "list at least one drop tree under watches:"),
            let items = reader.sequence(value) {
             if items.isEmpty { reader.report(.invalidValue, value, "no watches; list at least one drop tree") }
@@ -130,6 +133,7 @@ extension AgentConfiguration {
             "secret", "secret_file", "authorization",
             "authorization_file", "headers", "retry", "timeout", "connect_timeout", "ca_file", "client_cert",
             "client_key", "proxy", "concurrency", "ordered", "paused", "disable_after", "retry_on_4xx", "handshake",
+            "session_details",
         ]
         guard let map = reader.mapping(item, allowed: keys) else { return nil }
         let name = map.required("name", "give the webhook a unique name").flatMap { reader.name($0) }
@@ -230,6 +234,7 @@ extension AgentConfiguration {
         if let value = map["disable_after"], let duration = reader.duration(value) { webhook.disableAfter = duration }
         if let value = map["retry_on_4xx"], let flag = reader.bool(value) { webhook.retryOn4xx = flag }
         if let value = map["handshake"], let flag = reader.bool(value) { webhook.handshake = flag }
+        if let value = map["session_details"], let flag = reader.bool(value) { webhook.sessionDetails = flag }
         return name != nil && url != nil && format != nil ? webhook : nil
     }
 

@@ -1,4 +1,5 @@
 import DrophookEvents
+import DrophookSessions
 import DrophookWatch
 
 /// The agent's settings, as read and checked from the YAML config file.
@@ -20,6 +21,9 @@ public struct AgentConfiguration: Sendable {
     public var metricsListen: ListenAddress?
     public var watches: [Watch]
     public var webhooks: [Webhook]
+    /// `session_log:`: OpenSSH's SFTP session log, for the SFTP user, the client address and
+    /// interrupted uploads; nil when not configured.
+    public var sessionLog: SessionLog.Configuration?
 
     public init(
         file: String,
@@ -112,6 +116,9 @@ public struct AgentConfiguration: Sendable {
         public var retryOn4xx: Bool = false
         /// `handshake:` — the CloudEvents abuse-protection handshake before delivering.
         public var handshake: Bool = false
+        /// `session_details:` — the session log's client address and bytes written in the
+        /// vendors' shapes too (drophook's own formats always carry them).
+        public var sessionDetails: Bool = false
 
         public init(name: String, id: String, url: String, format: String, topics: [Topic], retry: [Duration]) {
             self.name = name

@@ -23,6 +23,7 @@ public enum AgentPreflight {
     public static func check(_ configuration: AgentConfiguration) -> [Finding] {
         var findings = stateDirectoryFindings(configuration)
         findings += watchFindings(configuration)
+        findings += sessionLogFindings(configuration)
         return findings
     }
 

@@ -37,6 +37,8 @@ public struct EndpointConfiguration: Sendable {
     public var retryOn4xx: Bool
     /// Ask the receiver first, with the CloudEvents abuse-protection handshake (``WebhookHandshake``).
     public var handshake: Bool
+    /// Put the session log's client address and bytes written in the vendors' shapes too.
+    public var sessionDetails: Bool
 
     public init(
         name: String,
@@ -58,7 +60,8 @@ public struct EndpointConfiguration: Sendable {
         paused: Bool = false,
         disableAfter: Duration? = .seconds(5 * 86_400),
         retryOn4xx: Bool = false,
-        handshake: Bool = false
+        handshake: Bool = false,
+        sessionDetails: Bool = false
     ) {
         self.name = name
         self.webhookID = webhookID
@@ -89,6 +92,7 @@ public struct EndpointConfiguration: Sendable {
         self.disableAfter = disableAfter
         self.retryOn4xx = retryOn4xx
         self.handshake = handshake
+        self.sessionDetails = sessionDetails
     }
 
     /// Whether an event is queued for this endpoint: its topic is subscribed, its watch is

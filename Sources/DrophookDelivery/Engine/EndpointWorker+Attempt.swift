@@ -125,7 +125,8 @@ extension EndpointWorker {
             organizationID: settings.organizationID,
             pipeID: origin.pipeID,
             transferProtocol: origin.transferProtocol,
-            host: settings.host
+            host: settings.host,
+            sessionDetails: endpoint.sessionDetails
         )
         let message: WebhookMessage = switch job.event {
         case .file(let event):

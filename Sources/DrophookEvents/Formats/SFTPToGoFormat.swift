@@ -6,7 +6,9 @@
 /// its own: `"FoundByScan": true`, as the last key of `Data`, only on events that a scan found
 /// (start-up catch-up, overflow recovery) rather than a live filesystem event; live events
 /// never carry it, so existing receivers see the documented shape. A path that is not valid
-/// UTF-8 also carries `"PathBase64"` after `Size`: its exact bytes (``PathBytes``).
+/// UTF-8 also carries `"PathBase64"` after `Size`: its exact bytes (``PathBytes``). A webhook
+/// with `session_details: true` also gets `"ClientAddress"` and `"BytesWritten"` from the SFTP
+/// session log, when it matched the event. `Actor.Id` is the SFTP login user when it did.
 ///
 /// `file.failed` has no SFTP To Go counterpart and is not carried.
 public struct SFTPToGoFormat: WebhookFormat {
@@ -31,6 +33,10 @@ public struct SFTPToGoFormat: WebhookFormat {
         var data: [(String, JSONValue)] = [("Path", .string(path.text)), ("Size", size)]
         if let exact = path.exactBase64 { data.append(("PathBase64", .string(exact))) }
         if let sha256 = event.sha256 { data.append(("Sha256", .string(sha256))) }
+        if context.sessionDetails, let address = event.clientAddress {
+            data.append(("ClientAddress", .string(address)))
+            if let written = event.bytesWritten { data.append(("BytesWritten", .int(written))) }
+        }
         if event.foundByScan { data.append(("FoundByScan", .bool(true))) }
 
         var metadata: [(String, JSONValue)] = []

@@ -5,7 +5,9 @@
 /// `type` is drophook's topic (`file.created`, `file.deleted`, `file.failed`, `webhook.ping`),
 /// `timestamp` the event's time in ISO 8601 (UTC, milliseconds). `data` holds the event:
 /// `id`, `watch`, `path` (relative to the watch root, no trailing `/`), `is_directory`, `size`
-/// (bytes, `null` where unknown and for deletions and directories) and `actor`; `path_base64`
+/// (bytes, `null` where unknown and for deletions and directories) and `actor` (the SFTP login
+/// user when the session log matched; then also `client_address`, and `bytes_written` for
+/// uploads); `path_base64`
 /// (the exact bytes) only when the path is not UTF-8, `found_by_scan: true` only when a scan
 /// found the change.
 public struct StandardWebhooksFormat: WebhookFormat {
@@ -50,6 +52,8 @@ public struct StandardWebhooksFormat: WebhookFormat {
             ("size", event.kind == .deleted || event.isDirectory ? .null : .int(orNull: event.size)),
             ("actor", .string(event.actor)),
         ]
+        if let address = event.clientAddress { data.append(("client_address", .string(address))) }
+        if let written = event.bytesWritten { data.append(("bytes_written", .int(written))) }
         if let sha256 = event.sha256 { data.append(("sha256", .string(sha256))) }
         if event.foundByScan { data.append(("found_by_scan", .bool(true))) }
         return data

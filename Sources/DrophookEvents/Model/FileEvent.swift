@@ -34,6 +34,11 @@ public struct FileEvent: Sendable, Hashable, Codable {
     /// Lowercase hex SHA-256 of a finished file, on watches that ask for it (`sha256: true`)
     /// and when the file was no larger than the limit and unchanged while it was read.
     public var sha256: String?
+    /// The SFTP client's address, from the server's session log (``actor`` is then the SFTP
+    /// login user); nil where no session log is configured or no line matched.
+    public var clientAddress: String?
+    /// Bytes the SFTP session wrote to the file (created and failed files), from the session log.
+    public var bytesWritten: Int64?
 
     /// What happened to the path.
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
@@ -41,7 +46,9 @@ public struct FileEvent: Sendable, Hashable, Codable {
         case created
         /// A file or directory was removed (or moved out of the tree).
         case deleted
-        /// An upload under a client temp name was abandoned: the temp file was deleted unrenamed.
+        /// An upload did not finish: under a client temp name it was abandoned (the temp file
+        /// was deleted unrenamed), or the SFTP session log says the client went away with the
+        /// file still open.
         case failed
         /// A recorded path was renamed inside its watch (``FileEvent/previousPath`` is the old
         /// one). It comes with the `deleted` + `created` pair that says the same to endpoints
@@ -62,7 +69,9 @@ public struct FileEvent: Sendable, Hashable, Codable {
         origin: WatchOrigin? = nil,
         previousPath: String? = nil,
         partOfRename: Bool = false,
-        sha256: String? = nil
+        sha256: String? = nil,
+        clientAddress: String? = nil,
+        bytesWritten: Int64? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -77,6 +86,8 @@ public struct FileEvent: Sendable, Hashable, Codable {
         self.previousPath = previousPath
         self.partOfRename = partOfRename
         self.sha256 = sha256
+        self.clientAddress = clientAddress
+        self.bytesWritten = bytesWritten
     }
 
     /// The topic subscribers filter on: `file.created`, `file.deleted` or `file.failed`.

@@ -49,6 +49,9 @@ public struct DeliveryContext: Sendable, Hashable {
     public var transferProtocol: String
     /// The sending host's name (CloudEvents `source`).
     public var host: String
+    /// Whether the vendors' shapes (`sftptogo`, `rilavek`) carry the session log's client
+    /// address and bytes written (`session_details: true`); drophook's own shapes always do.
+    public var sessionDetails: Bool
 
     public init(
         webhookID: String,
@@ -57,7 +60,8 @@ public struct DeliveryContext: Sendable, Hashable {
         organizationID: String? = nil,
         pipeID: String,
         transferProtocol: String = "sftp",
-        host: String = "localhost"
+        host: String = "localhost",
+        sessionDetails: Bool = false
     ) {
         self.webhookID = webhookID
         self.deliveryID = deliveryID
@@ -66,6 +70,7 @@ public struct DeliveryContext: Sendable, Hashable {
         self.pipeID = pipeID
         self.transferProtocol = transferProtocol
         self.host = host
+        self.sessionDetails = sessionDetails
     }
 }
 

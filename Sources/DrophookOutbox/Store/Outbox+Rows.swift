@@ -9,11 +9,12 @@ extension Outbox {
     static let jobColumns = """
         d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.round_start, d.next_attempt_at_ms,
         e.id AS e_id, e.watch, e.kind, e.path, e.is_directory, e.size, e.actor,
-        e.occurred_at_ms, e.found_by_scan, e.pipe_id, e.transfer_protocol, e.previous_path, e.part_of_rename, e.sha256, e.created_at_ms AS e_created_at_ms
+        e.occurred_at_ms, e.found_by_scan, e.pipe_id, e.transfer_protocol, e.previous_path, e.part_of_rename, e.sha256,
+        e.client_address, e.bytes_written, e.created_at_ms AS e_created_at_ms
         """
 
     /// The event columns ``queuedEvent(_:)`` reads, for queries on `event` alone.
-    static let eventColumns = "id AS e_id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, pipe_id, transfer_protocol, previous_path, part_of_rename, sha256"
+    static let eventColumns = "id AS e_id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, pipe_id, transfer_protocol, previous_path, part_of_rename, sha256, client_address, bytes_written"
 
     static func queuedEvent(_ row: Row) throws -> QueuedEvent {
         let kind: String = row["kind"]
@@ -37,7 +38,9 @@ extension Outbox {
             origin: (row["pipe_id"] as String?).map { WatchOrigin(pipeID: $0, transferProtocol: row["transfer_protocol"] ?? "sftp") },
             previousPath: row["previous_path"],
             partOfRename: row["part_of_rename"],
-            sha256: row["sha256"]
+            sha256: row["sha256"],
+            clientAddress: row["client_address"],
+            bytesWritten: row["bytes_written"]
         ))
     }
 
@@ -75,12 +78,14 @@ extension Outbox {
         try db.executeCached(
             sql: """
                 INSERT INTO event (id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan,
-                                   pipe_id, transfer_protocol, previous_path, part_of_rename, sha256, created_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   pipe_id, transfer_protocol, previous_path, part_of_rename, sha256, client_address, bytes_written,
+                                   created_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [event.id, event.watch, event.kind.rawValue, event.path, event.isDirectory, event.size,
                         event.actor, event.occurredAtMillis, event.foundByScan,
-                        event.origin?.pipeID, event.origin?.transferProtocol, event.previousPath, event.partOfRename, event.sha256, nowMillis]
+                        event.origin?.pipeID, event.origin?.transferProtocol, event.previousPath, event.partOfRename, event.sha256,
+                        event.clientAddress, event.bytesWritten, nowMillis]
         )
         return db.lastInsertedRowID
     }

@@ -141,6 +141,13 @@ enum OutboxSchema {
         migrator.registerMigration("v6-checksums") { db in
             try db.execute(sql: "ALTER TABLE event ADD COLUMN sha256 TEXT")
         }
+        migrator.registerMigration("v7-sessions") { db in
+            // What the SFTP server's session log said: the client's address, the bytes written.
+            try db.execute(sql: """
+                ALTER TABLE event ADD COLUMN client_address TEXT;
+                ALTER TABLE event ADD COLUMN bytes_written INTEGER;
+                """)
+        }
         return migrator
     }
 }

@@ -21,5 +21,6 @@ struct CheckCommand: AsyncParsableCommand {
         }
         print("\(options.path): OK (\(configuration.watches.count) watches, \(configuration.webhooks.count) webhooks)")
         for line in AgentPreflight.completionLines(configuration) { print(line) }
+        for line in AgentPreflight.sessionLogLines(configuration) { print(line) }
     }
 }

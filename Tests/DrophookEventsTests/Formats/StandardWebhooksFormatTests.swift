@@ -86,4 +86,30 @@ struct StandardWebhooksFormatTests {
         let plain = try JSONValue(parsing: SFTPToGoFormat().message(for: Self.event, context: Self.context).body)
         #expect(plain["Data"]?["Sha256"] == nil)
     }
+
+    @Test("the session log's client address and bytes: always in drophook's own shapes, in the vendors' only with session_details")
+    func sessionDetailsPlacement() throws {
+        var event = Self.event
+        event.actor = "partner-7"
+        event.clientAddress = "192.0.2.7"
+        event.bytesWritten = 4096
+        var asked = Self.context
+        asked.sessionDetails = true
+        let sftp = try JSONValue(parsing: SFTPToGoFormat().message(for: event, context: asked).body)
+        #expect(sftp["Actor"]?["Id"] == .string("partner-7"))
+        #expect(sftp["Data"] == .object([("Path", .string("alice/in/invoice 7.pdf")), ("Size", .int(1_048_576)),
+                                         ("ClientAddress", .string("192.0.2.7")), ("BytesWritten", .int(4096))]))
+        let rilavek = try JSONValue(parsing: RilavekFormat().message(for: event, context: asked).body)
+        #expect(rilavek["data"]?["sender"] == .string("partner-7"))
+        #expect(rilavek["data"]?["client_address"] == .string("192.0.2.7") && rilavek["data"]?["bytes_written"] == .int(4096))
+        let standard = try JSONValue(parsing: format.message(for: event, context: Self.context).body)
+        #expect(standard["data"]?["client_address"] == .string("192.0.2.7") && standard["data"]?["bytes_written"] == .int(4096))
+        let cloud = try JSONValue(parsing: CloudEventsFormat().message(for: event, context: Self.context).body)
+        #expect(cloud["data"]?["client_address"] == .string("192.0.2.7"))
+        // Not asked: the vendors' documented shapes, key for key.
+        let plainSFTP = try JSONValue(parsing: SFTPToGoFormat().message(for: event, context: Self.context).body)
+        #expect(plainSFTP["Data"] == .object([("Path", .string("alice/in/invoice 7.pdf")), ("Size", .int(1_048_576))]))
+        let plainRilavek = try JSONValue(parsing: RilavekFormat().message(for: event, context: Self.context).body)
+        #expect(plainRilavek["data"]?["client_address"] == nil && plainRilavek["data"]?["bytes_written"] == nil)
+    }
 }

@@ -1,8 +1,9 @@
 import Synchronization
 
 /// Lets a worker sleep until it is poked or a timeout passes, without losing a poke that
-/// arrives while it is busy (it is remembered until the next wait). One waiter at a time.
-final class WakeSignal: Sendable {
+/// arrives while it is busy (it is remembered until the next wait). One waiter at a time:
+/// a delivery worker, or the pipeline waiting for a session log line.
+public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -10,8 +11,10 @@ final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
+    public init() {}
+
     /// Wakes the waiter, or the next wait if nobody waits now.
-    func signal() {
+    public func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -24,7 +27,7 @@ final class WakeSignal: Sendable {
     }
 
     /// Returns when signalled, when `timeout` has passed, or when the task is cancelled.
-    func wait(for timeout: Duration) async {
+    public func wait(for timeout: Duration) async {
         let alreadySignalled = state.withLock { state in
             defer { state.pending = false }
             return state.pending
