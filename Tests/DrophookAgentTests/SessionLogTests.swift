@@ -42,6 +42,12 @@ struct SessionLogTests {
                 secret: \(Self.secret)
                 ordered: true
                 retry: [100ms]
+              - name: ops-failures
+                url: \(receiver.baseURL)/sftptogo-failed
+                format: sftptogo
+                secret: \(Self.secret)
+                topics: [file.failed]
+                retry: [100ms]
               - name: pipeline
                 url: \(receiver.baseURL)/rilavek
                 format: rilavek
@@ -96,6 +102,7 @@ struct SessionLogTests {
         try server.sftp(["put \(local)/small.txt /upload/zz-marker"], user: Self.user)
         try await Self.waitFor(receiver, "/sftptogo", "\(Self.user)/upload/zz-marker")
         try await Self.waitFor(receiver, "/rilavek", "zz-marker")
+        try await Self.waitFor(receiver, "/sftptogo-failed", "\(Self.twin)/upload/big.bin")
 
         let received = receiver.received
         #expect(received.allSatisfy { $0.signatureVerified == true })
@@ -112,6 +119,11 @@ struct SessionLogTests {
             "file.created \(Self.twin)/upload/big.bin 3000000 \(Self.twin)",
             "file.created \(Self.user)/upload/zz-marker 10 \(Self.user)",
         ])
+        // The SFTP To Go webhook that asked for failures got this one, in SFTP To Go's envelope.
+        let failures = received.filter { $0.path == "/sftptogo-failed" }
+        #expect(failures.map { "\($0.topic ?? "?") \($0.json?["Data"]?["Path"]?.stringValue ?? "?") \($0.json?["Data"]?["Size"]?.intValue ?? -1)" }
+            == ["file.failed \(Self.twin)/upload/big.bin \(cutSize)"])
+        #expect(failures.first?.json?["Actor"]?["Id"]?.stringValue == Self.twin)
         // The vendor's default shape gains no key.
         #expect(received.filter { $0.path == "/sftptogo" }.allSatisfy { $0.json?["Data"]?["ClientAddress"] == nil })
 

@@ -10,7 +10,8 @@
 /// with `session_details: true` also gets `"ClientAddress"` and `"BytesWritten"` from the SFTP
 /// session log, when it matched the event. `Actor.Id` is the SFTP login user when it did.
 ///
-/// `file.failed` has no SFTP To Go counterpart and is not carried.
+/// `file.failed` has no SFTP To Go counterpart: a webhook that subscribes to it gets it in the
+/// same envelope (`Topic: "file.failed"`, `Data.Size` the bytes received); by default it does not.
 public struct SFTPToGoFormat: WebhookFormat {
     public let name = "sftptogo"
     public let defaultSignature = SignatureScheme.hub
@@ -22,14 +23,14 @@ public struct SFTPToGoFormat: WebhookFormat {
     }
 
     public func carries(_ event: FileEvent) -> Bool {
-        event.kind == .created || event.kind == .deleted || event.kind == .renamed
+        event.kind != .failed || !event.isDirectory
     }
 
     public func message(for event: FileEvent, context: DeliveryContext) -> WebhookMessage {
         let topic = event.topic.rawValue
         // A trailing `/` is how SFTP To Go receivers tell a directory from a file.
         let path = PathBytes.payloadText(event.isDirectory ? event.path + "/" : event.path)
-        let size: JSONValue = (event.kind == .created || event.kind == .renamed) && !event.isDirectory ? .int(orNull: event.size) : .null
+        let size: JSONValue = event.kind != .deleted && !event.isDirectory ? .int(orNull: event.size) : .null
         var data: [(String, JSONValue)] = [("Path", .string(path.text)), ("Size", size)]
         if let exact = path.exactBase64 { data.append(("PathBase64", .string(exact))) }
         if let sha256 = event.sha256 { data.append(("Sha256", .string(sha256))) }

@@ -87,12 +87,20 @@ struct SFTPToGoFormatTests {
         #expect(!Self.seedCreated.contains("FoundByScan"))
     }
 
-    @Test func failedUploadsAreNotCarried() {
+    @Test func failedUploadsGoInTheSameEnvelopeToWebhooksThatAsk() throws {
         var event = Self.createdEvent
         #expect(format.carries(event))
         event.kind = .deleted
         #expect(format.carries(event))
         event.kind = .failed
+        event.size = 522_240
+        // Carried, but no default topic includes it: only a webhook that subscribes gets it.
+        #expect(format.carries(event))
+        let body = try JSONValue(parsing: format.message(for: event, context: Self.createdContext).body)
+        #expect(body["Topic"] == .string("file.failed"))
+        #expect(body["Data"]?["Size"] == .int(522_240))
+        #expect(body["Metadata"]?["Event"]?["Topic"] == .string("file.failed"))
+        event.isDirectory = true
         #expect(!format.carries(event))
     }
 
