@@ -103,6 +103,7 @@ let package = Package(
         .target(
             name: "DrophookAgent",
             dependencies: [
+                "CLinux",
                 "DrophookEvents",
                 "DrophookWatch",
                 "DrophookSessions",

@@ -2,6 +2,7 @@
 // stays out of the header.
 #include "clinux.h"
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -71,3 +72,21 @@ int drophook_datagram_sender(void) {
     return socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 }
 
+int drophook_notify(const char *socket_path, const char *message) {
+    struct sockaddr_un address;
+    size_t length = strlen(socket_path);
+    if (length == 0 || length >= sizeof(address.sun_path)) { errno = EINVAL; return -1; }
+    memset(&address, 0, sizeof(address));
+    address.sun_family = AF_UNIX;
+    memcpy(address.sun_path, socket_path, length);
+    // An abstract socket: the name starts with a NUL byte and its length is exact.
+    if (socket_path[0] == '@') address.sun_path[0] = 0;
+    socklen_t address_length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length + (socket_path[0] == '@' ? 0 : 1));
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    ssize_t sent = sendto(fd, message, strlen(message), MSG_NOSIGNAL, (struct sockaddr *)&address, address_length);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return sent < 0 ? -1 : 0;
+}

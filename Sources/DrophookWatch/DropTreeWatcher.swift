@@ -14,6 +14,7 @@ public final class DropTreeWatcher: Sendable {
     private let healthCell = HealthCell()
     private let metrics = WatchMetrics()
     private let started = Mutex(false)
+    private let passes = Mutex(0)
     private let timeline: WatchTimeline
     private let faults: WatcherFaults
 
@@ -41,6 +42,11 @@ public final class DropTreeWatcher: Sendable {
 
     /// Current health: watched directories, overflows, watch limit.
     public var health: WatchHealth { healthCell.value }
+
+    /// How many times the processing loop has gone round since watching began. It goes round at
+    /// least every ``WatcherConfiguration/tickInterval`` while the watcher works, so a number
+    /// that stops growing means it is stuck (systemd's watchdog is fed only while it grows).
+    public var progress: Int { passes.withLock { $0 } }
 
     /// Scans the trees (the first batches carry the start-up snapshot changes and any catch-up
     /// events, ``WatcherConfiguration/startupBatchChanges`` at a time), then runs until the task is cancelled, calling `sink` with each batch in order.
@@ -106,6 +112,7 @@ public final class DropTreeWatcher: Sendable {
         do {
             for await _ in queue.doorbell {
                 if Task.isCancelled { break }
+                passes.withLock { $0 += 1 }
                 try await committer.checkFailure()
                 let failure = queue.readerFailure
                 for chunk in queue.takeAll() {

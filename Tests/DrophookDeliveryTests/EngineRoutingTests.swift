@@ -17,8 +17,12 @@ struct EngineRoutingTests {
         #expect(route(testEvent(.created, path: "a", watch: "inbox")) == ["all", "inbox", "created"])
         #expect(route(testEvent(.created, path: "a", watch: "uploads")) == ["all", "created"])
         #expect(route(testEvent(.deleted, path: "a", watch: "inbox")) == ["all", "inbox"])
-        // SFTP To Go's format has no payload for an abandoned upload, even when subscribed.
-        #expect(route(testEvent(.failed, path: "a.part", watch: "inbox")) == [])
+        // A failed upload goes only where it is subscribed (SFTP To Go's envelope carries it there);
+        // a failed directory is nothing SFTP To Go's shape can say.
+        #expect(route(testEvent(.failed, path: "a.part", watch: "inbox")) == ["created"])
+        var directory = testEvent(.failed, path: "d", watch: "inbox")
+        directory.isDirectory = true
+        #expect(route(directory) == [])
     }
 
     @Test("a filtered-out event creates no delivery row")

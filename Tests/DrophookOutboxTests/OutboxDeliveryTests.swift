@@ -131,4 +131,31 @@ struct OutboxDeliveryTests {
         #expect(try outbox.endpointState("hook").failingSinceMillis == nil)
         #expect(try outbox.dueDeliveries(endpoint: "hook", limit: 1).map(\.deliveryID) == [job.deliveryID])
     }
+
+    @Test("the delivery log answers one question: since when, which path, which state, which webhook")
+    func searchAndRedeliverByTime() throws {
+        let dir = try TemporaryDirectory()
+        let outbox = try Outbox(stateDirectory: dir.path)
+        let day: Int64 = 86_400_000
+        let now = Outbox.nowMillis()
+        try outbox.append(WatchBatch(events: [fileEvent(path: "alice/invoices/old.pdf")]), nowMillis: now - 2 * day) { _ in ["ops", "erp"] }
+        try outbox.append(WatchBatch(events: [fileEvent(path: "alice/invoices/new.pdf"), fileEvent(path: "bob/new.pdf")]), nowMillis: now - 3_600_000) { _ in ["ops", "erp"] }
+        // The ops deliveries fail for good.
+        for job in try outbox.claimDueDeliveries(endpoint: "ops", limit: 10) {
+            try outbox.recordAttempt(attemptRecord(for: job, status: 404, result: .failed), endpoint: "ops", transition: .failed, nowMillis: now)
+        }
+        func paths(_ search: DeliverySearch) throws -> [String] {
+            try outbox.searchDeliveries(search).map { "\($0.endpoint) \($0.path) \($0.state.rawValue)" }
+        }
+        let glob = try PathGlob("alice/invoices/*")
+        #expect(try paths(DeliverySearch(state: .failed, sinceMillis: now - day, path: glob)) == ["ops alice/invoices/new.pdf failed"])
+        #expect(try paths(DeliverySearch(endpoint: "erp", sinceMillis: now - day)).sorted() == ["erp alice/invoices/new.pdf pending", "erp bob/new.pdf pending"])
+        #expect(try paths(DeliverySearch(untilMillis: now - day, path: glob)).sorted() == ["erp alice/invoices/old.pdf pending", "ops alice/invoices/old.pdf failed"])
+        #expect(try outbox.searchDeliveries(DeliverySearch(limit: 2)).count == 2)
+
+        // "Send yesterday's again": the failures of the last day, of one webhook, nothing older.
+        #expect(try outbox.requeue(.failedSince(millis: now - day, endpoint: "erp")) == 0)
+        #expect(try outbox.requeue(.failedSince(millis: now - day, endpoint: "ops")) == 2)
+        #expect(try paths(DeliverySearch(endpoint: "ops", state: .failed)) == ["ops alice/invoices/old.pdf failed"])
+    }
 }

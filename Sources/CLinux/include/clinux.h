@@ -51,4 +51,8 @@ int drophook_send_datagram(int fd, const char *path, const void *buffer, size_t 
 /// An unbound datagram socket for sending (close-on-exec); the fd or -1.
 int drophook_datagram_sender(void);
 
+/// Sends one sd_notify message ("READY=1", "WATCHDOG=1", ...) to $NOTIFY_SOCKET's value: a
+/// path, or an abstract name written with a leading '@'. 0, or -1 with errno.
+int drophook_notify(const char *socket_path, const char *message);
+
 #endif

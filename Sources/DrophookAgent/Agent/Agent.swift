@@ -43,10 +43,13 @@ public struct Agent: Sendable {
         // and a source that cannot open stops the agent now, with its one-line reason.
         try sessionLog?.start()
         let pipeline = WatchPipeline(configuration: configuration, outbox: outbox, engine: engine, sessionLog: sessionLog, logger: logger)
+        let notifier = SystemdNotifier()
         let status = StatusReporter(
-            stateDirectory: configuration.stateDirectory, pipeline: pipeline, outbox: outbox, logger: logger
+            stateDirectory: configuration.stateDirectory, pipeline: pipeline, outbox: outbox, logger: logger,
+            engine: engine, notifier: notifier
         )
-        let reload = ReloadOnHangup(file: configuration.file, pipeline: pipeline, engine: engine, sessionLog: configuration.sessionLog, logger: logger)
+        let reload = ReloadOnHangup(file: configuration.file, pipeline: pipeline, engine: engine, sessionLog: configuration.sessionLog,
+                                    logLevelFixed: configuration.logLevelFixed, notifier: notifier, logger: logger)
 
         // Shut down in reverse order: stop reloading and reporting, stop watching, then let
         // the engine finish what is in flight.
@@ -69,7 +72,7 @@ public struct Agent: Sendable {
         }
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
         groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(25)
+        groupConfiguration.maximumGracefulShutdownDuration = AgentConfiguration.gracefulShutdown
         try await ServiceGroup(configuration: groupConfiguration).run()
     }
 }
@@ -107,11 +110,17 @@ struct ReloadOnHangup: Service {
     let engine: DeliveryEngine
     /// The session log in force: its sockets stay bound until a restart.
     let sessionLog: SessionLog.Configuration?
+    /// `--log-level` was given: the file's `log_level` does not override it.
+    let logLevelFixed: Bool
+    /// Told `RELOADING=1` before and `READY=1` after each reload, under `Type=notify`.
+    let notifier: SystemdNotifier?
     let logger: Logger
 
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
+            notifier?.reloading()
+            defer { notifier?.send("READY=1") }
             do {
                 let configuration = try AgentConfiguration.load(file: file)
                 engine.reload(
@@ -120,6 +129,10 @@ struct ReloadOnHangup: Service {
                     organizationID: .some(configuration.organizationID)
                 )
                 pipeline.reload(configuration)
+                if !self.logLevelFixed, let level = configuration.logLevel, level != AgentProcess.logLevel.value {
+                    AgentProcess.logLevel.value = level
+                    logger.notice("log level is now \(level)")
+                }
                 if configuration.sessionLog != sessionLog {
                     logger.warning("session_log changed in \(file): it takes effect when drophook restarts (systemctl restart drophook)")
                 }

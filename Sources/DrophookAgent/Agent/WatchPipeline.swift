@@ -56,6 +56,9 @@ final class WatchPipeline: Service, Sendable {
     /// The running watcher's health, if it has started.
     var health: WatchHealth? { state.withLock { $0.watcher?.health } }
 
+    /// The running watcher's loop count (``DropTreeWatcher/progress``), if it has started.
+    var watcherProgress: Int? { state.withLock { $0.watcher?.progress } }
+
     /// Takes a reloaded config: new routing at once, and a watcher restart if the watches changed.
     func reload(_ configuration: AgentConfiguration) {
         let roundToStop = state.withLock { state -> Task<Void, any Error>? in

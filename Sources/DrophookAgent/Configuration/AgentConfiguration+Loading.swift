@@ -2,6 +2,7 @@ import DrophookDelivery
 import DrophookEvents
 import DrophookWatch
 import Foundation
+import Logging
 import Yams
 
 extension AgentConfiguration {
@@ -49,7 +50,7 @@ extension AgentConfiguration {
     }
 
     private static func read(_ root: ConfigReader.Value, reader: ConfigReader, file: String) -> AgentConfiguration? {
-        let keys = ["state_dir", "organization_id", "catch_up", "delivery_log_retention", "metrics", "session_log", "watches", "webhooks"]
+        let keys = ["state_dir", "organization_id", "catch_up", "delivery_log_retention", "metrics", "session_log", "log_level", "watches", "webhooks"]
         guard let top = reader.mapping(root, allowed: keys) else { return nil }
         var configuration = AgentConfiguration(file: file)
 
@@ -75,6 +76,13 @@ extension AgentConfiguration {
             }
         }
 
+        if let value = top["log_level"], let text = reader.string(value) {
+            if let level = Logger.Level(rawValue: text) {
+                configuration.logLevel = level
+            } else {
+                reader.report(.invalidValue, value, "'\(text)' is not a level; use trace, debug, info, notice, warning, error or critical")
+            }
+        }
         if let value = top["session_log"] {
             configuration.sessionLog = readSessionLog(value, reader: reader)
         }
@@ -217,8 +225,22 @@ extension AgentConfiguration {
             let delays = items.compactMap { reader.duration($0) }
             if delays.count == items.count { webhook.retry = delays }
         }
-        if let value = map["timeout"], let duration = reader.duration(value) { webhook.timeout = duration }
-        if let value = map["connect_timeout"], let duration = reader.duration(value) { webhook.connectTimeout = duration }
+        if let value = map["timeout"], let duration = reader.duration(value) {
+            if duration <= .zero {
+                reader.report(.invalidValue, value, "timeout 0s would cut off every request after the receiver got it, and resend it; use e.g. 10s")
+            } else if duration > Self.gracefulShutdown {
+                reader.report(.invalidValue, value, "timeout \(duration.components.seconds)s is longer than the \(Self.gracefulShutdown.components.seconds) s a stop waits for requests in flight (inside the unit's TimeoutStopSec=30); one cut off at a stop is sent again. Use at most \(Self.gracefulShutdown.components.seconds)s")
+            }
+            webhook.timeout = duration
+        }
+        if let value = map["connect_timeout"], let duration = reader.duration(value) {
+            if duration <= .zero {
+                reader.report(.invalidValue, value, "connect_timeout 0s would fail every connection; use e.g. 5s")
+            } else if duration > webhook.timeout {
+                reader.report(.invalidValue, value, "connect_timeout \(duration.components.seconds)s is longer than timeout \(webhook.timeout.components.seconds)s, which includes connecting; lower it or raise timeout")
+            }
+            webhook.connectTimeout = duration
+        }
         webhook.caFile = map["ca_file"].flatMap { reader.readableFile($0) }
         webhook.clientCertificate = map["client_cert"].flatMap { reader.readableFile($0) }
         webhook.clientKey = map["client_key"].flatMap { reader.readableFile($0) }
@@ -237,6 +259,11 @@ extension AgentConfiguration {
         if let value = map["session_details"], let flag = reader.bool(value) { webhook.sessionDetails = flag }
         return name != nil && url != nil && format != nil ? webhook : nil
     }
+
+    /// How long a stop waits for in-flight requests, and so the longest a webhook request may take:
+    /// inside the unit's `TimeoutStopSec=30`; a request a stop cuts off may have reached the
+    /// receiver, and is sent again.
+    static let gracefulShutdown = Duration.seconds(25)
 
     /// Largest file whose SHA-256 is sent when a watch sets `sha256: true`: reading it holds up
     /// the watcher, about half a second per 256 MiB on a small machine.

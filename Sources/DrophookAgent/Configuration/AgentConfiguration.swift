@@ -1,6 +1,7 @@
 import DrophookEvents
 import DrophookSessions
 import DrophookWatch
+import Logging
 
 /// The agent's settings, as read and checked from the YAML config file.
 ///
@@ -24,6 +25,10 @@ public struct AgentConfiguration: Sendable {
     /// `session_log:`: OpenSSH's SFTP session log, for the SFTP user, the client address and
     /// interrupted uploads; nil when not configured.
     public var sessionLog: SessionLog.Configuration?
+    /// `log_level:`; nil means info (or `--log-level`).
+    public var logLevel: Logger.Level?
+    /// `--log-level` was given: a reload keeps it instead of the file's `log_level`.
+    public var logLevelFixed = false
 
     public init(
         file: String,

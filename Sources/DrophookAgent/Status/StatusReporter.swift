@@ -1,13 +1,18 @@
+import DrophookDelivery
 import DrophookOutbox
 import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Keeps `<state_dir>/status.json` current and answers `/health`.
+/// Keeps `<state_dir>/status.json` current and answers `/health`; under systemd
+/// (`Type=notify`) it also says `READY=1` once watching, each new `STATUS=` line, and feeds the
+/// watchdog while the watcher and the delivery engine make progress.
 final class StatusReporter: Service, Sendable {
     private let stateDirectory: String
     private let pipeline: WatchPipeline
+    private let engine: DeliveryEngine?
+    private let notifier: SystemdNotifier?
     private let outbox: Outbox
     private let logger: Logger
     private let startedAt = Outbox.nowMillis()
@@ -16,10 +21,13 @@ final class StatusReporter: Service, Sendable {
 
     init(
         stateDirectory: String, pipeline: WatchPipeline, outbox: Outbox, logger: Logger,
+        engine: DeliveryEngine? = nil, notifier: SystemdNotifier? = nil,
         interval: Duration = .milliseconds(250)
     ) {
         self.stateDirectory = stateDirectory
         self.pipeline = pipeline
+        self.engine = engine
+        self.notifier = notifier
         self.outbox = outbox
         self.logger = logger
         self.interval = interval
@@ -27,8 +35,10 @@ final class StatusReporter: Service, Sendable {
 
     func run() async throws {
         var wroteFailure = false
+        var systemd = notifier.map { SystemdState(notifier: $0) }
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let status = await current()
+            systemd?.report(status, watcher: pipeline.watcherProgress, engine: engine?.progress)
             let previous = last.withLock { $0 }
             // Rewrite only on change (and at least every minute), so a quiet agent does not churn the disk.
             if previous?.withoutTimestamp != status.withoutTimestamp || status.updatedAt - (previous?.updatedAt ?? 0) > 60_000 {
@@ -43,6 +53,7 @@ final class StatusReporter: Service, Sendable {
             }
             try? await Task.sleep(for: interval)
         }
+        notifier?.send("STOPPING=1\nSTATUS=stopping: letting requests in flight finish")
         var final = await current()
         final.ready = false
         try? final.write(stateDirectory: stateDirectory)
@@ -81,7 +92,47 @@ final class StatusReporter: Service, Sendable {
     }
 }
 
+/// What has been told to systemd: readiness once, each new status line, watchdog pings.
+private struct SystemdState {
+    let notifier: SystemdNotifier
+    var ready = false
+    var statusLine = ""
+    var watchdog: Watchdog<ContinuousClock.Instant>?
+
+    init(notifier: SystemdNotifier) {
+        self.notifier = notifier
+        watchdog = notifier.watchdogInterval.map { Watchdog(interval: $0) }
+    }
+
+    mutating func report(_ status: AgentStatus, watcher: Int?, engine: Int?) {
+        let line = status.notifyLine
+        if status.ready, !ready {
+            ready = true
+            statusLine = line
+            notifier.send("READY=1\nSTATUS=\(line)")
+        } else if line != statusLine {
+            statusLine = line
+            notifier.send("STATUS=\(line)")
+        }
+        if ready, watchdog?.ping(watcher: watcher, engine: engine, at: .now) == true {
+            notifier.send("WATCHDOG=1")
+        }
+    }
+}
+
 extension AgentStatus {
+    /// The `STATUS=` line: "watching 1,204 directories; 3 deliveries owed".
+    var notifyLine: String {
+        guard ready else { return "starting: scanning the drop trees" }
+        let owed = endpoints.reduce(0) { $0 + $1.pending }
+        let failed = endpoints.reduce(0) { $0 + $1.failed }
+        var line = "watching \(watchedDirectories.formatted()) director\(watchedDirectories == 1 ? "y" : "ies"); \(owed.formatted()) deliver\(owed == 1 ? "y" : "ies") owed"
+        if failed > 0 { line += "; \(failed.formatted()) failed" }
+        let disabled = endpoints.filter(\.disabled).map(\.name)
+        if !disabled.isEmpty { line += "; disabled: \(disabled.joined(separator: ", "))" }
+        return line
+    }
+
     /// The status with its clock fields zeroed, to tell whether anything else changed.
     fileprivate var withoutTimestamp: AgentStatus {
         var copy = self

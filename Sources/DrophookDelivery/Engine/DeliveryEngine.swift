@@ -167,6 +167,14 @@ public final class DeliveryEngine: Sendable {
         state.withLock { $0.workers[endpoint] }?.looks.withLock { $0 }
     }
 
+    /// Queue looks of every worker together: it grows at least once per poll interval while the
+    /// workers run, so one that stops growing means delivery is stuck. Nil with no workers.
+    public var progress: Int? {
+        let workers = state.withLock { Array($0.workers.values) }
+        guard !workers.isEmpty else { return nil }
+        return workers.reduce(0) { $0 + $1.looks.withLock { $0 } }
+    }
+
     /// Names of the endpoints being delivered.
     public var endpointNames: [String] {
         state.withLock { $0.workers.keys.sorted() }

@@ -197,7 +197,7 @@ extension EndpointWorker {
             state = disabled
         }
         metrics.disabled.record(1)
-        logger.critical("\(headline) — \(reason); deliveries stay queued; run `drophook enable \(name)` once the receiver is fixed")
+        logger.critical("\(headline) — \(reason); deliveries stay queued; run `drophook resume \(name)` once the receiver is fixed")
     }
 
     private func log(_ record: AttemptRecord, transition: DeliveryTransition, job: DeliveryJob) {

@@ -8,10 +8,12 @@ import Foundation
 struct DeliveriesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deliveries",
-        abstract: "List recent deliveries, or show every attempt of one event or delivery.",
+        abstract: "List deliveries, or show every attempt of one event or delivery.",
         discussion: """
-            Without an id: one line per delivery, newest first. With an event id or a delivery id: \
-            each attempt with its request headers (secrets redacted), body, response status and body.
+            Without an id: one line per delivery, newest first; the filters combine, e.g. \
+            `drophook deliveries --since 24h --path 'alice/invoices/*' --state failed`. With an event id \
+            or a delivery id: each attempt with its request headers (secrets redacted), body, response \
+            status and body. Names are shown with control characters escaped; --json keeps them exact.
             """
     )
 
@@ -22,7 +24,14 @@ struct DeliveriesCommand: AsyncParsableCommand {
 
     @Option(help: "Only this webhook.") var endpoint: String?
     @Option(help: "Only this state: pending, delivering, delivered or failed.") var state: String?
+    @Option(help: "Only deliveries created since then: a duration ago (24h, 30m, 7d) or a time (2026-12-01T00:00:00Z).")
+    var since: String?
+    @Option(help: "Only deliveries created before then (same forms as --since).") var until: String?
+    @Option(help: "Only paths matching this glob, relative to the watch root (* and ? within a segment, ** across).")
+    var path: String?
+    @Option(help: "Only this watch.") var watch: String?
     @Option(help: "At most this many lines.") var limit: Int = 50
+    @Flag(help: "Print JSON (exact names, full attempts) instead of a table.") var json = false
 
     func run() async throws {
         let outbox = try OutboxAccess.open(options)
@@ -30,15 +39,29 @@ struct DeliveriesCommand: AsyncParsableCommand {
             try showAttempts(outbox, id: id)
             return
         }
-        var stateFilter: DeliveryState?
+        var search = DeliverySearch(endpoint: endpoint, watch: watch, limit: limit)
         if let state {
             guard let parsed = DeliveryState(rawValue: state) else {
                 printError("--state: '\(state)' is not a delivery state; use pending, delivering, delivered or failed")
                 throw ExitCode(2)
             }
-            stateFilter = parsed
+            search.state = parsed
         }
-        let rows = try outbox.recentDeliveries(endpoint: endpoint, state: stateFilter, limit: limit)
+        search.sinceMillis = try since.map { try TimeArgument.millis($0, option: "--since") }
+        search.untilMillis = try until.map { try TimeArgument.millis($0, option: "--until") }
+        if let path {
+            do {
+                search.path = try PathGlob(path)
+            } catch {
+                printError("--path: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        let rows = try outbox.searchDeliveries(search)
+        if json {
+            printLine(DeliveryLogJSON.summaries(rows))
+            return
+        }
         print(DeliveryLogFormat.header)
         for row in rows { print(DeliveryLogFormat.line(row)) }
     }
@@ -50,6 +73,10 @@ struct DeliveriesCommand: AsyncParsableCommand {
         if attempts.isEmpty { attempts = try outbox.attempts(deliveryID: id) }
         guard !attempts.isEmpty else {
             if let delivery = try outbox.delivery(id: id) {
+                if json {
+                    printLine(DeliveryLogJSON.summaries([delivery]))
+                    return
+                }
                 print(DeliveryLogFormat.header)
                 print(DeliveryLogFormat.line(delivery))
                 print("no attempts yet")
@@ -57,6 +84,10 @@ struct DeliveriesCommand: AsyncParsableCommand {
             }
             printError("\(id): no event or delivery with this id in \(outbox.path); list them with `drophook deliveries`")
             throw ExitCode(1)
+        }
+        if json {
+            printLine(DeliveryLogJSON.attempts(attempts))
+            return
         }
         for attempt in attempts { print(DeliveryLogFormat.detail(attempt)) }
     }
@@ -75,6 +106,19 @@ enum OutboxAccess {
             printError("\(path): no outbox yet; the agent creates it on its first run (`drophook run`)")
             throw ExitCode(1)
         }
+        try becomeOwner(of: path)
         return try Outbox(path: path)
+    }
+
+    /// Root running a command on the agent's outbox becomes the outbox's owner (the `drophook`
+    /// user of the packaged unit) first: SQLite's `-wal` and `-shm` files it may create must
+    /// stay the agent's, or the agent could no longer open its own database.
+    static func becomeOwner(of path: String) throws {
+        var status = stat()
+        guard geteuid() == 0, stat(path, &status) == 0, status.st_uid != 0 else { return }
+        guard setgroups(0, nil) == 0, setgid(status.st_gid) == 0, setuid(status.st_uid) == 0 else {
+            printError("\(path) belongs to uid \(status.st_uid); cannot switch to it (\(String(cString: strerror(errno)))): run the command as that user")
+            throw ExitCode(1)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrophookEvents
 import DrophookReceiver
 import Foundation
 import UnixSignals
@@ -27,8 +28,9 @@ struct ListenCommand: AsyncParsableCommand {
         let showBody = body
         let printer = Task {
             for await webhook in receiver.webhooks {
-                printLine(webhook.summary)
-                if showBody { printLine("  " + String(decoding: webhook.body, as: UTF8.self)) }
+                // Names come from partners: control characters are shown escaped, never sent raw.
+                printLine(TerminalText.escaped(webhook.summary))
+                if showBody { printLine("  " + TerminalText.escaped(String(decoding: webhook.body, as: UTF8.self), backslashes: false)) }
             }
         }
         for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }

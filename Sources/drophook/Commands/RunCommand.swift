@@ -1,5 +1,6 @@
 import ArgumentParser
 import DrophookAgent
+import Glibc
 import Logging
 
 /// `drophook run`: the agent, in the foreground, logging to standard error.
@@ -11,17 +12,25 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (default: the config's log_level, else info).")
+    var logLevel: String?
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level: '\(logLevel)' is not a level; use trace, debug, info, notice, warning, error or critical")
+        let fixedLevel = try logLevel.map { text in
+            guard let level = Logger.Level(rawValue: text) else {
+                throw ValidationError("--log-level: '\(text)' is not a level; use trace, debug, info, notice, warning, error or critical")
+            }
+            return level
         }
-        let configuration = try options.load()
-        let registry = AgentProcess.bootstrap(logLevel: level)
+        var configuration = try options.load()
+        // The command line wins over the config, also across reloads.
+        configuration.logLevelFixed = fixedLevel != nil
+        let registry = AgentProcess.bootstrap(logLevel: fixedLevel ?? configuration.logLevel ?? .info)
         let logger = Logger(label: "drophook")
         logger.info("drophook \(AgentVersion.description) starting with \(options.path)")
+        if geteuid() == 0 {
+            logger.warning("running as root: the packaged unit runs drophook as the drophook user with only CAP_DAC_READ_SEARCH and CAP_LEASE (see docs/operations.md)")
+        }
         do {
             try await Agent(configuration: configuration, logger: logger, registry: registry).run()
         } catch {

@@ -2,7 +2,9 @@ import DrophookEvents
 import DrophookOutbox
 import Foundation
 
-/// How the delivery log reads on a terminal.
+/// How the delivery log reads on a terminal. Everything a partner or a receiver chose (paths,
+/// headers, bodies, error texts) goes through ``TerminalText``: a newline in a name cannot
+/// split a row, an escape sequence cannot reach the terminal.
 enum DeliveryLogFormat {
     static let header = "CREATED                  STATE       TRIES  STATUS  WEBHOOK       TOPIC          EVENT                                 PATH"
 
@@ -13,10 +15,10 @@ enum DeliveryLogFormat {
             row.state.rawValue.padding(11),
             String(row.attemptCount).padding(6),
             status.padding(7),
-            row.endpoint.padding(13),
+            TerminalText.escaped(row.endpoint).padding(13),
             row.topic.rawValue.padding(14),
             row.eventID.padding(37),
-            "\(row.watch):\(row.path)",
+            TerminalText.escaped("\(row.watch):\(PathBytes.payloadText(row.path).text)"),
         ].joined(separator: " ")
     }
 
@@ -26,15 +28,15 @@ enum DeliveryLogFormat {
             "attempt \(attempt.number)  \(attempt.id)",
             "  delivery  \(attempt.deliveryID)",
             "  started   \(timestamp(attempt.startedAtMillis))  (\(attempt.durationMillis) ms)",
-            "  result    \(attempt.result.rawValue)\(attempt.responseStatus.map { "  HTTP \($0)" } ?? "")\(attempt.error.map { "  \($0)" } ?? "")",
-            "  request   POST \(attempt.requestURL)",
+            "  result    \(attempt.result.rawValue)\(attempt.responseStatus.map { "  HTTP \($0)" } ?? "")\(attempt.error.map { "  \(TerminalText.escaped($0))" } ?? "")",
+            "  request   POST \(TerminalText.escaped(attempt.requestURL))",
         ]
-        lines += attempt.requestHeaders.map { "    \($0.name): \($0.value)" }
-        lines.append("    " + String(decoding: attempt.requestBody, as: UTF8.self))
+        lines += attempt.requestHeaders.map { "    \(TerminalText.escaped($0.name)): \(TerminalText.escaped($0.value))" }
+        lines.append("    " + TerminalText.escaped(String(decoding: attempt.requestBody, as: UTF8.self), backslashes: false))
         if attempt.responseStatus != nil {
             lines.append("  response")
-            lines += attempt.responseHeaders.map { "    \($0.name): \($0.value)" }
-            let body = String(decoding: attempt.responseBody, as: UTF8.self)
+            lines += attempt.responseHeaders.map { "    \(TerminalText.escaped($0.name)): \(TerminalText.escaped($0.value))" }
+            let body = TerminalText.escaped(String(decoding: attempt.responseBody, as: UTF8.self), backslashes: false)
             if !body.isEmpty { lines.append("    " + body + (attempt.responseTruncated ? " …(truncated)" : "")) }
         }
         return lines.joined(separator: "\n")

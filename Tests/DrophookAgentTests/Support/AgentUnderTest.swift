@@ -47,13 +47,21 @@ final class AgentUnderTest: @unchecked Sendable {
     }
 
     /// Starts `drophook run` and waits until it reports that it is watching.
-    func start(timeout: Duration = .seconds(30)) async throws {
+    /// - Parameters:
+    ///   - environment: variables added to the test's own (NOTIFY_SOCKET, JOURNAL_STREAM…).
+    ///   - keepLog: append to the log file as it is (its inode may have been handed out).
+    func start(timeout: Duration = .seconds(30), environment: [String: String] = [:], keepLog: Bool = false) async throws {
         // Two agents on one state directory would be a different product; never test that by accident.
         guard process?.isRunning != true else { throw AgentTestError("agent already running") }
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = ["run", "--config", configFile.path, "--log-level", "debug"]
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        if !keepLog || !FileManager.default.fileExists(atPath: logFile.path) {
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        }
         let log = try FileHandle(forWritingTo: logFile)
         try log.seekToEnd()
         process.standardError = log

@@ -1,0 +1,89 @@
+import DrophookAgent
+import DrophookEvents
+import DrophookReceiver
+import DrophookTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// The agent as systemd runs it: `Type=notify` over a real datagram socket, the watchdog, a
+/// reload, a stop; log lines shaped for journald; and what an operator sees of a hostile name.
+@Suite("Daemon: systemd, journald, hostile names", .serialized)
+struct DaemonTests {
+    static let secret = "daemon-secret"
+
+    @Test(.timeLimit(.minutes(2)))
+    func speaksSystemdsNotifyProtocolAndJournaldsPriorities() async throws {
+        let receiver = try await WebhookReceiver.start(.init(secret: Array(Self.secret.utf8)))
+        let agent = try AgentUnderTest(webhooks: """
+              - name: ops
+                url: \(receiver.baseURL)/hook
+                format: sftptogo
+                secret: \(Self.secret)
+                retry: [100ms]
+            """)
+        defer { agent.cleanUp() }
+        let notify = try DatagramCollector(path: agent.root.path + "/notify.sock")
+        defer { notify.close() }
+        // journald is told which stream is the journal: the device and inode of the agent's stderr.
+        _ = FileManager.default.createFile(atPath: agent.logFile.path, contents: nil)
+        var log = stat()
+        #expect(stat(agent.logFile.path, &log) == 0)
+        try await agent.start(environment: [
+            "NOTIFY_SOCKET": notify.path,
+            "WATCHDOG_USEC": "1000000",
+            "JOURNAL_STREAM": "\(log.st_dev):\(log.st_ino)",
+        ], keepLog: true)
+
+        let ready = await pollUntil(within: .seconds(10)) { notify.received.contains { $0.hasPrefix("READY=1\nSTATUS=watching 1 directory; 0 deliveries owed") } }
+        #expect(ready, "\(notify.received)")
+        // Fed at half the interval while the watcher and the delivery engine go round.
+        let fed = await pollUntil(within: .seconds(10)) { notify.received.filter { $0 == "WATCHDOG=1" }.count >= 3 }
+        #expect(fed, "\(notify.received)")
+
+        agent.signal(SIGHUP)
+        let reloaded = await pollUntil(within: .seconds(10)) {
+            let messages = notify.received
+            guard let reloading = messages.firstIndex(where: { $0.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") }) else { return false }
+            return messages[(reloading + 1)...].contains("READY=1")
+        }
+        #expect(reloaded, "\(notify.received)")
+
+        // A partner's name with OSC 52 (set the clipboard), BEL, a newline and a bidi override.
+        let hostile = "inv\u{1B}]52;c;SGVsbG8=\u{07}\nFAKE LINE\u{202E}fdp.csv"
+        try Data("x".utf8).write(to: agent.dropDirectory.appendingPathComponent(hostile))
+        let arrived = try await receiver.waitForWebhooks(count: 1, timeout: .seconds(20))
+        #expect(arrived.first?.json?["Data"]?["Path"]?.stringValue == hostile)
+        // Whatever status lines the delivery caused, the last says nothing is owed.
+        let owed = await pollUntil(within: .seconds(10)) {
+            notify.received.last { $0.contains("STATUS=") }?.hasSuffix("STATUS=watching 1 directory; 0 deliveries owed") == true
+        }
+        #expect(owed, "\(notify.received)")
+
+        let table = try AgentUnderTest.command(["deliveries", "--config", agent.configFile.path])
+        let rows = table.stdout.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
+        #expect(rows.count == 2, "a newline in the name split the row: \(table.stdout)")
+        #expect(!table.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E })
+        #expect(table.stdout.contains("inv\\x1B]52;c;SGVsbG8=\\x07\\x0AFAKE LINE\\u{202E}fdp.csv"), "\(table.stdout)")
+        let json = try AgentUnderTest.command(["deliveries", "--config", agent.configFile.path, "--json", "--path", "inv*", "--since", "1h"])
+        guard case .array(let listed) = try JSONValue(parsing: Array(json.stdout.utf8)) else {
+            Issue.record("not a JSON array: \(json.stdout)")
+            return
+        }
+        #expect(listed.map { $0["path"]?.stringValue } == [hostile], "\(json.stdout)")
+        let none = try AgentUnderTest.command(["deliveries", "--config", agent.configFile.path, "--json", "--path", "other/*"])
+        #expect(none.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+
+        #expect(agent.terminate() == 0)
+        #expect(notify.received.contains { $0.hasPrefix("STOPPING=1") })
+        // Every line carries its priority for journald and no timestamp; nothing raw reached it.
+        let lines = agent.log.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            #expect(line.range(of: #"^<[2-7]>[a-zA-Z.]+: "#, options: .regularExpression) != nil, "\(line)")
+        }
+        #expect(lines.contains { $0.hasPrefix("<4>drophook: running as root") })
+        #expect(!agent.log.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+        await receiver.stop()
+    }
+}
