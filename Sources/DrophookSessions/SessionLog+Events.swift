@@ -6,8 +6,9 @@ extension SessionLog {
     /// ended with the file still open turned from `created` into `failed`.
     ///
     /// Only live events of watches in `roots` (watch name → root path) are asked about. An
-    /// event the log has nothing on yet waits, at most ``Configuration/wait`` for the whole
-    /// batch, while a session is live (its line may be on its way); then it goes as it is.
+    /// event waits, at most ``Configuration/wait`` for the whole batch, while a session still
+    /// holds its file open for writing, or while a line may be on its way (a datagram not yet
+    /// read; with a file or the journal, always); then it goes as it is.
     public func attribute(_ events: [FileEvent], roots: [String: String]) async -> [FileEvent] {
         var events = events
         var open = events.indices.filter { index in
@@ -16,13 +17,9 @@ extension SessionLog {
         }
         guard !open.isEmpty else { return events }
         let deadline = ContinuousClock.now + configuration.wait
-        let waitsForUnknown: Bool
-        switch configuration.source {
-        case .sockets: waitsForUnknown = false
-        // A file or the journal hears a line only after the syslog daemon wrote it.
-        case .file, .journal: waitsForUnknown = true
-        }
         while true {
+            // Asked before the ledger: a line handed over after this is seen by the next round.
+            let backlog = hasBacklog
             let unresolved = ledger.withLock { ledger -> [Int] in
                 var unresolved: [Int] = []
                 for index in open {
@@ -33,7 +30,7 @@ extension SessionLog {
                     case .pending:
                         unresolved.append(index)
                     case .unknown:
-                        if waitsForUnknown || ledger.liveSessions > 0 { unresolved.append(index) }
+                        if backlog { unresolved.append(index) }
                     }
                 }
                 return unresolved
@@ -42,6 +39,9 @@ extension SessionLog {
             let now = ContinuousClock.now
             guard !open.isEmpty, now < deadline else { break }
             await changed.wait(for: deadline - now)
+        }
+        for index in open {
+            logger.debug("session log: no line about \(events[index].watch):\(events[index].path) within \(configuration.wait); sent with the actor rule's answer")
         }
         Self.copyToRenames(&events)
         for event in events where roots[event.watch] != nil && !event.foundByScan {

@@ -51,7 +51,7 @@ public final class SessionLog: Sendable {
     let ledger: Mutex<SessionLedger<ContinuousClock.Instant>>
     /// Poked when a line changed the ledger; the pipeline waits on it.
     let changed = WakeSignal()
-    private let logger: Logger
+    let logger: Logger
     let metrics: SessionLogMetrics
     /// The open source's stop controls, once started.
     private let running = Mutex<RunningSource?>(nil)
@@ -59,6 +59,15 @@ public final class SessionLog: Sendable {
     private struct RunningSource: Sendable {
         var stop: @Sendable () -> Void
         var waitUntilStopped: @Sendable () async -> Void
+        /// Whether a line logged before now may still be on its way to the ledger.
+        var hasBacklog: @Sendable () -> Bool
+    }
+
+    /// Whether a line logged before now may still be on its way: a socket source knows (a
+    /// datagram is queued or being handed over); a file or the journal is written by a daemon
+    /// in between, so it may always be.
+    var hasBacklog: Bool {
+        running.withLock { $0?.hasBacklog } .map { $0() } ?? false
     }
 
     public init(configuration: Configuration, logger: Logger) {
@@ -75,11 +84,14 @@ public final class SessionLog: Sendable {
         guard running.withLock({ $0 == nil }) else { return }
         let stop: @Sendable () -> Void
         let waitUntilStopped: @Sendable () async -> Void
+        var hasBacklog: @Sendable () -> Bool = { true }
         switch configuration.source {
         case .sockets(let patterns):
             let source = try SyslogSocketSource(patterns: patterns, relay: configuration.relay, logger: logger)
-            source.start { [self] datagram in self.receive(datagram) }
+            // A batch waiting for lines looks again once a round of datagrams is in.
+            source.start(receive: { [self] datagram in self.receive(datagram) }, drained: { [changed] in changed.signal() })
             (stop, waitUntilStopped) = (source.stop, source.waitUntilStopped)
+            hasBacklog = { source.hasBacklog }
         case .file(let path):
             let source = try LogFileSource(path: path, logger: logger)
             source.start { [self] line in self.receive(line: line, sender: nil) }
@@ -91,7 +103,7 @@ public final class SessionLog: Sendable {
             }
             (stop, waitUntilStopped) = (source.stop, source.waitUntilStopped)
         }
-        running.withLock { $0 = RunningSource(stop: stop, waitUntilStopped: waitUntilStopped) }
+        running.withLock { $0 = RunningSource(stop: stop, waitUntilStopped: waitUntilStopped, hasBacklog: hasBacklog) }
     }
 
     /// Listens (starting the source if ``start()`` was not called) until the task is
@@ -114,7 +126,10 @@ public final class SessionLog: Sendable {
 
     /// A datagram from a socket: the kernel names its sender.
     private func receive(_ datagram: SyslogSocketSource.Datagram) {
-        receive(line: datagram.bytes, sender: (datagram.pid, SessionSender.processName(datagram.pid), datagram.uid))
+        // The process's name is read only for a line that opens a session: the others count for
+        // the session their sender opened, if any, and need no look at /proc.
+        let opens = datagram.bytes.count < 512 && String(decoding: datagram.bytes, as: UTF8.self).contains("]: session opened for local user ")
+        receive(line: datagram.bytes, sender: (datagram.pid, opens ? SessionSender.processName(datagram.pid) : nil, datagram.uid))
     }
 
     /// A line and, where the kernel vouches for it (socket, journal), its sender: then a session
@@ -138,6 +153,7 @@ public final class SessionLog: Sendable {
 
     private func apply(_ message: SFTPLogMessage, key: SessionKey) {
         metrics.line()
+        logger.trace("session log: \(key.pid) \(message)")
         let changed = ledger.withLock { $0.apply(message, from: key, at: .now) }
         if changed { self.changed.signal() }
     }

@@ -20,6 +20,7 @@ struct DaemonTests {
                 url: \(receiver.baseURL)/hook
                 format: sftptogo
                 secret: \(Self.secret)
+                authorization: "Bearer daemon-token-7431"
                 retry: [100ms]
             """)
         defer { agent.cleanUp() }
@@ -74,8 +75,29 @@ struct DaemonTests {
         let none = try AgentUnderTest.command(["deliveries", "--config", agent.configFile.path, "--json", "--path", "other/*"])
         #expect(none.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
 
+        // --json on the other printing commands: exact, parseable answers.
+        for (arguments, key, expected) in [
+            (["check"], "ok", JSONValue.bool(true)),
+            (["pause", "ops"], "paused", .bool(true)),
+            (["resume", "ops"], "paused", .bool(false)),
+        ] {
+            let answer = try AgentUnderTest.command(arguments + ["--config", agent.configFile.path, "--json"])
+            #expect(try JSONValue(parsing: Array(answer.stdout.utf8))[key] == expected, "\(arguments): \(answer)")
+        }
+        let keys = try AgentUnderTest.command(["keygen", "ed25519", "--json"])
+        let pair = try JSONValue(parsing: Array(keys.stdout.utf8))
+        #expect(pair["secret"]?.stringValue?.hasPrefix("whsk_") == true && pair["public_key"]?.stringValue?.hasPrefix("whpk_") == true)
+
+        // The attempt in full shows the headers, with the secrets redacted.
+        let detail = try AgentUnderTest.command(["deliveries", "--config", agent.configFile.path, try #require(arrived.first?.json?["Id"]?.stringValue)])
+        #expect(detail.stdout.contains("Authorization: [redacted]"), "\(detail.stdout)")
+
         #expect(agent.terminate() == 0)
         #expect(notify.received.contains { $0.hasPrefix("STOPPING=1") })
+        // No secret and no Authorization value in any line the operator sees.
+        for output in [agent.log, table.stdout, json.stdout, detail.stdout] {
+            #expect(!output.contains("daemon-token-7431") && !output.contains(Self.secret))
+        }
         // Every line carries its priority for journald and no timestamp; nothing raw reached it.
         let lines = agent.log.split(separator: "\n")
         #expect(!lines.isEmpty)

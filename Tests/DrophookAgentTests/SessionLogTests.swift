@@ -140,7 +140,7 @@ struct SessionLogTests {
             "failed big.bin \(cutSize) \(Self.twin) 127.0.0.1 \(cutSize)",
             "transferred big.bin 3000000 \(Self.twin) 127.0.0.1 \(3_000_000 - cutSize)",
             "transferred zz-marker 10 \(Self.user) 127.0.0.1 10",
-        ])
+        ], "\(agent.log.split(separator: "\n").filter { $0.contains("session log") }.joined(separator: "\n"))")
         #expect(agent.log.contains("ignored a session line claiming user \"\(Self.twin)\""), "\(agent.log)")
         // Every datagram went on to the system log too, the forger's included.
         let relayed = relay.received.joined(separator: "\n")

@@ -28,8 +28,15 @@ final class SyslogSocketSource: Sendable {
     private let relay: String?
     private let logger: Logger
     private let thread: SourceThread
-    /// Socket paths bound so far; the thread owns the descriptors, this is for status and tests.
-    private let bound = Mutex<Set<String>>([])
+    /// Socket paths and descriptors bound so far, and whether the thread is between reading
+    /// datagrams and handing their lines over. The thread owns the descriptors; ``hasBacklog``
+    /// only polls them.
+    private let bound = Mutex<Backlog>(Backlog())
+
+    private struct Backlog {
+        var sockets: [String: Int32] = [:]
+        var draining = false
+    }
 
     init(patterns: [String], relay: String?, logger: Logger) throws(SessionLogError) {
         self.patterns = patterns
@@ -39,23 +46,36 @@ final class SyslogSocketSource: Sendable {
     }
 
     /// The paths a socket is bound at now.
-    var boundPaths: Set<String> { bound.withLock { $0 } }
+    var boundPaths: Set<String> { bound.withLock { Set($0.sockets.keys) } }
+
+    /// Whether a datagram sent before now may not have been handed over yet: one is waiting in
+    /// a socket, or the thread is handing some over. OpenSSH logs a `close` before it closes the
+    /// file, so when this is false every line about a file inotify has seen closed is in.
+    var hasBacklog: Bool {
+        bound.withLock { state in
+            if state.draining { return true }
+            var fds = state.sockets.values.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            return !fds.isEmpty && poll(&fds, nfds_t(fds.count), 0) > 0
+        }
+    }
 
     /// Binds the sockets whose directories exist now, then starts the thread; `receive` gets
     /// every datagram, on that thread.
-    func start(receive: @escaping @Sendable (Datagram) -> Void) {
+    /// - Parameter drained: called on the thread after each round of reading, once
+    ///   ``hasBacklog`` may have turned false.
+    func start(receive: @escaping @Sendable (Datagram) -> Void, drained: @escaping @Sendable () -> Void) {
         var initial: [String: Int32] = [:]
         var reported: Set<String> = []
         bindMissing(&initial, reported: &reported)
         let handover = BoundSockets(sockets: initial, reported: reported)
-        thread.start(name: "drophook-syslog") { [self] in self.loop(handover, receive: receive) }
+        thread.start(name: "drophook-syslog") { [self] in self.loop(handover, receive: receive, drained: drained) }
     }
 
     func stop() { thread.stop() }
 
     func waitUntilStopped() async { await thread.waitUntilStopped() }
 
-    private func loop(_ handover: BoundSockets, receive: @Sendable (Datagram) -> Void) {
+    private func loop(_ handover: BoundSockets, receive: @Sendable (Datagram) -> Void, drained: @Sendable () -> Void) {
         var sockets = handover.sockets
         var reported = handover.reported
         let sender = relay == nil ? -1 : drophook_datagram_sender()
@@ -67,7 +87,7 @@ final class SyslogSocketSource: Sendable {
                 _ = close(fd)
                 _ = unlink(path)
             }
-            bound.withLock { $0 = [] }
+            bound.withLock { $0 = Backlog() }
         }
         var nextScan = ContinuousClock.now + Self.rescanInterval
         var relayReported = false
@@ -82,12 +102,15 @@ final class SyslogSocketSource: Sendable {
             let ready = poll(&fds, nfds_t(fds.count), 1000)
             if ready < 0, errno != EINTR { return }
             if fds.last!.revents != 0 { return }
+            bound.withLock { $0.draining = true }
             for index in paths.indices where fds[index].revents != 0 {
                 if let failure = drain(fds[index].fd, buffer: buffer, relayFD: sender, receive: receive), !relayReported {
                     relayReported = true
                     logger.warning("session log: cannot relay to \(relay ?? ""): \(failure); the system log misses the SFTP lines until it is back")
                 }
             }
+            bound.withLock { $0.draining = false }
+            drained()
         }
     }
 
@@ -127,7 +150,7 @@ final class SyslogSocketSource: Sendable {
             _ = chmod(path, 0o666)
             sockets[path] = fd
             reported.remove(path)
-            bound.withLock { _ = $0.insert(path) }
+            bound.withLock { $0.sockets[path] = fd }
             logger.info("session log: listening on \(path)")
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DrophookAgent
+import DrophookEvents
 
 /// `drophook check`: validates the config and the watched paths without starting anything.
 struct CheckCommand: AsyncParsableCommand {
@@ -9,10 +10,25 @@ struct CheckCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: ConfigOptions
+    @Flag(help: "Print the findings as JSON.") var json = false
 
     func run() async throws {
         let configuration = try options.load()
         let findings = AgentPreflight.check(configuration)
+        if json {
+            let ok = !findings.contains { $0.severity == .error }
+            printLine(JSONValue.object([
+                ("ok", .bool(ok)),
+                ("findings", .array(findings.map { finding in
+                    .object([("severity", .string(finding.severity.rawValue)), ("subject", .string(finding.subject)), ("message", .string(finding.message))])
+                })),
+                ("watches", .int(Int64(configuration.watches.count))),
+                ("webhooks", .int(Int64(configuration.webhooks.count))),
+                ("notes", .array((AgentPreflight.completionLines(configuration) + AgentPreflight.sessionLogLines(configuration)).map(JSONValue.string))),
+            ]).serializedString)
+            if !ok { throw ExitCode(1) }
+            return
+        }
         for finding in findings {
             printError(finding.description)
         }

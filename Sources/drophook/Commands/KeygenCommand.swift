@@ -21,6 +21,7 @@ struct KeygenCommand: ParsableCommand {
     @Argument(help: "standard, ed25519 or hmac.") var kind: Kind = .standard
     @Flag(help: "Print the public key of an existing whsk_ secret key instead.") var publicKey = false
     @OptionGroup var secret: SecretOptions
+    @Flag(help: "Print the key (and public key) as JSON.") var json = false
 
     func run() throws {
         if publicKey {
@@ -30,18 +31,24 @@ struct KeygenCommand: ParsableCommand {
                 printError("the secret is not a whsk_ Ed25519 secret key; only those have a public key")
                 throw ExitCode(2)
             }
-            printLine(key)
+            printLine(json ? JSONValue.object([("public_key", .string(key))]).serializedString : key)
             return
         }
         switch kind {
         case .standard:
-            printLine(StandardWebhooksSigner.newSecret())
+            let secret = StandardWebhooksSigner.newSecret()
+            printLine(json ? JSONValue.object([("secret", .string(secret))]).serializedString : secret)
         case .ed25519:
             let pair = StandardWebhooksSigner.newKeyPair()
-            printLine("secret key (drophook's secret): \(pair.secretText)")
-            printLine("public key (for receivers):     \(pair.publicKeyText!)")
+            if json {
+                printLine(JSONValue.object([("secret", .string(pair.secretText)), ("public_key", .string(pair.publicKeyText!))]).serializedString)
+            } else {
+                printLine("secret key (drophook's secret): \(pair.secretText)")
+                printLine("public key (for receivers):     \(pair.publicKeyText!)")
+            }
         case .hmac:
-            printLine(Self.newHMACSecret())
+            let secret = Self.newHMACSecret()
+            printLine(json ? JSONValue.object([("secret", .string(secret))]).serializedString : secret)
         }
     }
 

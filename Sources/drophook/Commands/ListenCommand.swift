@@ -19,15 +19,21 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).") var port: Int = 8787
     @OptionGroup var secret: SecretOptions
     @Flag(help: "Also print each body.") var body = false
+    @Flag(help: "Print one JSON object per webhook (method, path, headers, exact body, signature check).") var json = false
 
     func run() async throws {
         // Every scheme is checked: whichever signature headers a request carries decide.
         let key = try secret.load()
         let receiver = try await WebhookReceiver.start(ReceiverConfiguration(host: host, port: port, secret: key))
-        printLine("listening on \(receiver.baseURL)/ (signatures \(key == nil ? "not checked: no --secret" : "checked"))")
         let showBody = body
+        let asJSON = json
+        if !asJSON { printLine("listening on \(receiver.baseURL)/ (signatures \(key == nil ? "not checked: no --secret" : "checked"))") }
         let printer = Task {
             for await webhook in receiver.webhooks {
+                if asJSON {
+                    printLine(Self.json(webhook))
+                    continue
+                }
                 // Names come from partners: control characters are shown escaped, never sent raw.
                 printLine(TerminalText.escaped(webhook.summary))
                 if showBody { printLine("  " + TerminalText.escaped(String(decoding: webhook.body, as: UTF8.self), backslashes: false)) }
@@ -36,5 +42,20 @@ struct ListenCommand: AsyncParsableCommand {
         for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
         printer.cancel()
         await receiver.stop()
+    }
+
+    /// One received webhook as a JSON line, exact (nothing escaped for a terminal).
+    static func json(_ webhook: ReceivedWebhook) -> String {
+        let body: (String, JSONValue) = String(validating: webhook.body, as: UTF8.self).map { ("body", .string($0)) }
+            ?? ("body_base64", .string(Base64.encode(webhook.body)))
+        return JSONValue.object([
+            ("received_at", .string(ISO8601Timestamp.string(fromMillis: Int64((webhook.receivedAt.timeIntervalSince1970 * 1000).rounded(.down))))),
+            ("method", .string(webhook.method)),
+            ("path", .string(webhook.path)),
+            ("headers", .array(webhook.headers.map { .array([.string($0.name), .string($0.value)]) })),
+            body,
+            ("signature", webhook.signature.map { .string("\($0)") } ?? .null),
+            ("verified", webhook.signatureVerified.map(JSONValue.bool) ?? .null),
+        ]).serializedString
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DrophookAgent
+import DrophookEvents
 import DrophookOutbox
 
 /// `drophook pause`: hold deliveries to a webhook; events keep queueing durably.
@@ -11,10 +12,15 @@ struct PauseCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @Argument(help: "The webhook's name.") var webhook: String
+    @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
         let outbox = try EndpointControl.outbox(options, webhook: webhook)
         try outbox.setPaused(webhook, true)
+        if json {
+            printLine(JSONValue.object([("webhook", .string(webhook)), ("paused", .bool(true))]).serializedString)
+            return
+        }
         print("\(webhook): paused; `drophook resume \(webhook)` sends what queued meanwhile")
     }
 }

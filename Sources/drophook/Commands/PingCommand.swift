@@ -1,5 +1,6 @@
 import ArgumentParser
 import DrophookAgent
+import DrophookEvents
 import DrophookOutbox
 import Foundation
 
@@ -14,15 +15,23 @@ struct PingCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
     @Argument(help: "The webhook's name.") var webhook: String
     @Option(help: "Seconds to wait for the first attempt.") var timeout: Int = 15
+    @Flag(help: "Print the ping's ids and its first attempt as JSON.") var json = false
 
     func run() async throws {
         let outbox = try EndpointControl.outbox(options, webhook: webhook)
         let (eventID, deliveryID) = try outbox.appendPing(endpoint: webhook)
-        print("queued webhook.ping \(eventID) for \(webhook) (delivery \(deliveryID))")
+        if !json { print("queued webhook.ping \(eventID) for \(webhook) (delivery \(deliveryID))") }
         let deadline = ContinuousClock.now + .seconds(timeout)
         while ContinuousClock.now < deadline {
             if let attempt = try outbox.attempts(deliveryID: deliveryID).first {
-                print(DeliveryLogFormat.detail(attempt))
+                if json {
+                    printLine(JSONValue.object([
+                        ("event_id", .string(eventID)), ("delivery_id", .string(deliveryID)),
+                        ("attempt", DeliveryLogJSON.attempt(attempt)),
+                    ]).serializedString)
+                } else {
+                    print(DeliveryLogFormat.detail(attempt))
+                }
                 if attempt.result != .delivered { throw ExitCode(1) }
                 return
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DrophookAgent
+import DrophookEvents
 import DrophookOutbox
 
 /// `drophook resume`: undo a pause, or re-enable a webhook that was disabled.
@@ -11,11 +12,16 @@ struct ResumeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @Argument(help: "The webhook's name.") var webhook: String
+    @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
         let outbox = try EndpointControl.outbox(options, webhook: webhook)
         try outbox.setPaused(webhook, false)
         let requeued = try outbox.enable(webhook)
+        if json {
+            printLine(JSONValue.object([("webhook", .string(webhook)), ("paused", .bool(false)), ("requeued", .int(Int64(requeued)))]).serializedString)
+            return
+        }
         print("\(webhook): resumed\(requeued > 0 ? "; \(requeued) deliveries queued again" : "")")
     }
 }

@@ -21,6 +21,7 @@ struct RotateSecretCommand: ParsableCommand {
     @Argument(help: "The webhook's name.") var webhook: String
     @Option(help: "How long the previous secret keeps signing (e.g. 24h; 0s ends it now).") var overlap: String = "24h"
     @OptionGroup var config: ConfigOptions
+    @Flag(help: "Print the new secret (and where it went) as JSON.") var json = false
 
     func run() throws {
         let configuration = try config.load()
@@ -38,6 +39,10 @@ struct RotateSecretCommand: ParsableCommand {
         let scheme = hook.signature ?? hook.payloadFormat.defaultSignature
         let fresh = KeygenCommand.newSecret(for: scheme, like: hook.secret)
         guard let file = hook.secretFile else {
+            if json {
+                printLine(Self.json(webhook: webhook, fresh: fresh, file: nil, previousUntil: nil))
+                return
+            }
             printLine("new secret for \(webhook): \(fresh.secret)")
             if let key = fresh.publicKey { printLine("public key for receivers: \(key)") }
             printLine("Replace `secret:` of webhook \(webhook) with it and reload the agent. An inline secret has no overlap; use secret_file for one.")
@@ -53,11 +58,20 @@ struct RotateSecretCommand: ParsableCommand {
         }
         let text = SecretFile.render(secrets)
         let temporary = file + ".new"
+        // The new file keeps the old one's owner, group and mode: the agent (the drophook user
+        // of the packaged unit) must still be able to read it after root rotated it.
+        var old = stat()
+        let kept = stat(file, &old) == 0
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
+              !kept || (chown(temporary, old.st_uid, old.st_gid) == 0 && chmod(temporary, old.st_mode & 0o7777) == 0),
               rename(temporary, file) == 0
         else {
             printError("cannot write '\(file)'; check that this user may write it and its directory")
             throw ExitCode(1)
+        }
+        if json {
+            printLine(Self.json(webhook: webhook, fresh: fresh, file: file, previousUntil: secrets.count > 1 ? until : nil))
+            return
         }
         printLine("new secret for \(webhook): \(fresh.secret)")
         if let key = fresh.publicKey { printLine("public key for receivers: \(key)") }
@@ -67,5 +81,15 @@ struct RotateSecretCommand: ParsableCommand {
             printLine("written to \(file); \(scheme.rawValue) carries one signature, so the new secret signs alone")
         }
         printLine("reload the agent to sign with it: systemctl reload drophook (or kill -HUP its pid)")
+    }
+
+    static func json(webhook: String, fresh: (secret: String, publicKey: String?), file: String?, previousUntil: Int64?) -> String {
+        JSONValue.object([
+            ("webhook", .string(webhook)),
+            ("secret", .string(fresh.secret)),
+            ("public_key", fresh.publicKey.map(JSONValue.string) ?? .null),
+            ("file", file.map(JSONValue.string) ?? .null),
+            ("previous_signs_until", previousUntil.map { .string(SecretFile.formatTime($0)) } ?? .null),
+        ]).serializedString
     }
 }

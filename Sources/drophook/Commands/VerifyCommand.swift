@@ -20,6 +20,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "File holding the captured request (default: standard input).") var request: String?
     @Option(help: "Check timestamps against this Unix time instead of now.") var now: Int64?
     @Option(help: "Allowed distance of a signed timestamp from now, in seconds.") var window: Int64 = 300
+    @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
         guard let key = try secret.load() else { throw ValidationError("give the secret with --secret or --secret-file") }
@@ -37,7 +38,17 @@ struct VerifyCommand: ParsableCommand {
         let nowSeconds = now ?? WallClock.nanoseconds() / 1_000_000_000
         let result = SignatureVerifier(secret: key, windowSeconds: window)
             .verify(body: captured.body, headers: captured.headers, nowSeconds: nowSeconds)
-        printLine("\(result) — \(captured.body.count) body bytes, \(captured.headers.count) headers")
+        if json {
+            printLine(JSONValue.object([
+                ("verified", .bool(result.isVerified)),
+                ("scheme", result.scheme.map { .string($0.rawValue) } ?? .null),
+                ("result", .string("\(result)")),
+                ("body_bytes", .int(Int64(captured.body.count))),
+                ("headers", .int(Int64(captured.headers.count))),
+            ]).serializedString)
+        } else {
+            printLine("\(result) — \(captured.body.count) body bytes, \(captured.headers.count) headers")
+        }
         if !result.isVerified { throw ExitCode(1) }
     }
 }

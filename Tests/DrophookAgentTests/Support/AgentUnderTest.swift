@@ -50,12 +50,20 @@ final class AgentUnderTest: @unchecked Sendable {
     /// - Parameters:
     ///   - environment: variables added to the test's own (NOTIFY_SOCKET, JOURNAL_STREAM…).
     ///   - keepLog: append to the log file as it is (its inode may have been handed out).
-    func start(timeout: Duration = .seconds(30), environment: [String: String] = [:], keepLog: Bool = false) async throws {
+    ///   - launcher: a command that runs the agent (e.g. `setpriv` with a uid and capabilities).
+    func start(timeout: Duration = .seconds(30), environment: [String: String] = [:], keepLog: Bool = false,
+               launcher: [String] = []) async throws {
         // Two agents on one state directory would be a different product; never test that by accident.
         guard process?.isRunning != true else { throw AgentTestError("agent already running") }
         let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["run", "--config", configFile.path, "--log-level", "debug"]
+        let arguments = ["run", "--config", configFile.path, "--log-level", ProcessInfo.processInfo.environment["DROPHOOK_TEST_LOG_LEVEL"] ?? "debug"]
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [Self.binary.path] + arguments
+        } else {
+            process.executableURL = Self.binary
+            process.arguments = arguments
+        }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
