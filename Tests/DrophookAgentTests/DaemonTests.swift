@@ -109,3 +109,40 @@ struct DaemonTests {
         await receiver.stop()
     }
 }
+
+/// `drophook listen` shows what a receiver got; a partner's name must not reach the terminal raw.
+@Suite("listen: hostile names", .serialized)
+struct ListenOutputTests {
+    @Test(.timeLimit(.minutes(1)))
+    func printsControlCharactersEscaped() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drophook-listen-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let output = directory + "/listen.out"
+        let listener = try ChildProcess(AgentUnderTest.binary.path, ["listen", "--port", "0", "--body"], output: output)
+        defer { listener.stop() }
+        @Sendable func announcedPort() -> Int? {
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            guard let range = text.range(of: #"127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else { return nil }
+            return Int(text[range].dropFirst("127.0.0.1:".count).dropLast())
+        }
+        let listening = await pollUntil(within: .seconds(10)) { announcedPort() != nil }
+        #expect(listening)
+        let port = announcedPort()
+        let body = #"{"Topic":"file.created","Data":{"Path":"inv\u001b]52;c;SGk=\u0007\nFAKE\u202e.csv","Size":1}}"#
+        let script = """
+            import urllib.request
+            urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:\(port ?? 0)/hook", data=open("\(directory)/body.json", "rb").read(), method="POST"))
+            """
+        try body.write(toFile: directory + "/body.json", atomically: false, encoding: .utf8)
+        try script.write(toFile: directory + "/post.py", atomically: false, encoding: .utf8)
+        try ChildProcess.run("/usr/bin/python3", [directory + "/post.py"], within: .seconds(20))
+        let printed = await pollUntil(within: .seconds(10)) {
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("file.created")
+        }
+        #expect(printed)
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E }, "\(text)")
+        #expect(text.contains("file.created inv\\x1B]52;c;SGk=\\x07\\x0AFAKE\\u{202E}.csv 1 bytes"), "\(text)")
+    }
+}
