@@ -135,6 +135,7 @@ let package = Package(
             name: "drophook-bench",
             dependencies: [
                 "DrophookEvents",
+                "DrophookSessions",
                 "DrophookWatch",
                 "DrophookOutbox",
                 "DrophookDelivery",

@@ -8,11 +8,12 @@ import Synchronization
 /// Benchmarks of drophook's pipeline stages, each printing a table:
 /// `drophook-bench watch [directories] [seconds]`: the watcher's start-up time and memory over a
 /// large tree and its sustained rate; `drophook-bench latency [files] [trees]`: close-to-commit
-/// latency of files in new directories; `drophook-bench delivery [events]`: outbox and delivery throughput.
+/// latency of files in new directories; `drophook-bench delivery [events]`: outbox and delivery throughput;
+/// `drophook-bench sessions [uploads]`: the session log's parsing and attribution cost.
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else {
-    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | kept [files=200000] [directories=2000] | delivery [events=10000] | backlog STATE_DIR COUNT ENDPOINT")
+    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | kept [files=200000] [directories=2000] | delivery [events=10000] | sessions [uploads=100000] | backlog STATE_DIR COUNT ENDPOINT")
     exit(2)
 }
 switch command {
@@ -33,6 +34,8 @@ case "kept":
 case "delivery":
     let events = arguments.dropFirst().first.flatMap(Int.init) ?? 10_000
     try await DeliveryBenchmark(events: events).run()
+case "sessions":
+    SessionLogBenchmark(uploads: arguments.dropFirst().first.flatMap(Int.init) ?? 100_000).run()
 case "backlog":
     let rest = Array(arguments.dropFirst())
     guard rest.count == 3, let count = Int(rest[1]) else {
@@ -41,7 +44,7 @@ case "backlog":
     }
     try BacklogFill(stateDirectory: rest[0], count: count, endpoint: rest[2]).run()
 default:
-    print("unknown benchmark \(command); known: watch, latency, kept, delivery, backlog")
+    print("unknown benchmark \(command); known: watch, latency, kept, delivery, sessions, backlog")
     exit(2)
 }
 
