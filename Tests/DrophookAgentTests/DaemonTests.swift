@@ -146,3 +146,41 @@ struct ListenOutputTests {
         #expect(text.contains("file.created inv\\x1B]52;c;SGk=\\x07\\x0AFAKE\\u{202E}.csv 1 bytes"), "\(text)")
     }
 }
+
+/// Health says what is wrong instead of "healthy": a configured root that is missing, and a
+/// state directory the agent cannot use.
+@Suite("Health tells the truth", .serialized)
+struct HealthTruthTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aMissingRootIsUnhealthyAndNamed() async throws {
+        let receiver = try await WebhookReceiver.start(.init())
+        let agent = try AgentUnderTest(webhooks: """
+              - name: ops
+                url: \(receiver.baseURL)/hook
+                format: sftptogo
+            """)
+        defer { agent.cleanUp() }
+        try FileManager.default.removeItem(at: agent.dropDirectory)
+        try await agent.start()
+        let status = try #require(AgentStatus.read(stateDirectory: agent.stateDirectory.path))
+        #expect(!status.healthy)
+        #expect(status.unavailableRoots == [agent.dropDirectory.path])
+        let shown = try AgentUnderTest.command(["status", "--config", agent.configFile.path])
+        #expect(shown.stdout.contains("UNHEALTHY"))
+        #expect(shown.stdout.contains("NOT WATCHING \(agent.dropDirectory.path)"), "\(shown.stdout)")
+        #expect(agent.terminate() == 0)
+        await receiver.stop()
+    }
+
+    @Test func runRefusesAStateDirectoryThatIsAFileInCheckWords() throws {
+        let agent = try AgentUnderTest(webhooks: "  []")
+        defer { agent.cleanUp() }
+        try Data("not a directory".utf8).write(to: agent.stateDirectory)
+        let run = try AgentUnderTest.command(["run", "--config", agent.configFile.path])
+        let check = try AgentUnderTest.command(["check", "--config", agent.configFile.path])
+        #expect(run.status == 1 && check.status == 1)
+        let line = "error: \(agent.stateDirectory.path): state_dir is not a directory; point state_dir at a directory"
+        #expect(run.stderr.trimmingCharacters(in: .newlines) == line, "\(run)")
+        #expect(check.stderr.contains(line))
+    }
+}

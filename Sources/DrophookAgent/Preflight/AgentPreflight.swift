@@ -27,6 +27,12 @@ public enum AgentPreflight {
         return findings
     }
 
+    /// The problems `run` must not start with (a state directory it cannot use): the same
+    /// one-line findings `check` prints.
+    public static func startupErrors(_ configuration: AgentConfiguration) -> [Finding] {
+        stateDirectoryFindings(configuration).filter { $0.severity == .error }
+    }
+
     private static func stateDirectoryFindings(_ configuration: AgentConfiguration) -> [Finding] {
         let path = configuration.stateDirectory
         var isDirectory: ObjCBool = false

@@ -20,6 +20,11 @@ public struct AgentStatus: Codable, Sendable, Hashable {
     /// How each watch (by name) decides that a file found by a scan is finished: `lease` or
     /// `stability` (absent in status files of older agents).
     public var completion: [String: String]?
+    /// Configured watch roots that are not being watched (missing, removed, not a directory).
+    public var unavailableRoots: [String]?
+    /// Why the outbox could not be read for this status, if it could not: the counts are then
+    /// unknown, not zero.
+    public var outboxError: String?
 
     /// One endpoint's delivery state.
     public struct Endpoint: Codable, Sendable, Hashable {
@@ -41,7 +46,7 @@ public struct AgentStatus: Codable, Sendable, Hashable {
     public init(
         pid: Int32, version: String, startedAt: Int64, updatedAt: Int64, ready: Bool = false,
         watchedDirectories: Int = 0, inotifyOverflows: Int = 0, watchLimitNeeded: Int? = nil, endpoints: [Endpoint] = [],
-        completion: [String: String]? = nil
+        completion: [String: String]? = nil, unavailableRoots: [String]? = nil, outboxError: String? = nil
     ) {
         self.pid = pid
         self.version = version
@@ -53,11 +58,14 @@ public struct AgentStatus: Codable, Sendable, Hashable {
         self.watchLimitNeeded = watchLimitNeeded
         self.endpoints = endpoints
         self.completion = completion
+        self.unavailableRoots = unavailableRoots
+        self.outboxError = outboxError
     }
 
-    /// Healthy: watching everything it should, with no endpoint disabled.
+    /// Healthy: watching every configured root, the outbox readable, no endpoint disabled.
     public var healthy: Bool {
         ready && watchLimitNeeded == nil && !endpoints.contains(where: \.disabled)
+            && (unavailableRoots ?? []).isEmpty && outboxError == nil
     }
 
     /// Compact JSON with sorted keys.

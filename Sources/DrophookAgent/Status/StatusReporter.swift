@@ -63,7 +63,14 @@ final class StatusReporter: Service, Sendable {
     /// cooperative threads.
     func current() async -> AgentStatus {
         let health = pipeline.health
-        let (counts, states) = (try? await outbox.status()) ?? ([], [])
+        // An outbox that cannot be read is said, not shown as an empty queue.
+        var outboxError: String?
+        var (counts, states): ([EndpointCounts], [EndpointState]) = ([], [])
+        do {
+            (counts, states) = try await outbox.status()
+        } catch {
+            outboxError = "cannot read the outbox \(outbox.path): \(error)"
+        }
         let endpoints = pipeline.configuration.webhooks.map { webhook in
             let name = webhook.name
             let pausedByConfig = webhook.paused
@@ -87,7 +94,9 @@ final class StatusReporter: Service, Sendable {
             inotifyOverflows: health?.overflows ?? 0,
             watchLimitNeeded: health.flatMap { $0.watchLimitReached ? $0.watchesNeeded : nil },
             endpoints: endpoints.sorted { $0.name < $1.name },
-            completion: health.map { $0.completionModes.mapValues(\.rawValue) }
+            completion: health.map { $0.completionModes.mapValues(\.rawValue) },
+            unavailableRoots: health.map(\.unavailableRoots).flatMap { $0.isEmpty ? nil : $0 },
+            outboxError: outboxError
         )
     }
 }
@@ -124,6 +133,8 @@ extension AgentStatus {
     /// The `STATUS=` line: "watching 1,204 directories; 3 deliveries owed".
     var notifyLine: String {
         guard ready else { return "starting: scanning the drop trees" }
+        if let outboxError { return "UNHEALTHY: \(outboxError)" }
+        if let missing = unavailableRoots, !missing.isEmpty { return "UNHEALTHY: not watching \(missing.joined(separator: ", "))" }
         let owed = endpoints.reduce(0) { $0 + $1.pending }
         let failed = endpoints.reduce(0) { $0 + $1.failed }
         var line = "watching \(watchedDirectories.formatted()) director\(watchedDirectories == 1 ? "y" : "ies"); \(owed.formatted()) deliver\(owed == 1 ? "y" : "ies") owed"

@@ -23,6 +23,12 @@ struct RunCommand: AsyncParsableCommand {
             return level
         }
         var configuration = try options.load()
+        // What check would call an error stops run too, in the same words, before anything starts.
+        let blocking = AgentPreflight.startupErrors(configuration)
+        if !blocking.isEmpty {
+            for finding in blocking { printError(finding.description) }
+            throw ExitCode(1)
+        }
         // The command line wins over the config, also across reloads.
         configuration.logLevelFixed = fixedLevel != nil
         let registry = AgentProcess.bootstrap(logLevel: fixedLevel ?? configuration.logLevel ?? .info)

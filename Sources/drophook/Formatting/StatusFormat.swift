@@ -6,6 +6,12 @@ enum StatusFormat {
         var lines = [
             "drophook \(status.version), pid \(status.pid): \(status.ready ? "watching" : "starting") \(status.watchedDirectories) directories, \(status.healthy ? "healthy" : "UNHEALTHY")",
         ]
+        for root in status.unavailableRoots ?? [] {
+            lines.append("NOT WATCHING \(root): the root is missing or was removed; create it and restart drophook")
+        }
+        if let error = status.outboxError {
+            lines.append("OUTBOX: \(error)")
+        }
         if status.inotifyOverflows > 0 {
             lines.append("inotify queue overflowed \(status.inotifyOverflows) times (recovered by rescans)")
         }
