@@ -183,4 +183,17 @@ struct HealthTruthTests {
         #expect(run.stderr.trimmingCharacters(in: .newlines) == line, "\(run)")
         #expect(check.stderr.contains(line))
     }
+
+    @Test(.enabled(if: getuid() == 0, "mounting needs root"))
+    func runRefusesAReadOnlyStateDirectory() throws {
+        let agent = try AgentUnderTest(webhooks: "  []")
+        defer { agent.cleanUp() }
+        try FileManager.default.createDirectory(at: agent.stateDirectory, withIntermediateDirectories: true)
+        try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", agent.stateDirectory.path], within: .seconds(20))
+        defer { _ = try? ChildProcess.run("/bin/umount", [agent.stateDirectory.path], within: .seconds(20)) }
+        let run = try AgentUnderTest.command(["run", "--config", agent.configFile.path])
+        #expect(run.status == 1)
+        #expect(run.stderr.trimmingCharacters(in: .newlines)
+            == "error: \(agent.stateDirectory.path): state_dir is on a read-only file system; remount it read-write or point state_dir elsewhere", "\(run)")
+    }
 }

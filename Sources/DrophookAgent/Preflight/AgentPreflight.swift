@@ -41,6 +41,10 @@ public enum AgentPreflight {
                 return [Finding(severity: .error, subject: path, message: "state_dir is not a directory; point state_dir at a directory")]
             }
             guard FileManager.default.isWritableFile(atPath: path) else {
+                var volume = statvfs()
+                if statvfs(path, &volume) == 0, volume.f_flag & UInt(ST_RDONLY) != 0 {
+                    return [Finding(severity: .error, subject: path, message: "state_dir is on a read-only file system; remount it read-write or point state_dir elsewhere")]
+                }
                 return [Finding(severity: .error, subject: path, message: "state_dir is not writable; give the agent's user write access")]
             }
             return []
