@@ -49,7 +49,20 @@ public struct AgentLogHandler: LogHandler {
         var merged = self.metadata
         if let explicit = event.metadata { merged.merge(explicit) { $1 } }
         let bytes = Array(Self.line(level: event.level, message: "\(event.message)", metadata: merged, label: label, style: style).utf8)
-        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        bytes.withUnsafeBytes { buffer in
+            // One write in the usual case; a long line on a pipe may take several.
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     /// One log line, newline included.
