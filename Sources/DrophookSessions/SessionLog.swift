@@ -67,7 +67,8 @@ public final class SessionLog: Sendable {
     /// datagram is queued or being handed over); a file or the journal is written by a daemon
     /// in between, so it may always be.
     var hasBacklog: Bool {
-        running.withLock { $0?.hasBacklog } .map { $0() } ?? false
+        guard let check = running.withLock({ $0?.hasBacklog }) else { return false }
+        return check()
     }
 
     public init(configuration: Configuration, logger: Logger) {
@@ -99,7 +100,7 @@ public final class SessionLog: Sendable {
         case .journal(let directory):
             let source = try JournalSource(directory: directory, logger: logger)
             try source.start { [self] entry in
-                self.receive(line: entry.line, sender: (entry.pid, entry.comm, entry.uid))
+                self.receive(line: entry.line, sender: Sender(pid: entry.pid, uid: entry.uid) { entry.comm })
             }
             (stop, waitUntilStopped) = (source.stop, source.waitUntilStopped)
         }
@@ -124,26 +125,32 @@ public final class SessionLog: Sendable {
         await source.waitUntilStopped()
     }
 
-    /// A datagram from a socket: the kernel names its sender.
+    /// A datagram from a socket: the kernel names its sender; its process name is looked up
+    /// in /proc only if the line opens a session.
     private func receive(_ datagram: SyslogSocketSource.Datagram) {
-        // The process's name is read only for a line that opens a session: the others count for
-        // the session their sender opened, if any, and need no look at /proc.
-        let opens = datagram.bytes.count < 512 && String(decoding: datagram.bytes, as: UTF8.self).contains("]: session opened for local user ")
-        receive(line: datagram.bytes, sender: (datagram.pid, opens ? SessionSender.processName(datagram.pid) : nil, datagram.uid))
+        receive(line: datagram.bytes, sender: Sender(pid: datagram.pid, uid: datagram.uid) { SessionSender.processName(datagram.pid) })
+    }
+
+    /// Who sent a line, as the kernel says (socket credentials, journald's trusted fields).
+    private struct Sender {
+        var pid: Int32
+        var uid: UInt32?
+        /// The process's name, asked only for a line that opens a session.
+        var comm: () -> String?
     }
 
     /// A line and, where the kernel vouches for it (socket, journal), its sender: then a session
     /// is accepted only from an OpenSSH process running as the user it names, and every later
     /// line counts for the session of the process that sent it. A file's lines carry only the
     /// pid they claim, trusted because only the syslog daemon writes there.
-    private func receive(line bytes: [UInt8], sender: (pid: Int32, comm: String?, uid: UInt32?)?) {
+    private func receive(line bytes: [UInt8], sender: Sender?) {
         guard let line = SyslogLine(bytes), let message = SFTPLogMessage(line.message) else { return }
         guard let sender else {
             apply(message, key: SessionKey(source: 0, pid: line.claimedPID))
             return
         }
         if case .sessionOpened(let user, _) = message,
-           let refusal = SessionSender.refusal(pid: sender.pid, comm: sender.comm, uid: sender.uid ?? UInt32.max, user: user) {
+           let refusal = SessionSender.refusal(pid: sender.pid, comm: sender.comm(), uid: sender.uid ?? UInt32.max, user: user) {
             metrics.rejected()
             logger.warning("session log: ignored a session line claiming user \(user.debugDescription): \(refusal)")
             return

@@ -34,10 +34,14 @@ public struct AgentLogHandler: LogHandler {
         self.level = level
     }
 
-    /// The level is the process's shared setting, so a reload can change it for every logger.
+    /// A level set on one logger (`logger.logLevel = …`) stays that logger's.
+    private var ownLevel: Logger.Level?
+
+    /// The process's shared setting, so a reload changes it for every logger, unless one
+    /// logger was given its own.
     public var logLevel: Logger.Level {
-        get { level.value }
-        set { level.value = newValue }
+        get { ownLevel ?? level.value }
+        set { ownLevel = newValue }
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {

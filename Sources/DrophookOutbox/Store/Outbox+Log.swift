@@ -24,12 +24,16 @@ extension Outbox {
         }
     }
 
+    /// The columns ``summary(_:)`` reads, from `delivery d` joined with `event e`.
+    static let summaryColumns = """
+        d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.next_attempt_at_ms,
+        d.last_status, d.last_error, d.created_at_ms, d.updated_at_ms, e.id AS e_id, e.kind, e.watch, e.path
+        """
+
     /// The newest deliveries in one state (arguments: state, [endpoint,] limit).
     static func recentQuery(endpoint: Bool) -> String {
         """
-        SELECT d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.next_attempt_at_ms,
-            d.last_status, d.last_error, d.created_at_ms, d.updated_at_ms,
-            e.id AS e_id, e.kind, e.watch, e.path
+        SELECT \(summaryColumns)
         FROM delivery d INDEXED BY delivery_by_state_age JOIN event e ON e.seq = d.event_seq
         WHERE d.state = ? \(endpoint ? "AND d.endpoint = ?" : "")
         ORDER BY d.updated_at_ms DESC, d.event_seq DESC LIMIT ?
@@ -40,9 +44,7 @@ extension Outbox {
     public func delivery(id: String) throws -> DeliverySummary? {
         try pool.read { db in
             try Row.fetchOne(db, sql: """
-                SELECT d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.next_attempt_at_ms,
-                    d.last_status, d.last_error, d.created_at_ms, d.updated_at_ms,
-                    e.id AS e_id, e.kind, e.watch, e.path
+                SELECT \(Self.summaryColumns)
                 FROM delivery d JOIN event e ON e.seq = d.event_seq WHERE d.id = ?
                 """, arguments: [id]).map(Self.summary)
         }

@@ -5,9 +5,9 @@ import GRDB
 public struct DeliverySearch: Sendable {
     public var endpoint: String?
     public var state: DeliveryState?
-    /// Deliveries created at or after this time (milliseconds since the epoch).
+    /// Deliveries of events stored at or after this time (milliseconds since the epoch).
     public var sinceMillis: Int64?
-    /// Deliveries created before this time.
+    /// Deliveries of events stored before this time.
     public var untilMillis: Int64?
     /// Only events whose path (relative to its watch root) matches.
     public var path: PathGlob?
@@ -28,10 +28,12 @@ public struct DeliverySearch: Sendable {
 }
 
 extension Outbox {
-    /// Deliveries matching a search, newest first. The time window and the simple filters run
-    /// in SQL; the path glob on the rows that pass, until `limit` have matched.
+    /// Deliveries matching a search, newest first. The walk goes down the events' age index
+    /// (an event's deliveries are made with it, in the same transaction) and stops once `limit`
+    /// rows have matched, so the newest page of a million-row log costs a page; the path glob
+    /// is applied to the rows the SQL filters pass.
     public func searchDeliveries(_ search: DeliverySearch) throws -> [DeliverySummary] {
-        var conditions = ["d.created_at_ms >= ?", "d.created_at_ms < ?"]
+        var conditions = ["e.created_at_ms >= ?", "e.created_at_ms < ?"]
         var arguments: StatementArguments = [search.sinceMillis ?? 0, search.untilMillis ?? Int64.max]
         if let state = search.state {
             conditions.append("d.state = ?")
@@ -46,20 +48,18 @@ extension Outbox {
             _ = arguments.append(contentsOf: [watch])
         }
         let sql = """
-            SELECT d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.next_attempt_at_ms,
-                d.last_status, d.last_error, d.created_at_ms, d.updated_at_ms,
-                e.id AS e_id, e.kind, e.watch, e.path
-            FROM delivery d JOIN event e ON e.seq = d.event_seq
+            SELECT \(Self.summaryColumns)
+            FROM event e INDEXED BY event_by_age JOIN delivery d ON d.event_seq = e.seq
             WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY d.created_at_ms DESC, d.event_seq DESC
+            ORDER BY e.created_at_ms DESC, e.seq DESC
             """
         return try pool.read { db in
             var found: [DeliverySummary] = []
             let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while found.count < search.limit, let row = try rows.next() {
-                let summary = Self.summary(row)
-                if let glob = search.path, !glob.matches(summary.path) { continue }
-                found.append(summary)
+                // The path alone first: most rows of a narrow search go no further.
+                if let glob = search.path, !glob.matches(row["path"]) { continue }
+                found.append(Self.summary(row))
             }
             return found
         }

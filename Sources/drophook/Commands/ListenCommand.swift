@@ -46,14 +46,12 @@ struct ListenCommand: AsyncParsableCommand {
 
     /// One received webhook as a JSON line, exact (nothing escaped for a terminal).
     static func json(_ webhook: ReceivedWebhook) -> String {
-        let body: (String, JSONValue) = String(validating: webhook.body, as: UTF8.self).map { ("body", .string($0)) }
-            ?? ("body_base64", .string(Base64.encode(webhook.body)))
-        return JSONValue.object([
+        JSONValue.object([
             ("received_at", .string(ISO8601Timestamp.string(fromMillis: Int64((webhook.receivedAt.timeIntervalSince1970 * 1000).rounded(.down))))),
             ("method", .string(webhook.method)),
             ("path", .string(webhook.path)),
-            ("headers", .array(webhook.headers.map { .array([.string($0.name), .string($0.value)]) })),
-            body,
+            ("headers", DeliveryLogJSON.headers(webhook.headers)),
+            DeliveryLogJSON.body(webhook.body),
             ("signature", webhook.signature.map { .string("\($0)") } ?? .null),
             ("verified", webhook.signatureVerified.map(JSONValue.bool) ?? .null),
         ]).serializedString

@@ -1,7 +1,7 @@
 import DrophookEvents
 import DrophookOutbox
 
-/// The delivery log as JSON (`--json`): exact text, nothing escaped for a terminal, times in
+/// The delivery log as JSON (`--json`), and the header and body encodings `listen --json` shares: exact text, nothing escaped for a terminal, times in
 /// ISO 8601. A body that is not UTF-8 comes as `body_base64` instead of `body`.
 enum DeliveryLogJSON {
     static func summaries(_ rows: [DeliverySummary]) -> String {
@@ -55,11 +55,11 @@ enum DeliveryLogJSON {
         return .object(fields)
     }
 
-    private static func headers(_ headers: [HTTPHeader]) -> JSONValue {
+    static func headers(_ headers: [HTTPHeader]) -> JSONValue {
         .array(headers.map { .array([.string($0.name), .string($0.value)]) })
     }
 
-    private static func body(_ bytes: [UInt8]) -> (String, JSONValue) {
+    static func body(_ bytes: [UInt8]) -> (String, JSONValue) {
         if let text = String(validating: bytes, as: UTF8.self) { return ("body", .string(text)) }
         return ("body_base64", .string(Base64.encode(bytes)))
     }
