@@ -168,6 +168,16 @@ struct HealthTruthTests {
         let shown = try AgentUnderTest.command(["status", "--config", agent.configFile.path])
         #expect(shown.stdout.contains("UNHEALTHY"))
         #expect(shown.stdout.contains("NOT WATCHING \(agent.dropDirectory.path)"), "\(shown.stdout)")
+
+        // The root appears (a late mount, an admin's mkdir): watched without a restart.
+        try FileManager.default.createDirectory(at: agent.dropDirectory, withIntermediateDirectories: true)
+        let healthy = await pollUntil(within: .seconds(15)) {
+            AgentStatus.read(stateDirectory: agent.stateDirectory.path)?.healthy == true
+        }
+        #expect(healthy)
+        try Data("late".utf8).write(to: agent.dropDirectory.appendingPathComponent("late.csv"))
+        let arrived = try await receiver.waitForWebhooks(count: 1, timeout: .seconds(20))
+        #expect(arrived.first?.json?["Data"]?["Path"]?.stringValue == "late.csv")
         #expect(agent.terminate() == 0)
         await receiver.stop()
     }

@@ -72,6 +72,9 @@ public struct WatcherConfiguration: Sendable {
     public var maxRescanBackoff: Duration
     /// How often directories that could not be watched (watch limit) are retried.
     public var unwatchedRetryInterval: Duration
+    /// How often a watch root that is missing (not created yet, removed, moved away, unmounted)
+    /// is looked for; it is watched again as soon as it is a directory.
+    public var rootRetryInterval: Duration
     /// How long a reported file stays untouched before it is kept as a compact record instead
     /// of a tree node (``IdleFiles``). Long enough that a transfer's follow-ups (its temp name's
     /// removal, a link's second name, a `put -p` touch) find it as it was reported.
@@ -93,6 +96,7 @@ public struct WatcherConfiguration: Sendable {
         tickInterval: Duration = .milliseconds(50),
         maxRescanBackoff: Duration = .seconds(30),
         unwatchedRetryInterval: Duration = .seconds(30),
+        rootRetryInterval: Duration = .seconds(1),
         idleFileCompaction: Duration = .seconds(10),
         startupBatchChanges: Int = 20_000
     ) {
@@ -107,6 +111,7 @@ public struct WatcherConfiguration: Sendable {
         self.tickInterval = tickInterval
         self.maxRescanBackoff = maxRescanBackoff
         self.unwatchedRetryInterval = unwatchedRetryInterval
+        self.rootRetryInterval = rootRetryInterval
         self.idleFileCompaction = idleFileCompaction
         self.startupBatchChanges = startupBatchChanges
     }

@@ -48,6 +48,9 @@ struct StoredSnapshot {
         return records[index]
     }
 
+    /// Every record of the watch, taken or not, in path order.
+    var all: [SnapshotRecord] { Array(records[range]) }
+
     /// The records never taken, children before their parents (reverse path order).
     func untaken() -> [SnapshotRecord] {
         range.reversed().filter { !taken[$0 - range.lowerBound] }.map { records[$0] }

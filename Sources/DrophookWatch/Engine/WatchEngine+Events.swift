@@ -69,21 +69,6 @@ extension WatchEngine {
         // Any other directory: its parent's IN_DELETE (or move) removes the node.
     }
 
-    /// The root of a watch disappeared: everything under it is deleted; the watch stops.
-    func rootLost(_ index: Int, reason: String) {
-        guard let root = roots[index] else { return }
-        let path = rootPaths[index] ?? watches[index].root
-        logger.error("watch \(watches[index].name): root \(path) \(reason); the watch stops until the agent is restarted with the directory in place")
-        wakeAll(under: root)
-        for child in Array(root.children.values) {
-            removeSubtree(child, watch: index, path: child.name, .movedAway)
-        }
-        dropWatch(root, remove: true)
-        roots[index] = nil
-        health.update { $0.unavailableRoots.append(path) }
-        updateWatchHealth()
-    }
-
     func created(_ name: String, in directory: TreeNode, isDirectory: Bool = false) {
         // Already known: a scan of a new directory found it first.
         if directory[child: name] != nil || directory.idleFiles.contains(name) { return }

@@ -51,7 +51,7 @@ extension WatchEngine {
         StoredSnapshot.sort(&sorted)
         for (index, watch) in watches.enumerated() {
             guard let resolved = realpath(watch.root, nil) else {
-                unavailable(index, "does not exist or cannot be resolved")
+                unavailable(index, "does not exist")
                 continue
             }
             let path = PathBytes.string(cString: resolved)
@@ -95,25 +95,31 @@ extension WatchEngine {
                 let mode = ScanMode.startup(reporting: scan.reporting)
                 reconcile(&scan.work, mode: mode) { batch.changeCount >= budget }
                 if !scan.work.isEmpty { return false }
-                finishStartup(index, scan)
+                finishStartup(index, reporting: scan.reporting, complete: scan.complete)
                 scan.watch = nil
                 continue
             }
             guard let index = scan.watchesLeft.popLast() else { return true }
             let watch = watches[index]
-            guard let path = rootPaths[index] else { continue }
+            let stored = StoredSnapshot(scan.sorted, watch: watch.name)
+            guard let path = rootPaths[index] else {
+                keepAbsent(index, stored: stored)
+                continue
+            }
             guard let status = FileStatus.of(path: path), status.kind == .directory else {
                 unavailable(index, "is not a directory")
+                keepAbsent(index, stored: stored)
                 continue
             }
             let root = TreeNode(name: "", kind: .directory, status: status, now: now)
             root.rootOfWatch = index
             guard addWatch(root, path: path) else {
                 unavailable(index, "disappeared while starting")
+                keepAbsent(index, stored: stored)
                 continue
             }
             roots[index] = root
-            startupRecords = StoredSnapshot(scan.sorted, watch: watch.name)
+            startupRecords = stored
             scan.complete = startupRecords.take("") != nil
             scan.reporting = configuration.catchUp && scan.complete
             scan.watch = index
@@ -123,28 +129,22 @@ extension WatchEngine {
 
     /// The end of a watch's start-up scan: what the snapshot holds and the disk does not is
     /// gone; the root's record, written last, marks the snapshot complete.
-    private func finishStartup(_ index: Int, _ scan: StartupScan) {
+    func finishStartup(_ index: Int, reporting: Bool, complete: Bool) {
         let watch = watches[index]
         // Stored paths not found on disk, children before parents.
         for stored in startupRecords.untaken() {
-            if scan.reporting {
+            if reporting {
                 emit(.deleted, watch: index, path: stored.path, isDirectory: stored.isDirectory, size: nil,
                      uid: roots[index]?.status.uid ?? 0, foundByScan: true)
             }
             batch.remove(watch: watch.name, path: stored.path)
         }
         startupRecords = StoredSnapshot()
-        if !scan.complete, let root = roots[index] {
+        if !complete, let root = roots[index] {
             // The root's own record marks the watch as recorded, even when its tree is empty.
             record(root, watch: index, path: "")
             root.recorded = false
         }
-    }
-
-    func unavailable(_ index: Int, _ reason: String) {
-        let watch = watches[index]
-        logger.error("watch \(watch.name): root \(watch.root) \(reason); this watch is not watched")
-        health.update { $0.unavailableRoots.append(watch.root) }
     }
 
     // MARK: Scanning

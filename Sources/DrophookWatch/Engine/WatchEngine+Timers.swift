@@ -47,6 +47,9 @@ extension WatchEngine {
         if let retry = nextUnwatchedRetry, retry <= now {
             retryUnwatched()
         }
+        if let look = nextRootLook, look <= now {
+            lookForAbsentRoots()
+        }
     }
 
     /// The kernel dropped records: rescan, backing off when it keeps happening.

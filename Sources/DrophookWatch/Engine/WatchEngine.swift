@@ -51,6 +51,13 @@ final class WatchEngine {
     var lastOverflow: WatchInstant?
     var rescanBackoff: Duration = .zero
 
+    /// Watches whose root is missing, with the stored snapshot a returning root is compared
+    /// with (``lookForAbsentRoots()``).
+    var absentRoots: [Int: [SnapshotRecord]] = [:]
+    var nextRootLook: WatchInstant?
+    /// Absent roots that appeared inside another watch's tree, warned about once.
+    var nestedRootsWarned: Set<Int> = []
+
     /// How each watch decides that a scan-found file is finished.
     var completionModes: [CompletionMode]
 

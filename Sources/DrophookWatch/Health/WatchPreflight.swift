@@ -34,8 +34,9 @@ public enum WatchPreflight {
                     message: "watch name '\(watch.name)' is used twice; give each watch its own name"))
             }
             guard let status = FileStatus.of(path: watch.root) else {
-                problems.append(WatchProblem(severity: .error, watch: watch.name, path: watch.root,
-                    message: "watch \(watch.name): root \(watch.root) does not exist; create it or fix the path"))
+                // Not an error: the agent watches it as soon as it appears (a mount, a later mkdir).
+                problems.append(WatchProblem(severity: .warning, watch: watch.name, path: watch.root,
+                    message: "watch \(watch.name): root \(watch.root) does not exist yet; it is watched when it appears (create it, or fix the path if it is wrong)"))
                 continue
             }
             guard let resolved = realpath(watch.root, nil) else { continue }

@@ -1,0 +1,109 @@
+import DrophookEvents
+import Glibc
+
+extension WatchEngine {
+    // MARK: Roots that go and come back
+
+    /// Says, once per absence, that a watch's root cannot be watched; health names it until the
+    /// root is back.
+    func unavailable(_ index: Int, _ reason: String) {
+        let watch = watches[index]
+        logger.error("watch \(watch.name): root \(watch.root) \(reason); it is watched as soon as it is a directory again")
+        health.update { health in
+            if !health.unavailableRoots.contains(watch.root) { health.unavailableRoots.append(watch.root) }
+        }
+    }
+
+    /// A root missing at start-up: its stored snapshot is kept for the moment it appears, and
+    /// the watch's root record is written even so. The agent has now run with this watch, so a
+    /// later start must report what it finds rather than record it silently as a first start.
+    func keepAbsent(_ index: Int, stored: StoredSnapshot) {
+        if stored.record("") == nil {
+            batch.upsert(SnapshotRecord(watch: watches[index].name, path: "", isDirectory: true, inode: 0, size: 0, mtimeNanos: 0))
+        }
+        absentRoots[index] = stored.all
+        scheduleRootLook()
+    }
+
+    /// The root of a watch disappeared: everything under it is deleted (its files are no longer
+    /// at their paths), and the root is looked for until it is back.
+    func rootLost(_ index: Int, reason: String) {
+        guard let root = roots[index] else { return }
+        unavailable(index, reason)
+        wakeAll(under: root)
+        for child in Array(root.children.values) {
+            removeSubtree(child, watch: index, path: child.name, .movedAway)
+        }
+        dropWatch(root, remove: true)
+        roots[index] = nil
+        if let path = rootPaths[index], watchIndexByRoot[path] == index { watchIndexByRoot[path] = nil }
+        rootPaths[index] = nil
+        // What the tree held is deleted from the snapshot with the events above; the root's
+        // own record stays, so whatever the directory holds when it is back is new.
+        absentRoots[index] = []
+        updateWatchHealth()
+        scheduleRootLook()
+    }
+
+    private func scheduleRootLook() {
+        if nextRootLook == nil { nextRootLook = now + configuration.rootRetryInterval }
+    }
+
+    /// Looks for every missing root; one that is a directory now is watched and scanned against
+    /// the snapshot kept for it: what is new is reported, what the snapshot holds and the disk
+    /// does not is deleted, what is unchanged stays quiet.
+    func lookForAbsentRoots() {
+        nextRootLook = nil
+        for index in absentRoots.keys.sorted() {
+            guard let resolved = realpath(watches[index].root, nil) else { continue }
+            let path = PathBytes.string(cString: resolved)
+            free(resolved)
+            guard let status = FileStatus.of(path: path), status.kind == .directory else { continue }
+            if let other = watchOwning(path), other != index {
+                if nestedRootsWarned.insert(index).inserted {
+                    logger.warning("""
+                        watch \(watches[index].name): root \(watches[index].root) appeared inside watch \
+                        \(watches[other].name), which reports it; restart the agent to give it its own watch
+                        """)
+                }
+                continue
+            }
+            adopt(index, path: path, status: status)
+        }
+        if !absentRoots.isEmpty { scheduleRootLook() }
+    }
+
+    /// The watch whose tree holds `path` (its root or below), if any.
+    private func watchOwning(_ path: String) -> Int? {
+        for (index, root) in rootPaths.enumerated() {
+            guard let root, roots[index] != nil else { continue }
+            if path == root || path.utf8.starts(with: (root == "/" ? root : root + "/").utf8) { return index }
+        }
+        return nil
+    }
+
+    private func adopt(_ index: Int, path: String, status: FileStatus) {
+        let watch = watches[index]
+        let root = TreeNode(name: "", kind: .directory, status: status, now: now)
+        root.rootOfWatch = index
+        rootPaths[index] = path
+        guard addWatch(root, path: path) else {
+            rootPaths[index] = nil
+            return
+        }
+        watchIndexByRoot[path] = index
+        roots[index] = root
+        let support = WatchPreflight.completion(root: path, configuration: configuration)
+        completionModes[index] = support.mode
+        publishCompletionModes(reasons: support.reason.map { [index: $0] } ?? [:])
+        startupRecords = StoredSnapshot(absentRoots.removeValue(forKey: index) ?? [], watch: watch.name)
+        _ = startupRecords.take("")
+        // The agent was running while this tree filled: everything not in its snapshot is news.
+        reconcile(root, mode: .startup(reporting: true))
+        finishStartup(index, reporting: true, complete: false)
+        nestedRootsWarned.remove(index)
+        health.update { $0.unavailableRoots.removeAll { $0 == watch.root } }
+        updateWatchHealth()
+        logger.notice("watch \(watch.name): root \(watch.root) is a directory again; watching it")
+    }
+}
