@@ -50,6 +50,9 @@ demo() {
     local bin
     bin="$(swift build --show-bin-path)/drophook"
     mkdir -p /tmp/drophook-demo/drop /tmp/drophook-demo/state
+    # The sample config takes its secrets from the environment: a secret written in a config file
+    # that every user can read (as a fresh clone's is) makes run refuse to start.
+    export DROPHOOK_DEMO_SECRET=demo-secret DROPHOOK_DEMO_TOKEN=demo-token
     "$bin" check --config etc/drophook.yaml
     trap stop_demo EXIT
     trap 'exit 130' INT TERM

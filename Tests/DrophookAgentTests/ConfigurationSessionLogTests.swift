@@ -92,7 +92,7 @@ struct ConfigurationSessionLogTests {
               - name: ops
                 url: https://hooks.example.com/sftp
                 format: rilavek
-                secret: s3cret
+                secret: s3cret-long-enough-to-sign-with
             """
         let mapped = try AgentConfiguration.parse(text, file: "t.yaml", environment: [:])
         #expect(AgentPreflight.sessionLogLines(mapped) == ["session log: alice's \"/\" is \(root)/sftp/alice, which lies in watch uploads (\(root)/sftp)"])

@@ -55,8 +55,12 @@ struct ConfigurationTests {
     @Test func shippedSampleConfigIsValid() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../etc/drophook.yaml").standardized.path
-        let configuration = try AgentConfiguration.load(file: path, environment: [:])
+        let environment = ["DROPHOOK_DEMO_SECRET": "demo-secret", "DROPHOOK_DEMO_TOKEN": "demo-token"]
+        let configuration = try AgentConfiguration.load(file: path, environment: environment)
         #expect(configuration.webhooks.map(\.format) == ["sftptogo", "rilavek"])
+        // Every secret comes from the environment: a clone's world-readable copy may run.
+        #expect(configuration.secretLocations.isEmpty)
+        #expect(AgentPreflight.startupErrors(configuration).allSatisfy { !$0.message.contains("readable by every user") })
     }
 
     @Test func unknownKeyNamesTheKeyAndSuggestsTheRightOne() {

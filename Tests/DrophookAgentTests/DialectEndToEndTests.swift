@@ -1,6 +1,7 @@
 import DrophookEvents
 import DrophookReceiver
 import Foundation
+import Glibc
 import Testing
 
 /// The dialects through the real binary: config → watcher → outbox → signed POSTs.
@@ -14,6 +15,7 @@ struct DialectEndToEndTests {
         let receiver = try await WebhookReceiver.start(.init(secret: Array(Self.secret.utf8)))
         let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent("drophook-e2e-\(UUID().uuidString.prefix(8)).secret")
         try (Self.secret + "\n").write(to: secretFile, atomically: true, encoding: .utf8)
+        chmod(secretFile.path, 0o600)
         defer { try? FileManager.default.removeItem(at: secretFile) }
         let agent = try AgentUnderTest(webhooks: """
               - name: std

@@ -19,11 +19,19 @@ struct CurlFailureClassificationTests {
         (CURLE_GOT_NOTHING, .connectionReset),
         (CURLE_URL_MALFORMAT, .invalidRequest),
         (CURLE_UNSUPPORTED_PROTOCOL, .invalidRequest),
-        (CURLE_WEIRD_SERVER_REPLY, .other),
+        (CURLE_WEIRD_SERVER_REPLY, .invalidResponse),
         (CURLE_OUT_OF_MEMORY, .other),
     ])
     func mapsCurlCodesToRetryKinds(code: CURLcode, kind: TransportFailure.Kind) {
         #expect(TransportFailure.Kind(curlCode: code, errorText: "") == kind)
+    }
+
+    @Test func treatsAReplyWithoutAStatusLineAsTheReceiversFault() {
+        #expect(TransportFailure.Kind(curlCode: CURLE_UNSUPPORTED_PROTOCOL, errorText: "Received HTTP/0.9 when not allowed") == .invalidResponse)
+        #expect(TransportFailure.Kind(curlCode: CURLE_UNSUPPORTED_PROTOCOL, errorText: "Unsupported HTTP version in response") == .invalidResponse)
+        #expect(TransportFailure.Kind(curlCode: CURLE_UNSUPPORTED_PROTOCOL, errorText: "Protocol \"ftp\" not supported") == .invalidRequest)
+        #expect(RetryPolicy().classify(.failure(TransportFailure(kind: .invalidResponse, message: "", duration: .zero)))
+            == .retry(reason: "invalidResponse: ", after: nil))
     }
 
     @Test func treatsATLSAlertDuringReceiveAsATLSFailure() {

@@ -79,6 +79,27 @@ struct CurlTLSTests {
         #expect(try server.requests().isEmpty)
     }
 
+    /// An expired certificate and a self-signed one fail the TLS handshake, with curl's reason
+    /// in the message, before any request is sent.
+    @Test(arguments: [(-1, false, "expired"), (2, true, "self-signed")])
+    func refusesAnExpiredOrSelfSignedServerCertificate(days: Int, selfSigned: Bool, reason: String) async throws {
+        let certificates = try CurlTestCertificates(serverDays: days, selfSignedServer: selfSigned)
+        defer { certificates.remove() }
+        let server = try CurlTestServer(certificates: certificates)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        let outcome = await transport.send(WebhookRequest(
+            url: server.url("/status/200"), headers: [], body: [],
+            options: TransportOptions(caFile: certificates.caCertificate)
+        ))
+        await transport.shutdown()
+
+        let failure = try #require(outcome.curlFailure)
+        #expect(failure.kind == .tlsFailure, "\(failure)")
+        #expect(failure.message.contains(reason), "\(failure)")
+        #expect(try server.requests().isEmpty)
+    }
+
     @Test func presentsTheClientCertificateToAServerThatRequiresOne() async throws {
         let certificates = try CurlTestCertificates()
         defer { certificates.remove() }

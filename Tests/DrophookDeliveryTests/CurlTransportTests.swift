@@ -171,6 +171,41 @@ struct CurlTransportTests {
         #expect(outcome.curlResponse?.bodyTruncated == false)
     }
 
+    /// A reply that is not HTTP is the receiver's fault: retried, never our "invalid request".
+    @Test(arguments: [("/garbage", "HTTP/0.9"), ("/badstatus", "Unsupported HTTP")])
+    func classifiesAReplyThatIsNotHTTPAsAnInvalidResponse(path: String, text: String) async throws {
+        let server = try CurlTestServer()
+        defer { server.stop() }
+        let transport = CurlTransport()
+        let outcome = await transport.send(WebhookRequest(url: server.url(path), headers: [], body: [1]))
+        await transport.shutdown()
+
+        let failure = try #require(outcome.curlFailure)
+        #expect(failure.kind == .invalidResponse, "\(failure)")
+        #expect(failure.message.contains(text), "\(failure)")
+        guard case .retry = RetryPolicy().classify(outcome) else {
+            Issue.record("a malformed reply must be retried: \(failure)")
+            return
+        }
+    }
+
+    /// A receiver answering one byte at a time is cut off at the total timeout, not when it stops.
+    @Test func cutsOffAReceiverThatAnswersOneByteAtATimeAtTheTotalTimeout() async throws {
+        let server = try CurlTestServer()
+        defer { server.stop() }
+        let transport = CurlTransport()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let outcome = await transport.send(WebhookRequest(
+            url: server.url("/drip"), headers: [], body: [],
+            options: TransportOptions(connectTimeout: .seconds(1), totalTimeout: .milliseconds(900))))
+        let elapsed = clock.now - started
+        await transport.shutdown()
+
+        #expect(outcome.curlFailure?.kind == .timeout, "\(outcome)")
+        #expect(elapsed < .milliseconds(900) + .seconds(3))
+    }
+
     @Test func classifiesAResetConnectionAsConnectionReset() async throws {
         let server = try CurlTestServer()
         defer { server.stop() }

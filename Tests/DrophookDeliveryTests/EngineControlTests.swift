@@ -131,6 +131,29 @@ struct EngineControlTests {
         await healthy.stop()
     }
 
+    @Test("a receiver answering garbage or a broken status line is retried, with the reason in the delivery log")
+    func malformedRepliesAreRetried() async throws {
+        let server = try CurlTestServer()
+        defer { server.stop() }
+        let transport = CurlTransport()
+        let endpoints = [
+            testEndpoint("garbage", url: server.url("/garbage"), schedule: [.milliseconds(10), .milliseconds(10)]),
+            testEndpoint("badstatus", url: server.url("/badstatus"), schedule: [.milliseconds(10), .milliseconds(10)]),
+        ]
+        let harness = try EngineHarness(endpoints: endpoints, transport: transport)
+        let event = testEvent(path: "m.csv")
+        try harness.append([event], endpoints: endpoints)
+        try await eventually("every attempt made") { try harness.outbox.attempts(eventID: event.id).count == 6 }
+        try await harness.finish()
+        await transport.shutdown()
+        let attempts = try harness.outbox.attempts(eventID: event.id)
+        // Two retries each: the first answer was not taken for our invalid request.
+        #expect(attempts.map(\.number).sorted() == [1, 1, 2, 2, 3, 3])
+        #expect(attempts.allSatisfy { $0.error?.hasPrefix("invalidResponse: ") == true }, "\(attempts.map(\.error))")
+        #expect(attempts.contains { $0.error?.contains("HTTP/0.9") == true })
+        #expect(attempts.contains { $0.error?.contains("Unsupported HTTP version in response") == true })
+    }
+
     @Test("410 Gone disables the endpoint, keeps its queue, and enabling delivers the backlog")
     func goneDisables() async throws {
         let receiver = try await WebhookReceiver.start(ReceiverConfiguration(script: .sequence([.status(410)], then: .noContent)))

@@ -27,7 +27,11 @@ struct EngineRedactionTests {
     @Test("a password in the URL is hidden; URLs without one are logged as they are")
     func urls() {
         #expect(HeaderRedaction.redact(url: "https://bob:hunter2@hooks.example.com/in?x=1")
-            == "https://bob:%5Bredacted%5D@hooks.example.com/in?x=1")
+            == "https://bob:***@hooks.example.com/in?x=1")
+        // A password holding `@` and `/` (percent-encoded or not), and a URL too broken to parse.
+        #expect(HeaderRedaction.redact(url: "https://bob:p%40ss@h.example/x@y") == "https://bob:***@h.example/x@y")
+        #expect(HeaderRedaction.redact(url: "https://bob:p@ss@h.example/") == "https://bob:***@h.example/")
+        #expect(HeaderRedaction.redact(url: "https://bob:hunter2@[bad") == "https://bob:***@[bad")
         #expect(HeaderRedaction.redact(url: "http://127.0.0.1:8080/hook") == "http://127.0.0.1:8080/hook")
         #expect(HeaderRedaction.redact(url: "https://bob@hooks.example.com/") == "https://bob@hooks.example.com/")
     }

@@ -43,9 +43,10 @@ extension AgentConfiguration {
             throw ConfigurationErrors(reader.problems)
         }
         let configuration = AgentConfiguration.read(ConfigReader.Value(node: node, key: ""), reader: reader, file: file)
-        guard reader.problems.isEmpty, let configuration else {
+        guard reader.problems.isEmpty, var configuration else {
             throw ConfigurationErrors(reader.problems)
         }
+        configuration.secretLocations = reader.secretLocations
         return configuration
     }
 
@@ -244,6 +245,7 @@ extension AgentConfiguration {
         webhook.caFile = map["ca_file"].flatMap { reader.readableFile($0) }
         webhook.clientCertificate = map["client_cert"].flatMap { reader.readableFile($0) }
         webhook.clientKey = map["client_key"].flatMap { reader.readableFile($0) }
+        if let value = map["client_key"], let path = webhook.clientKey { reader.noteSecret(value, file: path) }
         if (webhook.clientCertificate == nil) != (webhook.clientKey == nil), map["client_cert"] != nil || map["client_key"] != nil {
             reader.report(.missingKey, item, "client_cert and client_key go together; set both for mTLS")
         }

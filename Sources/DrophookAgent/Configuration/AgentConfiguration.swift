@@ -25,6 +25,19 @@ public struct AgentConfiguration: Sendable {
     /// `session_log:`: OpenSSH's SFTP session log, for the SFTP user, the client address and
     /// interrupted uploads; nil when not configured.
     public var sessionLog: SessionLog.Configuration?
+    /// Where each secret is kept (secret and authorization files, client keys, values written in
+    /// the config itself): `run` refuses to start while one is readable by every user.
+    public var secretLocations: [SecretLocation] = []
+
+    /// A file that holds a secret, and the key that put it there.
+    public struct SecretLocation: Sendable, Hashable {
+        /// The key, e.g. `webhooks[0].secret_file`.
+        public var key: String
+        public var path: String
+        /// The value is written in the config file (`path`) itself.
+        public var inConfig: Bool
+    }
+
     /// `log_level:`; nil means info (or `--log-level`).
     public var logLevel: Logger.Level?
     /// `--log-level` was given: a reload keeps it instead of the file's `log_level`.

@@ -27,16 +27,19 @@ extension ConfigReader {
 
     func url(_ value: Value, schemes: [String] = ["http", "https"]) -> String? {
         guard let text = string(value) else { return nil }
+        // Messages show the URL with any password hidden: they end up in terminals and tickets.
+        let shown = HeaderRedaction.redact(url: text)
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               schemes.contains(scheme), let host = components.host, !host.isEmpty
         else {
-            report(.invalidValue, value, "'\(text)' is not a valid URL; write it as \(schemes.last!)://host/path")
+            report(.invalidValue, value, "'\(shown)' is not a valid URL; write it as \(schemes.last!)://host/path")
             return nil
         }
         if let port = components.port, !(1...65_535).contains(port) {
-            report(.invalidValue, value, "port \(port) in '\(text)' is outside 1–65535; fix the URL's port")
+            report(.invalidValue, value, "port \(port) in '\(shown)' is outside 1–65535; fix the URL's port")
             return nil
         }
+        if components.password != nil { noteSecret(value) }
         return text
     }
 
@@ -71,15 +74,34 @@ extension ConfigReader {
             report(.invalidValue, fileValue, "set either \(inline) or \(file), not both (\(inline) is on line \(inlineValue.line))")
             return nil
         }
-        if let value = map[inline] { return string(value) }
+        if let value = map[inline] {
+            guard let text = string(value) else { return nil }
+            noteSecret(value)
+            return nonEmpty(text, value, "\(inline) is empty\(Self.fromEnvironment(value)); set the value, or remove the key")
+        }
         guard let value = map[file], let path = string(value) else { return nil }
         let resolved = resolve(path)
         guard let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8) else {
             report(.unreadableSecret, value, "cannot read '\(resolved)'; check that it exists and is readable by the agent's user")
             return nil
         }
+        noteSecret(value, file: resolved)
         // Secret files are usually written with a trailing newline that is not part of the secret.
-        return String(text.trimmingCharacters(in: .newlines))
+        let trimmed = String(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return nonEmpty(trimmed, value, "'\(resolved)' is empty; put the value on its first line")
+    }
+
+    /// An empty secret would sign with an empty key (which anyone can compute) or send an
+    /// empty `Authorization`: refused, never used.
+    private func nonEmpty(_ text: String, _ value: Value, _ message: String) -> String? {
+        guard text.isEmpty else { return text }
+        report(.emptySecret, value, message)
+        return nil
+    }
+
+    private static func fromEnvironment(_ value: Value) -> String {
+        guard case .scalar(let scalar) = value.node, scalar.string.contains("${") else { return "" }
+        return " (\(scalar.string) expands to nothing)"
     }
 
     func readableFile(_ value: Value) -> String? {
@@ -106,6 +128,7 @@ extension ConfigReader {
                 continue
             }
             guard let text = string(entry), headerValue(text, entry) else { continue }
+            if HeaderRedaction.isSecret(name) { noteSecret(entry) }
             headers.append(HTTPHeader(name, text))
         }
         return headers

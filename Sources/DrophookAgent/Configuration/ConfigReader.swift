@@ -9,6 +9,9 @@ final class ConfigReader {
     let file: String
     private let environment: [String: String]
     private(set) var problems: [ConfigurationError] = []
+    /// Where each secret the config uses is written, for the permission check at start
+    /// (``AgentPreflight``).
+    private(set) var secretLocations: [AgentConfiguration.SecretLocation] = []
 
     init(file: String, environment: [String: String]) {
         self.file = file
@@ -28,6 +31,16 @@ final class ConfigReader {
 
     func report(_ code: ConfigurationError.Code, _ value: Value, _ message: String) {
         report(code, at: value.line, key: value.key, message)
+    }
+
+    /// Notes that `value` is a secret: written in the config itself unless it comes from the
+    /// environment (`${NAME}`), or kept in the file at `path`.
+    func noteSecret(_ value: Value, file path: String? = nil) {
+        if let path {
+            secretLocations.append(.init(key: value.key, path: path, inConfig: false))
+        } else if case .scalar(let scalar) = value.node, !scalar.string.contains("${") {
+            secretLocations.append(.init(key: value.key, path: file, inConfig: true))
+        }
     }
 
     /// The keys of a mapping, each checked against `allowed`; nil (and a problem) if it is not a mapping.

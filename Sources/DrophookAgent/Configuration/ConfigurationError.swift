@@ -7,7 +7,7 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case unreadableFile, syntax, unknownKey, wrongType, missingKey, invalidValue
-            case unsetVariable, unreadableSecret, duplicateName, unknownReference
+            case unsetVariable, unreadableSecret, emptySecret, duplicateName, unknownReference
         }
 
         private let base: Base
@@ -29,6 +29,8 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
         public static let unsetVariable = Code(.unsetVariable)
         /// A `secret_file:` or `authorization_file:` that cannot be read.
         public static let unreadableSecret = Code(.unreadableSecret)
+        /// A secret or `Authorization` that is empty (literal, `${NAME}` set to nothing, empty file).
+        public static let emptySecret = Code(.emptySecret)
         /// Two watches or two webhooks share a name.
         public static let duplicateName = Code(.duplicateName)
         /// A webhook names a watch that does not exist.

@@ -22,15 +22,21 @@ public enum AgentPreflight {
     /// Everything `drophook check` reports about a loaded config.
     public static func check(_ configuration: AgentConfiguration) -> [Finding] {
         var findings = stateDirectoryFindings(configuration)
+        findings += secretFindings(configuration)
         findings += watchFindings(configuration)
         findings += sessionLogFindings(configuration)
         return findings
     }
 
-    /// The problems `run` must not start with (a state directory it cannot use): the same
-    /// one-line findings `check` prints.
+    /// The problems `run` must not start with (a state directory it cannot use, a secret every
+    /// user can read): the same one-line findings `check` prints.
     public static func startupErrors(_ configuration: AgentConfiguration) -> [Finding] {
-        stateDirectoryFindings(configuration).filter { $0.severity == .error }
+        (stateDirectoryFindings(configuration) + secretFindings(configuration)).filter { $0.severity == .error }
+    }
+
+    /// What `run` logs as warnings at start: the short secrets `check` warns about.
+    public static func startupWarnings(_ configuration: AgentConfiguration) -> [Finding] {
+        secretFindings(configuration).filter { $0.severity == .warning }
     }
 
     private static func stateDirectoryFindings(_ configuration: AgentConfiguration) -> [Finding] {

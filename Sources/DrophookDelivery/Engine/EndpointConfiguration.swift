@@ -117,7 +117,8 @@ public struct EndpointConfiguration: Sendable {
     /// How this endpoint describes itself in a `webhook.ping`.
     func description(paused: Bool, nowMillis: Int64, eventID: String) -> EndpointDescription {
         EndpointDescription(
-            name: name, url: url, topics: topics.sorted { $0.rawValue < $1.rawValue },
+            // The payload is stored and shown: never with the URL's password.
+            name: name, url: HeaderRedaction.redact(url: url), topics: topics.sorted { $0.rawValue < $1.rawValue },
             paused: paused, nowMillis: nowMillis, eventID: eventID
         )
     }

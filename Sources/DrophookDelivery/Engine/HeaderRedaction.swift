@@ -33,11 +33,27 @@ public enum HeaderRedaction {
         headers.map { isSecret($0.name) ? HTTPHeader($0.name, placeholder) : $0 }
     }
 
-    /// The URL as logged: a password in its user-info (`https://user:pass@host/…`) is hidden.
+    /// What a URL's password is shown as.
+    public static let urlPasswordPlaceholder = "***"
+
+    /// The URL as shown anywhere (delivery log, ping payloads, messages): a password in its
+    /// user-info (`https://user:pass@host/…`) becomes `***`. Works on the text, so a URL too
+    /// broken to parse is hidden as well.
     public static func redact(url: String) -> String {
-        // No `@`, no user-info: skip parsing the URL on every attempt.
-        guard url.utf8.contains(UInt8(ascii: "@")), var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = placeholder
-        return components.string ?? url
+        let bytes = Array(url.utf8)
+        // No `@`, no user-info: nothing to look for on every attempt.
+        guard bytes.contains(UInt8(ascii: "@")) else { return url }
+        let authorityStart: Int
+        if let scheme = url.range(of: "://") {
+            authorityStart = url.utf8.distance(from: url.startIndex, to: scheme.upperBound)
+        } else {
+            authorityStart = 0
+        }
+        let authorityEnd = bytes[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.count
+        guard let at = bytes[authorityStart..<authorityEnd].lastIndex(of: UInt8(ascii: "@")),
+              let colon = bytes[authorityStart..<at].firstIndex(of: UInt8(ascii: ":"))
+        else { return url }
+        return String(decoding: bytes[..<(colon + 1)], as: UTF8.self) + urlPasswordPlaceholder
+            + String(decoding: bytes[at...], as: UTF8.self)
     }
 }

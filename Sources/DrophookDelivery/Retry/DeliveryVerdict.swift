@@ -29,7 +29,7 @@ public struct RetryPolicy: Sendable, Hashable {
         switch outcome {
         case .failure(let failure):
             switch failure.kind {
-            case .dnsFailure, .connectFailure, .timeout, .tlsFailure, .connectionReset, .other, .notAllowed:
+            case .dnsFailure, .connectFailure, .timeout, .tlsFailure, .connectionReset, .invalidResponse, .other, .notAllowed:
                 return .retry(reason: failure.description, after: nil)
             case .invalidRequest:
                 // The request could not even be made (bad URL, unusable certificate file):

@@ -24,6 +24,14 @@ extension TransportFailure.Kind {
             self = Self.isTLSAlert(errorText) ? .tlsFailure : .connectionReset
         case CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM:
             self = .connectionReset
+        case CURLE_WEIRD_SERVER_REPLY, CURLE_BAD_CONTENT_ENCODING:
+            self = .invalidResponse
+        case CURLE_UNSUPPORTED_PROTOCOL where errorText.contains("HTTP/0.9") || errorText.contains("in response"):
+            // A reply without an HTTP status line (`GARBAGE`, which curl calls HTTP/0.9 and
+            // refuses) or with a broken one (`HTTP/1.1 abc`: "Unsupported HTTP version in
+            // response"). The receiver's fault, not our request's: the URL's scheme was checked
+            // when the config was read.
+            self = .invalidResponse
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_FUNCTION_ARGUMENT,
              CURLE_UNKNOWN_OPTION:
             self = .invalidRequest

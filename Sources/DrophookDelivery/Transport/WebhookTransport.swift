@@ -111,6 +111,9 @@ public struct TransportFailure: Error, Sendable, Hashable, CustomStringConvertib
     /// Coarse reason, what the retry policy looks at.
     public enum Kind: String, Sendable, Hashable, Codable {
         case dnsFailure, connectFailure, timeout, tlsFailure, connectionReset, invalidRequest, other
+        /// The receiver answered with something that is not HTTP (garbage, a broken status line):
+        /// its fault, retried like any transient failure.
+        case invalidResponse
         /// The receiver did not allow deliveries in the abuse-protection handshake.
         case notAllowed
     }

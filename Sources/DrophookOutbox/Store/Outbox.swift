@@ -33,8 +33,11 @@ public final class Outbox: Sendable {
     let pool: DatabasePool
 
     /// Opens (creating if needed) `<stateDirectory>/outbox.sqlite`.
+    /// The state directory is made (or kept) `0700`: the outbox holds every path and payload.
     public convenience init(stateDirectory: String, configuration: Configuration = .init()) throws {
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        OutboxFiles.restrict(stateDirectory, to: 0o700)
         try self.init(path: (stateDirectory as NSString).appendingPathComponent(Self.fileName), configuration: configuration)
     }
 
@@ -47,6 +50,10 @@ public final class Outbox: Sendable {
         config.busyMode = .timeout(configuration.busyTimeout)
         config.maximumReaderCount = configuration.maximumReaderCount
         config.label = "drophook.outbox"
+        // Made 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database
+        // file's mode, and would otherwise create all three readable by every user.
+        OutboxFiles.createPrivately(path)
+        for file in [path, path + "-wal", path + "-shm"] { OutboxFiles.restrict(file, to: 0o600) }
         do {
             pool = try DatabasePool(path: path, configuration: config)
             // GRDB turns a WAL pool's writer to `synchronous = NORMAL` after `prepareDatabase`

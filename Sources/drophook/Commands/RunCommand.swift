@@ -34,6 +34,7 @@ struct RunCommand: AsyncParsableCommand {
         let registry = AgentProcess.bootstrap(logLevel: fixedLevel ?? configuration.logLevel ?? .info)
         let logger = Logger(label: "drophook")
         logger.info("drophook \(AgentVersion.description) starting with \(options.path)")
+        for finding in AgentPreflight.startupWarnings(configuration) { logger.warning("\(finding.subject): \(finding.message)") }
         if geteuid() == 0 {
             logger.warning("running as root: the packaged unit runs drophook as the drophook user with only CAP_DAC_READ_SEARCH and CAP_LEASE (see docs/operations.md)")
         }

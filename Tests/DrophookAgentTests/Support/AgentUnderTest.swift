@@ -44,6 +44,8 @@ final class AgentUnderTest: @unchecked Sendable {
             \(webhooks)
             """
         try yaml.write(to: configFile, atomically: true, encoding: .utf8)
+        // As an operator keeps a config with secrets in it: readable by its owner only.
+        chmod(configFile.path, 0o600)
     }
 
     /// Starts `drophook run` and waits until it reports that it is watching.

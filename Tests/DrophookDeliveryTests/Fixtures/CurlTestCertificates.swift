@@ -14,7 +14,10 @@ struct CurlTestCertificates {
     var clientCertificate: String { path("client.pem") }
     var clientKey: String { path("client.key") }
 
-    init() throws {
+    /// - Parameters:
+    ///   - serverDays: the server certificate's validity; -1 makes one that expired yesterday.
+    ///   - selfSignedServer: the server certificate signs itself instead of being the CA's.
+    init(serverDays: Int = 2, selfSignedServer: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("drophook-curl-pki-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -26,7 +29,15 @@ struct CurlTestCertificates {
             "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         ])
-        try issue("server", subject: "/CN=127.0.0.1", extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+        if selfSignedServer {
+            try openssl(["req", "-x509"] + curve + [
+                "-keyout", "server.key", "-out", "server.pem", "-days", "\(serverDays)", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "extendedKeyUsage=serverAuth",
+            ])
+        } else {
+            try issue("server", subject: "/CN=127.0.0.1", days: serverDays,
+                      extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+        }
         try issue("client", subject: "/CN=drophook test client", extensions: "extendedKeyUsage=clientAuth\n")
     }
 
@@ -44,7 +55,7 @@ struct CurlTestCertificates {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    private func issue(_ name: String, subject: String, extensions: String) throws {
+    private func issue(_ name: String, subject: String, days: Int = 2, extensions: String) throws {
         let extensionsFile = "\(name).ext"
         try ("basicConstraints=CA:FALSE\n" + extensions).write(
             toFile: path(extensionsFile), atomically: true, encoding: .utf8
@@ -55,7 +66,7 @@ struct CurlTestCertificates {
         ])
         try openssl([
             "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-set_serial", "\(UInt32.random(in: 1...UInt32.max))", "-days", "2",
+            "-set_serial", "\(UInt32.random(in: 1...UInt32.max))", "-days", "\(days)",
             "-extfile", extensionsFile, "-out", "\(name).pem",
         ])
     }

@@ -6,6 +6,8 @@ import Foundation
 /// Paths: `/status/<code>` answers that status with two `X-Reply` headers and echoes `X-Request-Id`;
 /// `/interim` sends a 103 before its 200; `/redirect` answers 301; `/hang` never answers;
 /// `/huge/<bytes>` streams a body of that size; `/reset` closes with SO_LINGER 0 (a TCP reset);
+/// `/garbage` answers `GARBAGE` and `/badstatus` `HTTP/1.1 abc` (no HTTP at all, a broken status
+/// line); `/drip` sends a valid status line, then one header byte every 200 ms, forever;
 /// anything else answers 200 `ok`. An absolute-URI
 /// request line (as sent to a forward proxy) is recorded as such and answered the same way, and
 /// `CONNECT 127.0.0.1:<port>` opens a tunnel, so the server also serves as a forward proxy.
@@ -249,6 +251,17 @@ def serve(conn, connection_id):
                     n = min(len(chunk), size - sent)
                     conn.sendall(chunk[:n])
                     sent += n
+            elif parts[0] == "garbage":
+                conn.sendall(b"GARBAGE\r\n\r\n")
+                return
+            elif parts[0] == "badstatus":
+                conn.sendall(b"HTTP/1.1 abc\r\n\r\n")
+                return
+            elif parts[0] == "drip":
+                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+                while True:
+                    conn.sendall(b"d")
+                    time.sleep(0.2)
             elif parts[0] == "reset":
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 return
