@@ -27,6 +27,11 @@ public struct Agent: Sendable {
     /// Runs until a termination signal.
     public func run() async throws {
         let outbox = try Outbox(stateDirectory: configuration.stateDirectory)
+        // Before anything writes a due time: owed retries move onto this run's schedule clock.
+        let step = try await outbox.rebaseSchedule()
+        if step != 0 {
+            logger.notice("the wall clock was stepped by \(-step) ms while drophook last ran; owed retries keep their spacing")
+        }
         let transport = CurlTransport(configuration: .init(userAgent: "drophook/\(AgentVersion.description)"), logger: logger)
         if let problem = transport.initializationError {
             throw problem

@@ -94,6 +94,7 @@ public final class DeliveryEngine: Sendable {
         await warnAboutOrphanedQueues()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.pruneLoop() }
+            group.addTask { await self.scheduleClockLoop() }
             for await command in commands {
                 switch command {
                 case .start(let worker):
@@ -193,6 +194,21 @@ public final class DeliveryEngine: Sendable {
                 logger.error("cannot prune the delivery log in \(outbox.path): \(error)")
             }
             try? await Task.sleep(for: configuration.pruneInterval)
+        }
+    }
+
+    /// Notices a step of the wall clock (NTP, `date -s`) and stores how far the schedule clock
+    /// now is from it, so that a restart keeps the owed retries' spacing too.
+    private func scheduleClockLoop() async {
+        while !Task.isCancelled {
+            do {
+                if let step = try await outbox.recordScheduleOffset() {
+                    logger.warning("the wall clock was stepped by \(step) ms; retries keep their spacing (they are timed on the monotonic clock)")
+                }
+            } catch {
+                logger.error("cannot record the schedule clock in \(outbox.path): \(error)")
+            }
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 

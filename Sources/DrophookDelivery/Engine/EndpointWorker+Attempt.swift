@@ -30,7 +30,8 @@ extension EndpointWorker {
         let policy = RetryPolicy(retryOn4xx: endpoint.retryOn4xx)
         let verdict = policy.classify(outcome)
         let number = job.attemptCount + 1
-        let now = Outbox.nowMillis()
+        // Retry times are on the schedule clock: a step of the wall clock moves none of them.
+        let now = Outbox.scheduleMillis()
         let (transition, result, reason) = Self.decide(verdict, job: job, schedule: endpoint.retrySchedule, nowMillis: now)
 
         var record = AttemptRecord(
@@ -213,7 +214,7 @@ extension EndpointWorker {
         case .delivered:
             logger.debug("delivered", metadata: metadata)
         case .retry(let at):
-            metadata["retry_in_ms"] = "\(max(at - Outbox.nowMillis(), 0))"
+            metadata["retry_in_ms"] = "\(max(at - Outbox.scheduleMillis(), 0))"
             logger.warning("attempt failed, will retry", metadata: metadata)
         case .failed:
             logger.error("delivery failed for good; redeliver with `drophook redeliver`", metadata: metadata)

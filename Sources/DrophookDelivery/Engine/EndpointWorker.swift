@@ -173,7 +173,7 @@ final class EndpointWorker: Sendable {
         if !endpoint.ordered, claimed.jobs.count == room {
             return (claimed.jobs, idle)
         }
-        return (claimed.jobs, min(idle, .milliseconds(max(next - Outbox.nowMillis(), 1))))
+        return (claimed.jobs, min(idle, .milliseconds(max(next - Outbox.scheduleMillis(), 1))))
     }
 
     private func start(_ job: DeliveryJob, _ settings: Settings, group: inout DiscardingTaskGroup) {

@@ -50,6 +50,8 @@ extension Outbox {
         _ db: Database, _ routes: [(event: FileEvent, endpoints: [String])], snapshot: SnapshotDelta, nowMillis: Int64
     ) throws -> AppendResult {
         var result = AppendResult(events: 0, deliveries: 0, endpoints: [])
+        // Due when stored, on the schedule clock (`nowMillis` itself when the clock was not stepped).
+        let due = nowMillis + (scheduleMillis() - Outbox.nowMillis())
         do {
             for (event, endpoints) in routes {
                 guard !event.id.isEmpty, !event.watch.isEmpty else {
@@ -62,7 +64,7 @@ extension Outbox {
                 let seq = try Self.insertEvent(db, event, nowMillis: nowMillis)
                 result.events += 1
                 for endpoint in endpoints {
-                    _ = try Self.insertDelivery(db, eventSeq: seq, endpoint: endpoint, nowMillis: nowMillis)
+                    _ = try Self.insertDelivery(db, eventSeq: seq, endpoint: endpoint, nowMillis: nowMillis, dueMillis: due)
                     result.deliveries += 1
                     result.endpoints.insert(endpoint)
                 }
@@ -84,7 +86,7 @@ extension Outbox {
             ) {
                 return existing
             }
-            return try Self.insertDelivery(db, eventSeq: seq, endpoint: endpoint, nowMillis: nowMillis)
+            return try Self.insertDelivery(db, eventSeq: seq, endpoint: endpoint, nowMillis: nowMillis, dueMillis: Self.dueNow)
         }
     }
 
@@ -101,7 +103,8 @@ extension Outbox {
                     """,
                 arguments: [eventID, Self.pingKind, nowMillis, nowMillis]
             )
-            return try Self.insertDelivery(db, eventSeq: db.lastInsertedRowID, endpoint: endpoint, nowMillis: nowMillis)
+            // Written by `drophook ping`, whose clock is not the agent's schedule clock.
+            return try Self.insertDelivery(db, eventSeq: db.lastInsertedRowID, endpoint: endpoint, nowMillis: nowMillis, dueMillis: Self.dueNow)
         }
         return (eventID, deliveryID)
     }

@@ -76,7 +76,8 @@ extension Outbox {
                     UPDATE delivery SET next_attempt_at_ms = ?, updated_at_ms = ?
                     WHERE endpoint = ? AND state = 'pending' AND next_attempt_at_ms > ?
                     """,
-                arguments: [nowMillis, nowMillis, endpoint, nowMillis]
+                // Due now on any clock: this runs in the CLI, not on the agent's schedule clock.
+                arguments: [Self.dueNow, nowMillis, endpoint, Self.dueNow]
             )
             return db.changesCount
         }

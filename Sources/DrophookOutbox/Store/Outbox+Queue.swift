@@ -12,13 +12,13 @@ extension Outbox {
     /// reached the receiver: the retry sends the same event id and delivery id with a new attempt
     /// id (at least once). Call once when the agent starts, before the workers run.
     @discardableResult
-    public func recoverInterruptedDeliveries(nowMillis: Int64 = Outbox.nowMillis()) throws -> Int {
+    public func recoverInterruptedDeliveries(nowMillis: Int64 = Outbox.scheduleMillis()) throws -> Int {
         try pool.write { db in try Self.recoverRows(db, nowMillis: nowMillis) }
     }
 
     /// ``recoverInterruptedDeliveries(nowMillis:)`` through GRDB's async access.
     @discardableResult
-    public func recoverInterruptedDeliveries(nowMillis: Int64 = Outbox.nowMillis()) async throws -> Int {
+    public func recoverInterruptedDeliveries(nowMillis: Int64 = Outbox.scheduleMillis()) async throws -> Int {
         try await pool.write { db in try Self.recoverRows(db, nowMillis: nowMillis) }
     }
 
@@ -33,7 +33,7 @@ extension Outbox {
     }
 
     /// Pending deliveries of an endpoint that are due, earliest due first, without claiming them.
-    public func dueDeliveries(endpoint: String, nowMillis: Int64 = Outbox.nowMillis(), limit: Int) throws -> [DeliveryJob] {
+    public func dueDeliveries(endpoint: String, nowMillis: Int64 = Outbox.scheduleMillis(), limit: Int) throws -> [DeliveryJob] {
         try pool.read { db in try Self.fetchDue(db, endpoint: endpoint, nowMillis: nowMillis, limit: limit) }
     }
 
@@ -56,7 +56,7 @@ extension Outbox {
     /// leaves its delivery pending, which is sent again.
     public func claim(
         endpoint: String,
-        nowMillis: Int64 = Outbox.nowMillis(),
+        nowMillis: Int64 = Outbox.scheduleMillis(),
         rule: @Sendable (EndpointState) -> ClaimRule
     ) throws -> QueueClaim {
         try writeResendable { db in try Self.claimRows(db, endpoint: endpoint, nowMillis: nowMillis, rule: rule) }
@@ -67,7 +67,7 @@ extension Outbox {
     /// in between. The delivery workers claim this way, once per few webhooks.
     public func claim(
         endpoint: String,
-        nowMillis: Int64 = Outbox.nowMillis(),
+        nowMillis: Int64 = Outbox.scheduleMillis(),
         rule: @escaping @Sendable (EndpointState) -> ClaimRule
     ) async throws -> QueueClaim {
         try await writeResendable { db in try Self.claimRows(db, endpoint: endpoint, nowMillis: nowMillis, rule: rule) }
@@ -101,7 +101,7 @@ extension Outbox {
 
     /// Claims up to `limit` due deliveries whatever the endpoint's state: ``claim(endpoint:nowMillis:rule:)``
     /// with ``ClaimRule/anyDue(limit:)``.
-    public func claimDueDeliveries(endpoint: String, nowMillis: Int64 = Outbox.nowMillis(), limit: Int) throws -> [DeliveryJob] {
+    public func claimDueDeliveries(endpoint: String, nowMillis: Int64 = Outbox.scheduleMillis(), limit: Int) throws -> [DeliveryJob] {
         guard limit > 0 else { return [] }
         return try claim(endpoint: endpoint, nowMillis: nowMillis) { _ in .anyDue(limit: limit) }.jobs
     }

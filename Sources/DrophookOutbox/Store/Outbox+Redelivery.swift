@@ -33,7 +33,8 @@ extension Outbox {
                     UPDATE delivery SET state = 'pending', round_start = attempt_count, next_attempt_at_ms = ?, updated_at_ms = ?
                     WHERE state = 'failed' AND \(condition)
                     """,
-                arguments: [nowMillis, nowMillis] + selected
+                // Due now on any clock: this runs in the CLI, not on the agent's schedule clock.
+                arguments: [Self.dueNow, nowMillis] + selected
             )
             return db.changesCount
         }

@@ -90,14 +90,15 @@ extension Outbox {
         return db.lastInsertedRowID
     }
 
-    static func insertDelivery(_ db: Database, eventSeq: Int64, endpoint: String, nowMillis: Int64) throws -> String {
+    /// A pending delivery, due at `dueMillis` on the schedule clock (``Outbox/scheduleMillis()``).
+    static func insertDelivery(_ db: Database, eventSeq: Int64, endpoint: String, nowMillis: Int64, dueMillis: Int64) throws -> String {
         let id = Outbox.newID()
         try db.executeCached(
             sql: """
                 INSERT INTO delivery (id, event_seq, endpoint, state, attempt_count, next_attempt_at_ms, created_at_ms, updated_at_ms)
                 VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
                 """,
-            arguments: [id, eventSeq, endpoint, nowMillis, nowMillis, nowMillis]
+            arguments: [id, eventSeq, endpoint, dueMillis, nowMillis, nowMillis]
         )
         return id
     }

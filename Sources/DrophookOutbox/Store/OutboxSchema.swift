@@ -148,6 +148,10 @@ enum OutboxSchema {
                 ALTER TABLE event ADD COLUMN bytes_written INTEGER;
                 """)
         }
+        migrator.registerMigration("v8-schedule-clock") { db in
+            // How far the running agent's schedule clock is from the wall clock (Outbox+ScheduleClock).
+            try db.execute(sql: "CREATE TABLE schedule_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_ms INTEGER NOT NULL)")
+        }
         return migrator
     }
 }
