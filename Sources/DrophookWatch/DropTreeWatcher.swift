@@ -61,7 +61,7 @@ public final class DropTreeWatcher: Sendable {
             throw WatchError(.alreadyRunning, "a DropTreeWatcher runs once; create a new one to restart watching")
         }
         let inotify = try InotifyDescriptor.open()
-        let queue = RawEventQueue()
+        let queue = RawEventQueue(limit: configuration.maxQueuedRecords)
         let watchedPaths = WatchedPaths()
         let reader = try InotifyReader(
             descriptor: inotify, queue: queue, watchedPaths: watchedPaths,
@@ -115,7 +115,16 @@ public final class DropTreeWatcher: Sendable {
                 passes.withLock { $0 += 1 }
                 try await committer.checkFailure()
                 let failure = queue.readerFailure
-                for chunk in queue.takeAll() {
+                let (chunks, dropped) = queue.takeAll()
+                if dropped > 0 {
+                    metrics.droppedRecords.increment(by: Int64(dropped))
+                    healthCell.update { $0.droppedRecords += dropped }
+                    logger.warning("""
+                        \(dropped) inotify records were dropped: \(configuration.maxQueuedRecords) were already \
+                        waiting for the outbox to take a batch; the trees are rescanned, so no change is missed
+                        """)
+                }
+                for chunk in chunks {
                     for event in chunk {
                         engine.handle(event)
                         // A full batch waits for the commit before it: memory stays bounded.

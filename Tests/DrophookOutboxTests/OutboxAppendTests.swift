@@ -95,9 +95,10 @@ struct OutboxAppendTests {
         #expect(try !agent.endpointState("hook").isPaused(configured: false))
 
         let ping = try cli.appendPing(endpoint: "hook")
+        // Due at once whatever the agent's schedule clock says: first in line.
         let due = try agent.dueDeliveries(endpoint: "hook", limit: 5)
-        #expect(due.last?.event == .ping(id: ping.eventID, createdAtMillis: due.last?.event.pingCreatedAt ?? -1))
-        #expect(due.last?.deliveryID == ping.deliveryID)
+        #expect(due.first?.event == .ping(id: ping.eventID, createdAtMillis: due.first?.event.pingCreatedAt ?? -1))
+        #expect(due.first?.deliveryID == ping.deliveryID)
     }
 }
 

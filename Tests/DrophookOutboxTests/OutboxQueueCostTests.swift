@@ -115,6 +115,31 @@ struct OutboxQueueCostTests {
         #expect(try outbox.counts().map { [$0.endpoint: [$0.pending, $0.failed]] } == [["a": [1, 0]], ["b": [0, 1]]])
         #expect(try outbox.claimDueDeliveries(endpoint: "a", nowMillis: 5, limit: 5).map(\.deliveryID) == ["d1"])
     }
+
+    @Test("the first schema of all is migrated to the newest: events, deliveries and the snapshot read back")
+    func migratesTheFirstSchema() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/" + Outbox.fileName
+        do {
+            let pool = try DatabasePool(path: path)
+            try OutboxSchema.migrator.migrate(pool, upTo: "v1")
+            try await pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO event (id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, created_at_ms)
+                    VALUES ('e1', 'uploads', 'created', 'a.csv', 0, 3, 'alice', 1, 0, 1);
+                    INSERT INTO delivery (id, event_seq, endpoint, state, next_attempt_at_ms, created_at_ms, updated_at_ms)
+                    VALUES ('d1', 1, 'a', 'pending', 1, 1, 1);
+                    INSERT INTO snapshot (watch, path, is_directory, inode, size, mtime_ns) VALUES ('uploads', '', 1, 2, 0, 0);
+                    """)
+            }
+        }
+        let outbox = try Outbox(path: path)
+        let event = try #require(try outbox.event(id: "e1"))
+        #expect(event.path == "a.csv" && event.size == 3 && event.previousPath == nil && event.sha256 == nil && event.clientAddress == nil)
+        #expect(try await outbox.loadSnapshot().map(\.path) == [""])
+        #expect(try await outbox.rebaseSchedule() == 0)
+        #expect(try outbox.claimDueDeliveries(endpoint: "a", nowMillis: 5, limit: 5).map(\.deliveryID) == ["d1"])
+    }
 }
 
 @Suite("Attempt group commit")

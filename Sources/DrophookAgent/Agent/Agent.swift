@@ -26,6 +26,9 @@ public struct Agent: Sendable {
 
     /// Runs until a termination signal.
     public func run() async throws {
+        // A damaged file is said now, with the command that rebuilds it, not found half-way
+        // through a burst.
+        try Outbox.requireSound(stateDirectory: configuration.stateDirectory, configFile: configuration.file)
         let outbox = try Outbox(stateDirectory: configuration.stateDirectory)
         // Before anything writes a due time: owed retries move onto this run's schedule clock.
         let step = try await outbox.rebaseSchedule()

@@ -4,6 +4,7 @@ import DrophookOutbox
 import DrophookSessions
 import DrophookWatch
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -31,6 +32,10 @@ final class WatchPipeline: Service, Sendable {
     }
 
     private let state: Mutex<State>
+    /// Why the last commit failed, while the outbox refuses batches (disk full, read-only).
+    private let storeFailure = Mutex<String?>(nil)
+    private let writeFailures = Counter(label: "drophook_outbox_write_failures_total")
+    private let writable = Gauge(label: "drophook_outbox_writable")
     private let outbox: Outbox
     private let engine: DeliveryEngine
     private let sessionLog: SessionLog?
@@ -55,6 +60,9 @@ final class WatchPipeline: Service, Sendable {
 
     /// The running watcher's health, if it has started.
     var health: WatchHealth? { state.withLock { $0.watcher?.health } }
+
+    /// Why the outbox refuses the watcher's batches, while it does.
+    var outboxWriteFailure: String? { storeFailure.withLock { $0 } }
 
     /// The running watcher's loop count (``DropTreeWatcher/progress``), if it has started.
     var watcherProgress: Int? { state.withLock { $0.watcher?.progress } }
@@ -129,8 +137,17 @@ final class WatchPipeline: Service, Sendable {
                 // The commit waits for an fsync: GRDB's writer does it, off the cooperative threads.
                 let result = try await outbox.append(stamped, route: route)
                 if !result.endpoints.isEmpty { engine.wake(endpoints: result.endpoints) }
+                if storeFailure.withLock({ $0.take() }) != nil {
+                    writable.record(1)
+                    logger.notice("the outbox takes events again; \(batch.events.count) waiting events are stored")
+                }
                 return
             } catch {
+                storeFailure.withLock { $0 = "cannot write the outbox \(outbox.path): \(error)" }
+                writeFailures.increment()
+                writable.record(0)
+                // The watcher goes on reading meanwhile; what does not fit in its bounded
+                // queue is found again by a rescan once this batch is stored.
                 logger.error("cannot store \(batch.events.count) events in the outbox, retrying in \(delay): \(error)")
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))

@@ -80,10 +80,22 @@ extension AgentStatus {
     /// The status file inside a state directory.
     public static func path(stateDirectory: String) -> String { "\(stateDirectory)/status.json" }
 
-    /// Replaces the status file atomically (write to a temp name, then rename), so readers never see half a file.
+    /// Replaces the status file atomically (write to a temp name, then rename), so readers never
+    /// see half a file. When that fails (a full disk has no room for the temp file) the old file
+    /// is overwritten in place: its blocks are already allocated, and a status that says "the
+    /// outbox cannot be written" is worth the rare half-written read.
     func write(stateDirectory: String) throws {
         let path = Self.path(stateDirectory: stateDirectory)
-        try Data(jsonBytes()).write(to: URL(fileURLWithPath: path), options: .atomic)
+        let bytes = jsonBytes()
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw error }
+            defer { close(descriptor) }
+            let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+            guard written == bytes.count, ftruncate(descriptor, off_t(bytes.count)) == 0 else { throw error }
+        }
     }
 
     /// The status last written by an agent using this state directory, or nil if there is none.

@@ -71,6 +71,8 @@ final class StatusReporter: Service, Sendable {
         } catch {
             outboxError = "cannot read the outbox \(outbox.path): \(error)"
         }
+        // A full disk reads fine and refuses writes: said just the same.
+        outboxError = outboxError ?? pipeline.outboxWriteFailure
         let endpoints = pipeline.configuration.webhooks.map { webhook in
             let name = webhook.name
             let pausedByConfig = webhook.paused

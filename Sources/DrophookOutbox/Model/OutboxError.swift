@@ -7,6 +7,7 @@ public struct OutboxError: Error, Sendable, Hashable, CustomStringConvertible {
             case cannotOpen = "outbox_cannot_open"
             case corruptRow = "outbox_corrupt_row"
             case invalidEvent = "outbox_invalid_event"
+            case damaged = "outbox_damaged"
         }
 
         private let value: Value
@@ -19,6 +20,8 @@ public struct OutboxError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let cannotOpen = Code(.cannotOpen)
         /// A stored row cannot be read back (written by a newer drophook).
         public static let corruptRow = Code(.corruptRow)
+        /// The database file fails SQLite's integrity check (`drophook recover-outbox` rebuilds it).
+        public static let damaged = Code(.damaged)
         /// An event handed in has no id or no watch; its batch was not stored.
         public static let invalidEvent = Code(.invalidEvent)
     }

@@ -20,6 +20,9 @@ extension Outbox {
         return anchor.wallMillis + (ContinuousClock.now - anchor.instant).milliseconds
     }
 
+    /// The smallest difference between the two clocks taken for a step of the wall clock.
+    public static let stepTolerance: Duration = .milliseconds(500)
+
     /// `next_attempt_at_ms` for "due now, whatever either clock says", written by command-line
     /// processes (`ping`, `redeliver`, `resume`) whose clocks are not the agent's schedule clock.
     public static let dueNow: Int64 = 0
@@ -30,7 +33,9 @@ extension Outbox {
     @discardableResult
     public func rebaseSchedule() async throws -> Int64 {
         try await pool.write { db in
-            let offset = try Int64.fetchOne(db, sql: "SELECT offset_ms FROM schedule_clock WHERE id = 1") ?? 0
+            var offset = try Int64.fetchOne(db, sql: "SELECT offset_ms FROM schedule_clock WHERE id = 1") ?? 0
+            // Milliseconds of rounding between the two clocks are no step.
+            if abs(offset) < Self.stepTolerance.milliseconds { offset = 0 }
             if offset != 0 {
                 try db.execute(
                     sql: "UPDATE delivery SET next_attempt_at_ms = next_attempt_at_ms - ? WHERE state IN ('pending', 'delivering') AND next_attempt_at_ms > 0",
@@ -44,7 +49,7 @@ extension Outbox {
     /// Stores how far the schedule clock is from the wall clock now, when that moved by more
     /// than `tolerance` since it was stored; returns the step seen (nil when none).
     @discardableResult
-    public func recordScheduleOffset(tolerance: Duration = .milliseconds(500)) async throws -> Int64? {
+    public func recordScheduleOffset(tolerance: Duration = Outbox.stepTolerance) async throws -> Int64? {
         let offset = Self.scheduleMillis() - Self.nowMillis()
         // A read every second; a write only when the wall clock was stepped.
         let stored = try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT offset_ms FROM schedule_clock WHERE id = 1") ?? 0 }

@@ -75,6 +75,11 @@ public struct WatcherConfiguration: Sendable {
     /// How often a watch root that is missing (not created yet, removed, moved away, unmounted)
     /// is looked for; it is watched again as soon as it is a directory.
     public var rootRetryInterval: Duration
+    /// Most raw inotify records held in memory while the processing task is held up (an outbox
+    /// that cannot be written: disk full). Past it records are dropped and the trees rescanned
+    /// once the watcher moves again, so memory stays bounded and no change is lost track of.
+    /// About 100 bytes each.
+    public var maxQueuedRecords: Int
     /// How long a reported file stays untouched before it is kept as a compact record instead
     /// of a tree node (``IdleFiles``). Long enough that a transfer's follow-ups (its temp name's
     /// removal, a link's second name, a `put -p` touch) find it as it was reported.
@@ -97,6 +102,7 @@ public struct WatcherConfiguration: Sendable {
         maxRescanBackoff: Duration = .seconds(30),
         unwatchedRetryInterval: Duration = .seconds(30),
         rootRetryInterval: Duration = .seconds(1),
+        maxQueuedRecords: Int = 200_000,
         idleFileCompaction: Duration = .seconds(10),
         startupBatchChanges: Int = 20_000
     ) {
@@ -112,6 +118,7 @@ public struct WatcherConfiguration: Sendable {
         self.maxRescanBackoff = maxRescanBackoff
         self.unwatchedRetryInterval = unwatchedRetryInterval
         self.rootRetryInterval = rootRetryInterval
+        self.maxQueuedRecords = maxQueuedRecords
         self.idleFileCompaction = idleFileCompaction
         self.startupBatchChanges = startupBatchChanges
     }

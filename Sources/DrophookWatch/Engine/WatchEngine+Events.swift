@@ -4,7 +4,7 @@ extension WatchEngine {
     /// Applies one inotify record.
     func handle(_ event: InotifyEvent) {
         if event.has(IN_Q_OVERFLOW) {
-            noteOverflow()
+            noteOverflow(atMemoryBound: event.wd == RawEventQueue.boundWD)
             return
         }
         if staleWDs.contains(event.wd) {

@@ -52,8 +52,9 @@ extension WatchEngine {
         }
     }
 
-    /// The kernel dropped records: rescan, backing off when it keeps happening.
-    func noteOverflow() {
+    /// The kernel dropped records (or the watcher did, at its memory bound): rescan, backing
+    /// off when it keeps happening.
+    func noteOverflow(atMemoryBound: Bool = false) {
         let now = self.now
         metrics.overflows.increment()
         health.update { $0.overflows += 1 }
@@ -66,6 +67,10 @@ extension WatchEngine {
         let earliest = lastRescan.map { $0 + rescanBackoff } ?? now
         let due = max(now, earliest)
         rescanDue = min(rescanDue ?? due, due)
+        if atMemoryBound {
+            logger.warning("rescanning the watched trees in \(due - now) for the records dropped at the memory bound")
+            return
+        }
         logger.warning("""
             inotify queue overflowed (fs.inotify.max_queued_events = \(Self.maxQueuedEvents() ?? 0)); \
             rescanning the watched trees in \(due - now)

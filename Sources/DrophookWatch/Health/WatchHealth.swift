@@ -8,6 +8,9 @@ public struct WatchHealth: Sendable, Hashable {
     public var watchedDirectories = 0
     /// `IN_Q_OVERFLOW` events seen since start.
     public var overflows = 0
+    /// Raw records dropped at the memory bound while the outbox took no batch (each drop is
+    /// followed by a rescan).
+    public var droppedRecords = 0
     /// Full rescans done to recover from overflows.
     public var rescans = 0
     /// `inotify_add_watch` failed with ENOSPC: `fs.inotify.max_user_watches` is too low.

@@ -4,6 +4,9 @@ import Metrics
 struct WatchMetrics: Sendable {
     let overflows = Counter(label: "drophook_inotify_overflows_total")
     let rescans = Counter(label: "drophook_inotify_rescans_total")
+    /// Records dropped at the memory bound (``WatcherConfiguration/maxQueuedRecords``); each
+    /// drop is followed by a rescan.
+    let droppedRecords = Counter(label: "drophook_inotify_records_dropped_total")
     let watchedDirectories = Gauge(label: "drophook_inotify_watched_directories")
     let unwatchedDirectories = Gauge(label: "drophook_inotify_unwatched_directories")
     let watchLimitReached = Gauge(label: "drophook_inotify_watch_limit_reached")

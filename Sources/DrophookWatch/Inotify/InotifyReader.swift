@@ -115,19 +115,44 @@ final class InotifyReader: Sendable {
 /// Raw inotify records waiting for the processing task, with a doorbell that wakes it, and the
 /// reader's failure once it can read no more.
 final class RawEventQueue: Sendable {
-    private let chunks = Mutex<[[InotifyEvent]]>([])
+    private struct Held {
+        var chunks: [[InotifyEvent]] = []
+        var count = 0
+        /// Records were dropped since the last drain: a rescan is owed.
+        var dropped = 0
+    }
+
+    /// The `wd` of the overflow record the queue adds itself when it dropped records at its
+    /// bound, to tell it from the kernel's own `IN_Q_OVERFLOW` (wd -1).
+    static let boundWD: Int32 = -2
+
+    private let held = Mutex(Held())
     private let failure = Mutex<WatchError?>(nil)
+    /// Most records held (``WatcherConfiguration/maxQueuedRecords``).
+    let limit: Int
     let doorbell: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
 
-    init() {
+    init(limit: Int = .max) {
+        self.limit = max(limit, 1)
         // Rings coalesce: the processing task drains everything on each wake.
         (doorbell, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
+    /// Holds the records for the processing task. Past the bound (the processing task is held
+    /// up, e.g. by an outbox that cannot be written) records are dropped and counted: the
+    /// reader keeps draining the kernel queue, memory stays bounded, and the drain ends with an
+    /// overflow record, so the tree is rescanned and nothing is lost track of.
     func push(_ events: [InotifyEvent]) {
         guard !events.isEmpty else { return }
-        chunks.withLock { $0.append(events) }
+        held.withLock { held in
+            if held.dropped > 0 || held.count + events.count > limit {
+                held.dropped += events.count
+            } else {
+                held.chunks.append(events)
+                held.count += events.count
+            }
+        }
         continuation.yield()
     }
 
@@ -144,14 +169,20 @@ final class RawEventQueue: Sendable {
 
     func finish() { continuation.finish() }
 
-    func takeAll() -> [[InotifyEvent]] {
-        chunks.withLock { chunks in
-            defer { chunks = [] }
-            return chunks
+    /// Everything held, oldest first; when records were dropped, ends with an overflow record
+    /// (wd ``boundWD``) and says how many were dropped.
+    func takeAll() -> (chunks: [[InotifyEvent]], dropped: Int) {
+        held.withLock { held in
+            defer { held = Held() }
+            var chunks = held.chunks
+            if held.dropped > 0 {
+                chunks.append([InotifyEvent(wd: Self.boundWD, mask: UInt32(bitPattern: IN_Q_OVERFLOW), cookie: 0, name: nil)])
+            }
+            return (chunks, held.dropped)
         }
     }
 
-    var isEmpty: Bool { chunks.withLock { $0.isEmpty } }
+    var isEmpty: Bool { held.withLock { $0.chunks.isEmpty && $0.dropped == 0 } }
 }
 
 /// Test switch that stalls the reader thread, so that the kernel queue fills up and overflows.
