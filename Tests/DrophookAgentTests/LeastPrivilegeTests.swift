@@ -30,6 +30,8 @@ struct LeastPrivilegeTests {
         #expect(chmod(agent.dropDirectory.path, 0o700) == 0)
         try FileManager.default.createDirectory(at: agent.stateDirectory, withIntermediateDirectories: true)
         #expect(chown(agent.stateDirectory.path, Self.uid, Self.uid) == 0)
+        // The config holds a secret: readable by the agent's user alone, as the package sets it.
+        #expect(chown(agent.configFile.path, Self.uid, Self.uid) == 0)
         let capabilities = "+dac_read_search,+lease"
         try await agent.start(launcher: [
             "/usr/bin/setpriv", "--reuid=\(Self.uid)", "--regid=\(Self.uid)", "--clear-groups",

@@ -25,6 +25,8 @@ public struct AgentStatus: Codable, Sendable, Hashable {
     /// Why the outbox could not be read for this status, if it could not: the counts are then
     /// unknown, not zero.
     public var outboxError: String?
+    /// Directories in the trees the agent may not read (absent when none).
+    public var unreadableDirectories: Int?
 
     /// One endpoint's delivery state.
     public struct Endpoint: Codable, Sendable, Hashable {

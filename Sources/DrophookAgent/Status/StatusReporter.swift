@@ -86,7 +86,7 @@ final class StatusReporter: Service, Sendable {
                 disabled: state?.disabled ?? false
             )
         }
-        return AgentStatus(
+        var status = AgentStatus(
             pid: getpid(),
             version: AgentVersion.description,
             startedAt: startedAt,
@@ -100,6 +100,8 @@ final class StatusReporter: Service, Sendable {
             unavailableRoots: health.map(\.unavailableRoots).flatMap { $0.isEmpty ? nil : $0 },
             outboxError: outboxError
         )
+        status.unreadableDirectories = health.flatMap { $0.unreadableDirectories > 0 ? $0.unreadableDirectories : nil }
+        return status
     }
 }
 

@@ -40,7 +40,11 @@ extension WatchEngine {
         } else if event.has(IN_CLOSE_WRITE) {
             closedWrite(name, in: directory)
         } else if event.has(IN_ATTRIB) {
-            if !event.has(IN_ISDIR) { attributesChanged(name, in: directory) }
+            if event.has(IN_ISDIR) {
+                directoryAttributesChanged(name, in: directory)
+            } else {
+                attributesChanged(name, in: directory)
+            }
         }
     }
 

@@ -63,6 +63,9 @@ extension WatchEngine {
         var reasons: [Int: String] = [:]
         for index in watches.indices {
             guard let path = rootPaths[index] else { continue }
+            if let warning = WatchPreflight.remoteWritesWarning(watch: watches[index].name, root: path) {
+                logger.warning("\(warning)")
+            }
             let support = WatchPreflight.completion(root: path, configuration: configuration)
             completionModes[index] = support.mode
             if let reason = support.reason {
@@ -168,7 +171,9 @@ extension WatchEngine {
             switch FileStatus.list(directory: directoryPath) {
             case .success(let listed): entries = listed
             case .failure(let error):
-                if error.code != ENOENT {
+                if error.code == EACCES || error.code == EPERM {
+                    noteUnreadable(directory, path: directoryPath, error)
+                } else if error.code != ENOENT {
                     logger.error("cannot list directory \(directoryPath): \(error); files under it are not reported")
                 }
                 continue

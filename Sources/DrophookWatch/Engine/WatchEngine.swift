@@ -36,6 +36,9 @@ final class WatchEngine {
     var timed: [ObjectIdentifier: TreeNode] = [:]
     /// Files held open while their writers write (``holdWhileWriting(_:)``).
     var held: [ObjectIdentifier: TreeNode] = [:]
+    /// Directories the agent may not read (EACCES), by path: said once each, looked at again
+    /// when their permissions change (``directoryAttributesChanged(_:in:)``).
+    var unreadable: [String: TreeNode] = [:]
     /// Directories that could not get a watch because of the watch limit.
     var unwatched: [ObjectIdentifier: TreeNode] = [:]
     var nextUnwatchedRetry: WatchInstant?
@@ -198,6 +201,9 @@ final class WatchEngine {
             return true
         case .failure(let error) where error.code == ENOENT || error.code == ENOTDIR || error.code == ELOOP:
             return false
+        case .failure(let error) where error.code == EACCES || error.code == EPERM:
+            noteUnreadable(node, path: path, error)
+            return true
         case .failure(let error):
             logger.error("cannot watch directory \(path): \(error); files under it are reported only by rescans")
             unwatched[ObjectIdentifier(node)] = node
@@ -325,6 +331,12 @@ final class WatchEngine {
         }
         for (current, _) in ordered where current !== node { current.dropChildren() }
         node.dropChildren()
+        if !unreadable.isEmpty, node.isDirectory {
+            // Gone from the tree: nothing to retry, nothing to count.
+            let before = unreadable.count
+            unreadable = unreadable.filter { $0.value.root != nil }
+            if unreadable.count != before { health.update { [count = unreadable.count] in $0.unreadableDirectories = count } }
+        }
         updateWatchHealth()
     }
 

@@ -17,6 +17,9 @@ public struct WatchHealth: Sendable, Hashable {
     public var watchLimitReached = false
     /// Directories that are scanned but have no watch because of the limit (retried periodically).
     public var unwatchedDirectories = 0
+    /// Directories in the trees that the agent may not read (permissions): their contents are
+    /// not reported until they can be read.
+    public var unreadableDirectories = 0
     /// Watches this agent needs (watched + unwatched directories).
     public var watchesNeeded = 0
     /// Current `fs.inotify.max_user_watches`, when readable.

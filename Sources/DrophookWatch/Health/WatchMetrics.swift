@@ -9,6 +9,7 @@ struct WatchMetrics: Sendable {
     let droppedRecords = Counter(label: "drophook_inotify_records_dropped_total")
     let watchedDirectories = Gauge(label: "drophook_inotify_watched_directories")
     let unwatchedDirectories = Gauge(label: "drophook_inotify_unwatched_directories")
+    let unreadableDirectories = Gauge(label: "drophook_watch_unreadable_directories")
     let watchLimitReached = Gauge(label: "drophook_inotify_watch_limit_reached")
     let events = Counter(label: "drophook_watch_events_total")
     let leaseNoWriter = Counter(label: "drophook_watch_lease_answers_total", dimensions: [("answer", "no_writer")])

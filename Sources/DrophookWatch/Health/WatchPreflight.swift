@@ -55,6 +55,9 @@ public enum WatchPreflight {
             rootPaths[path] = watch.name
         }
         for (path, name) in rootPaths.sorted(by: { $0.key < $1.key }) {
+            if let warning = remoteWritesWarning(watch: name, root: path) {
+                problems.append(WatchProblem(severity: .warning, watch: name, path: path, message: warning))
+            }
             let support = completion(root: path, configuration: configuration)
             if let reason = support.reason {
                 problems.append(WatchProblem(severity: .warning, watch: name, path: path,
@@ -82,6 +85,17 @@ public enum WatchPreflight {
     public static func completion(root: String, configuration: WatcherConfiguration) -> LeaseSupport {
         configuration.leases ? LeaseSupport.assess(root: root)
             : LeaseSupport(mode: .stability, reason: "leases are turned off for this agent")
+    }
+
+    /// For a root on NFS, CIFS/SMB, FUSE or 9p (`statfs`): inotify sees only what is written
+    /// through this host's kernel, so files other hosts (or a FUSE daemon's back end) write are
+    /// not reported. Nil on a local file system.
+    public static func remoteWritesWarning(watch: String, root: String) -> String? {
+        guard let kind = FileSystemType.of(path: root)?.remoteName else { return nil }
+        return """
+            watch \(watch): root \(root) is on \(kind); inotify sees only writes made through this host, \
+            so files other hosts write there are not reported (run drophook on the host that receives the uploads)
+            """
     }
 
     /// Directories under a root, the root included, not descending into deeper roots (counted on their own).

@@ -7,10 +7,13 @@ enum StatusFormat {
             "drophook \(status.version), pid \(status.pid): \(status.ready ? "watching" : "starting") \(status.watchedDirectories) directories, \(status.healthy ? "healthy" : "UNHEALTHY")",
         ]
         for root in status.unavailableRoots ?? [] {
-            lines.append("NOT WATCHING \(root): the root is missing or was removed; create it and restart drophook")
+            lines.append("NOT WATCHING \(root): the root is missing or was removed; it is watched again as soon as it is a directory")
         }
         if let error = status.outboxError {
             lines.append("OUTBOX: \(error)")
+        }
+        if let unreadable = status.unreadableDirectories {
+            lines.append("\(unreadable) directories cannot be read by the agent; their files are not reported (see the log)")
         }
         if status.inotifyOverflows > 0 {
             lines.append("inotify queue overflowed \(status.inotifyOverflows) times (recovered by rescans)")

@@ -1,0 +1,78 @@
+import DrophookAgent
+import DrophookReceiver
+import DrophookTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// Directories the agent may not read, and watch roots on file systems whose other writers
+/// inotify cannot see.
+@Suite("File-system faults", .serialized)
+struct FileSystemFaultTests {
+    /// An unused uid for the agent, as in the least-privilege tests.
+    static let uid: UInt32 = 4243
+
+    /// A directory the agent's user may not read is said once (not at each look), shown in the
+    /// status, and reported in full once its permissions let the agent in.
+    @Test(.enabled(if: getuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0, "needs root and setpriv"), .timeLimit(.minutes(2)))
+    func anUnreadableDirectoryIsSaidOnceAndReadWhenItOpens() async throws {
+        let receiver = try await WebhookReceiver.start(.init())
+        let agent = try AgentUnderTest(webhooks: """
+              - name: ops
+                url: \(receiver.baseURL)/hook
+                format: sftptogo
+            """)
+        defer { agent.cleanUp() }
+        #expect(chown(agent.dropDirectory.path, Self.uid, Self.uid) == 0)
+        try FileManager.default.createDirectory(at: agent.stateDirectory, withIntermediateDirectories: true)
+        #expect(chown(agent.stateDirectory.path, Self.uid, Self.uid) == 0)
+        // The config holds a secret: readable by the agent's user alone, as the package sets it.
+        #expect(chown(agent.configFile.path, Self.uid, Self.uid) == 0)
+        #expect(chmod(agent.root.path, 0o755) == 0)
+        try await agent.start(launcher: ["/usr/bin/setpriv", "--reuid=\(Self.uid)", "--regid=\(Self.uid)", "--clear-groups"])
+
+        // Made elsewhere, closed to everyone but root, then moved in whole.
+        let outside = agent.root.appendingPathComponent("closed")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try Data("inside".utf8).write(to: outside.appendingPathComponent("inside.csv"))
+        #expect(chmod(outside.path, 0o700) == 0)
+        let closed = agent.dropDirectory.appendingPathComponent("closed")
+        #expect(rename(outside.path, closed.path) == 0)
+        _ = try await receiver.waitForWebhooks(count: 1, timeout: .seconds(20))
+        let shown = await pollUntil(within: .seconds(10)) {
+            AgentStatus.read(stateDirectory: agent.stateDirectory.path)?.unreadableDirectories == 1
+        }
+        #expect(shown)
+        // Its permissions change but still shut the agent out: tried again, not said again.
+        #expect(chmod(closed.path, 0o710) == 0)
+        try Data("m".utf8).write(to: agent.dropDirectory.appendingPathComponent("marker"))
+        _ = try await receiver.waitForWebhooks(count: 2, timeout: .seconds(20))
+        #expect(chmod(closed.path, 0o755) == 0)
+        let received = try await receiver.waitForWebhooks(count: 3, timeout: .seconds(20))
+        #expect(received.compactMap { $0.json?["Data"]?["Path"]?.stringValue } == ["closed/", "marker", "closed/inside.csv"])
+        let status = try AgentUnderTest.command(["status", "--config", agent.configFile.path])
+        #expect(!status.stdout.contains("cannot be read"), "\(status.stdout)")
+        #expect(agent.terminate() == 0)
+        let said = agent.log.components(separatedBy: "cannot read directory \(closed.path)").count - 1
+        #expect(said == 1, "\(agent.log)")
+        await receiver.stop()
+    }
+
+    /// A root on a FUSE file system (bindfs): check and the start-up log say that other hosts'
+    /// writes are not seen.
+    @Test(.enabled(if: getuid() == 0 && access("/usr/bin/bindfs", X_OK) == 0, "needs root and bindfs"))
+    func aRootOnFUSEIsWarnedAbout() async throws {
+        let agent = try AgentUnderTest(webhooks: "  []")
+        defer { agent.cleanUp() }
+        let source = agent.root.appendingPathComponent("source")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        try ChildProcess.run("/usr/bin/bindfs", [source.path, agent.dropDirectory.path], within: .seconds(20))
+        defer { _ = try? ChildProcess.run("/bin/umount", [agent.dropDirectory.path], within: .seconds(20)) }
+        let check = try AgentUnderTest.command(["check", "--config", agent.configFile.path])
+        let warning = "watch uploads: root \(agent.dropDirectory.path) is on FUSE; inotify sees only writes made through this host"
+        #expect(check.stderr.contains(warning), "\(check)")
+        try await agent.start()
+        #expect(agent.terminate() == 0)
+        #expect(agent.log.contains(warning))
+    }
+}
