@@ -131,6 +131,14 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        // libFuzzer targets over the parsers and encoders that take outside bytes (fuzz/run
+        // builds it with -sanitize=fuzzer,address; a plain build only prints how to use it).
+        .executableTarget(
+            name: "drophook-fuzz",
+            dependencies: ["DrophookAgent", "DrophookEvents", "DrophookSessions", "DrophookWatch"],
+            swiftSettings: strictSwift
+        ),
+
         .executableTarget(
             name: "drophook-bench",
             dependencies: [

@@ -2,7 +2,8 @@
 # Developer entry points on Debian 12 with the Swift toolchain:
 #   packaging/dev.sh demo   install what is missing, build, run the agent on etc/drophook.yaml
 #                           with a local receiver, and drop a file so a signed webhook shows up
-#   packaging/dev.sh test   install what is missing, build and run the whole test suite
+#   packaging/dev.sh test   install what is missing, build and run the whole test suite, then a
+#                           10-second libFuzzer run of every fuzz target
 #   packaging/dev.sh deps   only install what is missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +79,8 @@ run_tests() {
     # Serially: the suites start real agents, sshd and HTTP servers and time their answers;
     # run side by side on a small machine they would starve each other of CPU.
     timeout --kill-after=30s 25m swift test --no-parallel
+    # A short libFuzzer smoke run of every fuzz target (fuzz/run; a longer one on demand).
+    timeout --kill-after=30s 15m fuzz/run all 10
 }
 
 case "${1:-}" in
