@@ -76,3 +76,46 @@ struct FileSystemFaultTests {
         #expect(agent.log.contains(warning))
     }
 }
+
+/// A webhook whose host name does not resolve, with the agent in a mount namespace whose
+/// `/etc/hosts` knows only the other receiver's name and whose resolver points at a loopback
+/// port where nothing answers (so no query leaves the machine).
+@Suite("Names that do not resolve", .serialized)
+struct UnresolvableNameTests {
+    @Test(.enabled(if: getuid() == 0 && access("/usr/bin/unshare", X_OK) == 0, "needs root and unshare"), .timeLimit(.minutes(2)))
+    func aNameThatDoesNotResolveFailsItsAttemptsAndHoldsNothingElseUp() async throws {
+        let receiver = try await WebhookReceiver.start(.init())
+        let agent = try AgentUnderTest(webhooks: """
+              - name: known
+                url: http://hooks.drophook.test:\(receiver.port)/hook
+                format: sftptogo
+              - name: unknown
+                url: http://gone.drophook.test:\(receiver.port)/hook
+                format: sftptogo
+                retry: [1h]
+            """)
+        defer { agent.cleanUp() }
+        let hosts = agent.root.appendingPathComponent("hosts").path
+        let resolver = agent.root.appendingPathComponent("resolv.conf").path
+        try "127.0.0.1 localhost hooks.drophook.test\n".write(toFile: hosts, atomically: true, encoding: .utf8)
+        try "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n".write(toFile: resolver, atomically: true, encoding: .utf8)
+        try await agent.start(launcher: [
+            "/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+            "mount --bind \(hosts) /etc/hosts && mount --bind \(resolver) /etc/resolv.conf && exec \"$@\"", "sh",
+        ])
+        try Data("x".utf8).write(to: agent.dropDirectory.appendingPathComponent("a.csv"))
+        let received = try await receiver.waitForWebhooks(count: 1, timeout: .seconds(20))
+        #expect(received.first?.json?["Data"]?["Path"]?.stringValue == "a.csv")
+        let failed = await pollUntil(within: .seconds(20)) {
+            let log = try? AgentUnderTest.command(["deliveries", "--config", agent.configFile.path, "--endpoint", "unknown", "--json"])
+            return log?.stdout.contains("dnsFailure") == true
+        }
+        #expect(failed)
+        let detail = try AgentUnderTest.command(["deliveries", "--config", agent.configFile.path, "--endpoint", "unknown"])
+        #expect(detail.stdout.contains("pending"), "\(detail.stdout)")
+        #expect(agent.terminate() == 0)
+        #expect(agent.log.contains("Could not resolve host: gone.drophook.test"), "\(agent.log)")
+        #expect(receiver.receivedCount == 1)
+        await receiver.stop()
+    }
+}
