@@ -36,6 +36,11 @@ let package = Package(
         ),
 
         .systemLibrary(
+            name: "CNats",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"])]
+        ),
+        .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
@@ -69,6 +74,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
+            swiftSettings: strictSwift
+        ),
+        // NATS JetStream through libnats: publish with a message id, wait for the stream's ack.
+        .target(
+            name: "DrophookNATS",
+            dependencies: ["CNats", "DrophookEvents"],
             swiftSettings: strictSwift
         ),
         .target(
@@ -163,6 +174,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "DrophookReceiverTests", dependencies: ["DrophookReceiver"], swiftSettings: strictSwift),
+        .testTarget(name: "DrophookNATSTests", dependencies: ["DrophookNATS", "CNats", "DrophookTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "DrophookOutboxTests",
             dependencies: ["DrophookOutbox", .product(name: "GRDB", package: "GRDB.swift")],

@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 # SQLite (outbox), libsystemd (the session log's journal source; systemd-journal-remote writes the
 # test journals), OpenSSH and paramiko (sftp end-to-end tests), openssl and python3 (TLS test servers),
 # nghttpd (HTTP/2 test server), pip and Node.js (receivers' own verification code in the signature tests).
-# bindfs mounts a FUSE file system for the remote-file-system warning test.
-packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev libsystemd-dev systemd-journal-remote bindfs openssh-server openssh-client openssl python3 python3-paramiko python3-pip nodejs pkg-config nghttp2-server)
+# bindfs mounts a FUSE file system for the remote-file-system warning test; libnats (the NATS C
+# client) and nats-server (JetStream on loopback in the tests) for the NATS publisher.
+packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev libsystemd-dev systemd-journal-remote bindfs libnats-dev nats-server openssh-server openssh-client openssl python3 python3-paramiko python3-pip nodejs pkg-config nghttp2-server)
 # Receivers' own verification libraries, from PyPI, that the signature tests run unchanged;
 # kept beside the build, never in the system's Python.
 python_packages=(standardwebhooks==1.1.0 cloudevents==1.11.0 deprecation==2.1.0 packaging==24.2)

@@ -1,0 +1,153 @@
+import CNats
+import Dispatch
+import Glibc
+import DrophookEvents
+import Synchronization
+
+/// What the stream said about one stored message.
+public struct JetStreamAck: Sendable, Hashable {
+    /// The stream that stored it.
+    public var stream: String
+    /// Its sequence in that stream.
+    public var sequence: UInt64
+    /// The stream had stored a message with the same id within its duplicate window, and did not
+    /// store this one again: a retry after a lost ack is harmless.
+    public var duplicate: Bool
+}
+
+/// Publishes into NATS JetStream through libnats: each message carries `Nats-Msg-Id`, and a
+/// publish returns only when the stream has acknowledged it, so a delivery is marked delivered
+/// only once the message is stored, and a retry is dropped by the stream's duplicate window.
+///
+/// libnats reconnects by itself (to any server of the list) and keeps publishing meanwhile;
+/// a publish that gets no ack within its timeout fails and is retried by the caller.
+public final class JetStreamPublisher: @unchecked Sendable {
+    // `connection` and `context` are C handles made once in `init` and destroyed once by
+    // `close()` (guarded by `closed`); libnats locks inside them, so publishes from several
+    // threads at once are safe.
+    private let connection: OpaquePointer
+    private let context: OpaquePointer
+    private let closed = Mutex(false)
+    /// The synchronous publish blocks its thread until the ack: never a cooperative one.
+    private let queue = DispatchQueue(label: "drophook.jetstream.publish", attributes: .concurrent)
+
+    /// Connects to the first reachable server of `servers` (`nats://host:port`).
+    public init(servers: [String], name: String = "drophook", connectTimeout: Duration = .seconds(5)) throws(JetStreamError) {
+        var options: OpaquePointer?
+        guard natsOptions_Create(&options) == NATS_OK, let options else {
+            throw JetStreamError(.connect, "cannot allocate NATS options (out of memory)")
+        }
+        defer { natsOptions_Destroy(options) }
+        let status = Self.withCStrings(servers) { list, count in natsOptions_SetServers(options, list, count) }
+        guard status == NATS_OK else {
+            throw JetStreamError(.connect, "the NATS server list \(servers) is not valid: \(Self.lastError(status)); write each as nats://host:port")
+        }
+        _ = natsOptions_SetName(options, name)
+        _ = natsOptions_SetTimeout(options, connectTimeout.milliseconds)
+        // Keep trying for ever after a loss; messages published meanwhile are buffered by libnats.
+        _ = natsOptions_SetMaxReconnect(options, -1)
+        _ = natsOptions_SetReconnectWait(options, 250)
+        _ = natsOptions_SetRetryOnFailedConnect(options, false, nil, nil)
+        var connection: OpaquePointer?
+        let connected = natsConnection_Connect(&connection, options)
+        guard connected == NATS_OK, let connection else {
+            throw JetStreamError(.connect, "cannot connect to NATS at \(servers.joined(separator: ", ")): \(Self.lastError(connected)); check that a server listens there")
+        }
+        var context: OpaquePointer?
+        guard natsConnection_JetStream(&context, connection, nil) == NATS_OK, let context else {
+            natsConnection_Destroy(connection)
+            throw JetStreamError(.connect, "cannot open a JetStream context on \(servers.joined(separator: ", "))")
+        }
+        self.connection = connection
+        self.context = context
+    }
+
+    deinit { close() }
+
+    /// Publishes `body` on `subject` with `messageID` as `Nats-Msg-Id` and waits for the
+    /// stream's acknowledgement.
+    public func publish(
+        subject: String, messageID: String, headers: [HTTPHeader] = [], body: [UInt8], timeout: Duration = .seconds(5)
+    ) async throws(JetStreamError) -> JetStreamAck {
+        let result: Result<JetStreamAck, JetStreamError> = await withCheckedContinuation { continuation in
+            queue.async { [self] in
+                continuation.resume(returning: publishNow(subject: subject, messageID: messageID, headers: headers, body: body, timeout: timeout))
+            }
+        }
+        return try result.get()
+    }
+
+    /// Closes the connection; publishes after it fail with ``JetStreamError/Code/closed``.
+    public func close() {
+        let wasOpen = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        guard wasOpen else { return }
+        jsCtx_Destroy(context)
+        natsConnection_Close(connection)
+        natsConnection_Destroy(connection)
+    }
+
+    /// The blocking publish, on the publisher's queue. libnats keeps its last error per
+    /// thread, so the error text is read here, on the thread that failed.
+    private func publishNow(subject: String, messageID: String, headers: [HTTPHeader], body: [UInt8], timeout: Duration) -> Result<JetStreamAck, JetStreamError> {
+        guard !closed.withLock({ $0 }) else { return .failure(JetStreamError(.closed, "the NATS publisher is closed")) }
+        var message: OpaquePointer?
+        let created = body.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { natsMsg_Create(&message, subject, nil, $0.baseAddress, Int32(bytes.count)) }
+        }
+        guard created == NATS_OK, let message else {
+            return .failure(JetStreamError(.rejected, "cannot make a NATS message for subject \(subject): \(Self.lastError(created))"))
+        }
+        defer { natsMsg_Destroy(message) }
+        for header in headers { _ = natsMsgHeader_Add(message, header.name, header.value) }
+        var options = jsPubOptions()
+        jsPubOptions_Init(&options)
+        options.MaxWait = max(timeout.milliseconds, 1)
+        var ack: UnsafeMutablePointer<jsPubAck>?
+        var errorCode = jsErrCode(0)
+        let status = messageID.withCString { id in
+            options.MsgId = id
+            return js_PublishMsg(&ack, context, message, &options, &errorCode)
+        }
+        defer { if let ack { jsPubAck_Destroy(ack) } }
+        guard status == NATS_OK, let ack else { return .failure(Self.failure(status, errorCode, subject: subject)) }
+        return .success(JetStreamAck(
+            stream: ack.pointee.Stream.map { String(cString: $0) } ?? "",
+            sequence: ack.pointee.Sequence,
+            duplicate: ack.pointee.Duplicate))
+    }
+
+    private static func failure(_ status: natsStatus, _ code: jsErrCode, subject: String) -> JetStreamError {
+        let reason = lastError(status)
+        switch status {
+        case NATS_NO_RESPONDERS:
+            return JetStreamError(.noStream, """
+                no JetStream stream captures subject \(subject); create one whose subjects match it \
+                (nats stream add, or create_stream in the config), or fix the subject template
+                """)
+        case NATS_TIMEOUT:
+            return JetStreamError(.timeout, "no acknowledgement from JetStream for subject \(subject) in time (\(reason)); it is retried")
+        default:
+            let detail = code.rawValue != 0 ? " (JetStream error \(code.rawValue))" : ""
+            return JetStreamError(.rejected, "JetStream refused the message on subject \(subject): \(reason)\(detail)")
+        }
+    }
+
+    /// libnats's text for the calling thread's last error, or the status's own.
+    private static func lastError(_ status: natsStatus) -> String {
+        var last = NATS_OK
+        if let text = nats_GetLastError(&last), last != NATS_OK {
+            return String(cString: text)
+        }
+        return String(cString: natsStatus_GetText(status))
+    }
+
+    private static func withCStrings<Result>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, Int32) -> Result) -> Result {
+        let copies = strings.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        var pointers = copies.map { UnsafePointer($0) }
+        return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!, Int32(strings.count)) }
+    }
+}

@@ -1,0 +1,206 @@
+import CNats
+import DrophookEvents
+import DrophookNATS
+import DrophookTestSupport
+import Foundation
+import Testing
+
+/// The publisher against a real `nats-server` with JetStream on loopback.
+@Suite("JetStream publisher", .serialized,
+       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
+struct JetStreamPublisherTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aMessagePublishedTwiceWithOneIDIsStoredOnce() async throws {
+        let server = try NATSServer.start()
+        defer { server.stop() }
+        let admin = try StreamAdmin(url: server.url)
+        try admin.addStream("SFTP", subjects: ["sftp.>"])
+        let publisher = try JetStreamPublisher(servers: [server.url])
+        defer { publisher.close() }
+
+        let subject = "sftp.host-a.uploads.file.created"
+        let body = Array(#"{"Topic":"file.created"}"#.utf8)
+        let first = try await publisher.publish(subject: subject, messageID: "event-1", headers: [HTTPHeader("Content-Type", "application/json")], body: body)
+        // The same event again, as after a lost ack or a crash before the delivery was marked.
+        let again = try await publisher.publish(subject: subject, messageID: "event-1", body: body)
+        let second = try await publisher.publish(subject: subject, messageID: "event-2", body: body)
+        #expect(first.stream == "SFTP" && first.sequence == 1 && !first.duplicate)
+        #expect(again.duplicate && again.sequence == 1)
+        #expect(second.sequence == 2 && !second.duplicate)
+        #expect(try admin.messageCount("SFTP") == 2)
+        let stored = try admin.message("SFTP", sequence: 1)
+        #expect(stored.body == body)
+        #expect(stored.headers["Nats-Msg-Id"] == "event-1" && stored.headers["Content-Type"] == "application/json")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aSubjectNoStreamCapturesIsAnErrorThatSaysSo() async throws {
+        let server = try NATSServer.start()
+        defer { server.stop() }
+        try StreamAdmin(url: server.url).addStream("SFTP", subjects: ["sftp.>"])
+        let publisher = try JetStreamPublisher(servers: [server.url])
+        defer { publisher.close() }
+        await #expect(throws: JetStreamError.self) {
+            _ = try await publisher.publish(subject: "files.created", messageID: "event-1", body: [1], timeout: .seconds(2))
+        }
+        do {
+            _ = try await publisher.publish(subject: "files.created", messageID: "event-1", body: [1], timeout: .seconds(2))
+        } catch {
+            #expect(error.code == .noStream)
+            #expect(error.description.hasPrefix("no JetStream stream captures subject files.created; create one"), "\(error)")
+        }
+    }
+
+    @Test func noServerListeningIsAConnectErrorNamingTheAddress() throws {
+        let port = try NATSServer.start()
+        let url = port.url
+        port.stop()
+        #expect {
+            _ = try JetStreamPublisher(servers: [url], connectTimeout: .seconds(1))
+        } throws: { error in
+            guard let error = error as? JetStreamError else { return false }
+            return error.code == .connect && error.description.contains("cannot connect to NATS at \(url)")
+        }
+    }
+}
+
+/// A replicas-3 stream on a three-server cluster, its leader stopped in the middle of a burst and
+/// started again: the publisher (retrying each message until it is acknowledged, as the delivery
+/// engine does) leaves every message in the stream exactly once.
+@Suite("JetStream cluster failover", .serialized,
+       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
+struct JetStreamFailoverTests {
+    @Test(.timeLimit(.minutes(3)))
+    func aStreamLeaderStoppedMidBurstLosesAndDuplicatesNothing() async throws {
+        let cluster = try NATSCluster()
+        defer { cluster.stopAll() }
+        let admin = try StreamAdmin(url: cluster.urls.joined(separator: ","))
+        // The cluster elects its JetStream meta leader first; until then a stream cannot be added.
+        let added = await pollUntil(within: .seconds(30)) { (try? admin.addStream("SFTP", subjects: ["sftp.>"], replicas: 3)) != nil }
+        try #require(added, "the cluster never accepted the stream")
+        let publisher = try JetStreamPublisher(servers: cluster.urls)
+        defer { publisher.close() }
+
+        let total = 3000
+        var stopped: String?
+        var retries = 0
+        for index in 0..<total {
+            if index == total / 3 {
+                let leader = try admin.streamLeader("SFTP")
+                cluster.stop(leader)
+                stopped = leader
+            }
+            if index == 2 * total / 3, let leader = stopped { try cluster.start(leader) }
+            var attempts = 0
+            while true {
+                do {
+                    _ = try await publisher.publish(subject: "sftp.host.uploads.file.created", messageID: "event-\(index)",
+                                                    body: Array("\(index)".utf8), timeout: .seconds(2))
+                    break
+                } catch {
+                    attempts += 1
+                    retries += 1
+                    // A new leader is being elected: the retry waits a little, as a retry schedule would.
+                    guard attempts < 100 else { throw error }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+        #expect(stopped != nil)
+        #expect(try admin.messageCount("SFTP") == UInt64(total), "retried \(retries) times")
+        var ids = Set<String>()
+        for sequence in 1...UInt64(total) {
+            if let id = try admin.message("SFTP", sequence: sequence).headers["Nats-Msg-Id"] { ids.insert(id) }
+        }
+        #expect(ids.count == total && ids == Set((0..<total).map { "event-\($0)" }))
+    }
+}
+
+/// Stream administration for the tests, through libnats' JetStream management API.
+final class StreamAdmin: @unchecked Sendable {
+    // C handles made in init, destroyed in deinit; libnats locks inside them.
+    private let connection: OpaquePointer
+    private let context: OpaquePointer
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init(url: String) throws {
+        var connection: OpaquePointer?
+        guard natsConnection_ConnectTo(&connection, url) == NATS_OK, let connection else { throw Failure(description: "cannot connect to \(url)") }
+        var context: OpaquePointer?
+        guard natsConnection_JetStream(&context, connection, nil) == NATS_OK, let context else { throw Failure(description: "no JetStream at \(url)") }
+        self.connection = connection
+        self.context = context
+    }
+
+    deinit {
+        jsCtx_Destroy(context)
+        natsConnection_Destroy(connection)
+    }
+
+    /// Adds a stream over `subjects`, with a duplicate window and replicas as given.
+    func addStream(_ name: String, subjects: [String], replicas: Int = 1, duplicateWindow: Duration = .seconds(120)) throws {
+        var config = jsStreamConfig()
+        jsStreamConfig_Init(&config)
+        let copies = subjects.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        var pointers = copies.map { UnsafePointer($0) }
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        var code = jsErrCode(0)
+        let status = name.withCString { name in
+            pointers.withUnsafeMutableBufferPointer { list in
+                config.Name = name
+                config.Subjects = list.baseAddress
+                config.SubjectsLen = Int32(subjects.count)
+                config.Replicas = Int64(replicas)
+                config.Duplicates = duplicateWindow.components.seconds * 1_000_000_000
+                return js_AddStream(&info, context, &config, nil, &code)
+            }
+        }
+        if let info { jsStreamInfo_Destroy(info) }
+        guard status == NATS_OK else { throw Failure(description: "cannot add stream \(name): \(String(cString: natsStatus_GetText(status))) (\(code.rawValue))") }
+    }
+
+    /// The name of the server leading the stream's replica group.
+    func streamLeader(_ stream: String) throws -> String {
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        guard js_GetStreamInfo(&info, context, stream, nil, nil) == NATS_OK, let info else { throw Failure(description: "no stream \(stream)") }
+        defer { jsStreamInfo_Destroy(info) }
+        guard let leader = info.pointee.Cluster?.pointee.Leader else { throw Failure(description: "stream \(stream) has no leader") }
+        return String(cString: leader)
+    }
+
+    func messageCount(_ stream: String) throws -> UInt64 {
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        guard js_GetStreamInfo(&info, context, stream, nil, nil) == NATS_OK, let info else { throw Failure(description: "no stream \(stream)") }
+        defer { jsStreamInfo_Destroy(info) }
+        return info.pointee.State.Msgs
+    }
+
+    /// The stored message at `sequence`: its body and headers.
+    func message(_ stream: String, sequence: UInt64) throws -> (body: [UInt8], headers: [String: String]) {
+        var message: OpaquePointer?
+        guard js_GetMsg(&message, context, stream, sequence, nil, nil) == NATS_OK, let message else {
+            throw Failure(description: "no message \(sequence) in \(stream)")
+        }
+        defer { natsMsg_Destroy(message) }
+        let length = Int(natsMsg_GetDataLength(message))
+        let body = natsMsg_GetData(message).map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
+        var headers: [String: String] = [:]
+        var keys: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+        var count: Int32 = 0
+        if natsMsgHeader_Keys(message, &keys, &count) == NATS_OK, let keys {
+            for index in 0..<Int(count) {
+                guard let key = keys[index] else { continue }
+                var value: UnsafePointer<CChar>?
+                if natsMsgHeader_Get(message, key, &value) == NATS_OK, let value {
+                    headers[String(cString: key)] = String(cString: value)
+                }
+            }
+            free(keys)
+        }
+        return (body, headers)
+    }
+}
