@@ -31,8 +31,15 @@ public final class JetStreamPublisher: @unchecked Sendable {
     /// The synchronous publish blocks its thread until the ack: never a cooperative one.
     private let queue = DispatchQueue(label: "drophook.jetstream.publish", attributes: .concurrent)
 
-    /// Connects to the first reachable server of `servers` (`nats://host:port`).
-    public init(servers: [String], name: String = "drophook", connectTimeout: Duration = .seconds(5)) throws(JetStreamError) {
+    /// Connects to the first reachable server of `servers` (`nats://host:port`), without
+    /// authentication or TLS settings of its own.
+    public convenience init(servers: [String], name: String = "drophook", connectTimeout: Duration = .seconds(5)) throws(JetStreamError) {
+        try self.init(Configuration(servers: servers, name: name, connectTimeout: connectTimeout))
+    }
+
+    /// Connects as `configuration` says.
+    public init(_ configuration: Configuration) throws(JetStreamError) {
+        let servers = configuration.servers
         var options: OpaquePointer?
         guard natsOptions_Create(&options) == NATS_OK, let options else {
             throw JetStreamError(.connect, "cannot allocate NATS options (out of memory)")
@@ -42,6 +49,11 @@ public final class JetStreamPublisher: @unchecked Sendable {
         guard status == NATS_OK else {
             throw JetStreamError(.connect, "the NATS server list \(servers) is not valid: \(Self.lastError(status)); write each as nats://host:port")
         }
+        if let (setting, refused) = configuration.apply(to: options) {
+            throw JetStreamError(.connect, "libnats refused the \(setting): \(Self.lastError(refused)); check that the file exists and is readable")
+        }
+        let name = configuration.name
+        let connectTimeout = configuration.connectTimeout
         _ = natsOptions_SetName(options, name)
         _ = natsOptions_SetTimeout(options, connectTimeout.milliseconds)
         // Keep trying for ever after a loss; messages published meanwhile are buffered by libnats.

@@ -51,6 +51,32 @@ struct JetStreamPublisherTests {
         }
     }
 
+    /// User and password, and a token, as the server demands them: the right ones publish, a
+    /// wrong one is a connect error with the server's reason.
+    @Test(.timeLimit(.minutes(1)), arguments: [
+        (["--user", "drophook", "--pass", "s3cret-pass"], JetStreamPublisher.Configuration.Authentication.userPassword(user: "drophook", password: "s3cret-pass"),
+         JetStreamPublisher.Configuration.Authentication.userPassword(user: "drophook", password: "wrong")),
+        (["--auth", "s3cret-token"], .token("s3cret-token"), .token("wrong")),
+    ])
+    func authenticatesAsTheServerDemands(
+        serverArguments: [String], right: JetStreamPublisher.Configuration.Authentication, wrong: JetStreamPublisher.Configuration.Authentication
+    ) async throws {
+        let server = try NATSServer.start(serverArguments)
+        defer { server.stop() }
+        #expect {
+            _ = try JetStreamPublisher(.init(servers: [server.url], authentication: wrong, connectTimeout: .seconds(2)))
+        } throws: { error in
+            guard let error = error as? JetStreamError else { return false }
+            return error.code == .connect && error.description.lowercased().contains("authorization")
+        }
+        let publisher = try JetStreamPublisher(.init(servers: [server.url], authentication: right))
+        defer { publisher.close() }
+        let url = server.url.replacingOccurrences(of: "nats://", with: serverArguments.first == "--auth" ? "nats://s3cret-token@" : "nats://drophook:s3cret-pass@")
+        try StreamAdmin(url: url).addStream("SFTP", subjects: ["sftp.>"])
+        let ack = try await publisher.publish(subject: "sftp.h.w.file.created", messageID: "event-1", body: [1])
+        #expect(ack.sequence == 1)
+    }
+
     @Test func noServerListeningIsAConnectErrorNamingTheAddress() throws {
         let port = try NATSServer.start()
         let url = port.url
