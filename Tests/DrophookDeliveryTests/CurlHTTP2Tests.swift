@@ -1,12 +1,13 @@
 import DrophookDelivery
 import DrophookEvents
+import DrophookTestSupport
 import Foundation
 import Testing
 
 @Suite("Curl transport HTTP version", .enabled(if: CurlTestHTTP2Server.isAvailable, "needs nghttpd (nghttp2-server)"))
 struct CurlHTTP2Tests {
     @Test func negotiatesHTTP2WithAReceiverThatOffersIt() async throws {
-        let certificates = try CurlTestCertificates()
+        let certificates = try TestCertificates()
         defer { certificates.remove() }
         let server = try CurlTestHTTP2Server(certificates: certificates, files: ["hook": "received\n"])
         defer { server.stop() }
@@ -25,7 +26,7 @@ struct CurlHTTP2Tests {
     }
 
     @Test func fallsBackToHTTP1_1WhenTheReceiverOnlySpeaksIt() async throws {
-        let certificates = try CurlTestCertificates()
+        let certificates = try TestCertificates()
         defer { certificates.remove() }
         // The Python receiver offers no ALPN, so TLS completes without agreeing on HTTP/2.
         let server = try CurlTestServer(certificates: certificates)

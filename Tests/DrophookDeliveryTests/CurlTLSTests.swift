@@ -1,12 +1,13 @@
 import DrophookDelivery
 import DrophookEvents
+import DrophookTestSupport
 import Foundation
 import Testing
 
 @Suite("Curl transport over HTTPS")
 struct CurlTLSTests {
     @Test func refusesAServerSignedByAnUntrustedCA() async throws {
-        let certificates = try CurlTestCertificates()
+        let certificates = try TestCertificates()
         defer { certificates.remove() }
         let server = try CurlTestServer(certificates: certificates)
         defer { server.stop() }
@@ -20,7 +21,7 @@ struct CurlTLSTests {
     }
 
     @Test func deliversWhenTheEndpointTrustsTheServersCA() async throws {
-        let certificates = try CurlTestCertificates()
+        let certificates = try TestCertificates()
         defer { certificates.remove() }
         let server = try CurlTestServer(certificates: certificates)
         defer { server.stop() }
@@ -38,9 +39,9 @@ struct CurlTLSTests {
     }
 
     @Test func anEndpointCAFileAddsToTheSystemStoreRatherThanReplacingIt() async throws {
-        let systemPKI = try CurlTestCertificates()
+        let systemPKI = try TestCertificates()
         defer { systemPKI.remove() }
-        let endpointPKI = try CurlTestCertificates()
+        let endpointPKI = try TestCertificates()
         defer { endpointPKI.remove() }
         let server = try CurlTestServer(certificates: systemPKI)
         defer { server.stop() }
@@ -63,7 +64,7 @@ struct CurlTLSTests {
     }
 
     @Test func checksTheServerNameEvenWithATrustedCA() async throws {
-        let certificates = try CurlTestCertificates()
+        let certificates = try TestCertificates()
         defer { certificates.remove() }
         let server = try CurlTestServer(certificates: certificates)
         defer { server.stop() }
@@ -83,7 +84,7 @@ struct CurlTLSTests {
     /// in the message, before any request is sent.
     @Test(arguments: [(-1, false, "expired"), (2, true, "self-signed")])
     func refusesAnExpiredOrSelfSignedServerCertificate(days: Int, selfSigned: Bool, reason: String) async throws {
-        let certificates = try CurlTestCertificates(serverDays: days, selfSignedServer: selfSigned)
+        let certificates = try TestCertificates(serverDays: days, selfSignedServer: selfSigned)
         defer { certificates.remove() }
         let server = try CurlTestServer(certificates: certificates)
         defer { server.stop() }
@@ -101,7 +102,7 @@ struct CurlTLSTests {
     }
 
     @Test func presentsTheClientCertificateToAServerThatRequiresOne() async throws {
-        let certificates = try CurlTestCertificates()
+        let certificates = try TestCertificates()
         defer { certificates.remove() }
         let server = try CurlTestServer(certificates: certificates, requireClientCertificate: true)
         defer { server.stop() }
@@ -128,7 +129,7 @@ struct CurlTLSTests {
     }
 
     @Test func tunnelsThroughAConfiguredProxyWithConnect() async throws {
-        let certificates = try CurlTestCertificates()
+        let certificates = try TestCertificates()
         defer { certificates.remove() }
         let server = try CurlTestServer(certificates: certificates)
         defer { server.stop() }
@@ -151,7 +152,7 @@ struct CurlTLSTests {
     }
 
     @Test func reportsAMissingCAFileAsATLSFailureNamingIt() async throws {
-        let certificates = try CurlTestCertificates()
+        let certificates = try TestCertificates()
         defer { certificates.remove() }
         let server = try CurlTestServer(certificates: certificates)
         defer { server.stop() }

@@ -77,6 +77,29 @@ struct JetStreamPublisherTests {
         #expect(ack.sequence == 1)
     }
 
+    /// A server that speaks TLS only and verifies its clients: the publisher trusts it through
+    /// its CA file and presents its client certificate; without the CA it cannot connect.
+    @Test(.timeLimit(.minutes(1)))
+    func connectsOverTLSWithACAFileAndAClientCertificate() async throws {
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let server = try NATSServer.start([
+            "--tlsverify", "--tlscert", certificates.serverCertificate, "--tlskey", certificates.serverKey,
+            "--tlscacert", certificates.caCertificate,
+        ])
+        defer { server.stop() }
+        #expect {
+            _ = try JetStreamPublisher(.init(servers: [server.url], connectTimeout: .seconds(2)))
+        } throws: { error in (error as? JetStreamError)?.code == .connect }
+        let publisher = try JetStreamPublisher(.init(
+            servers: [server.url], caFile: certificates.caCertificate,
+            clientCertificate: certificates.clientCertificate, clientKey: certificates.clientKey))
+        defer { publisher.close() }
+        try StreamAdmin(url: server.url, tls: certificates).addStream("SFTP", subjects: ["sftp.>"])
+        let ack = try await publisher.publish(subject: "sftp.h.w.file.created", messageID: "event-1", body: [1])
+        #expect(ack.stream == "SFTP" && ack.sequence == 1)
+    }
+
     @Test func noServerListeningIsAConnectErrorNamingTheAddress() throws {
         let port = try NATSServer.start()
         let url = port.url
@@ -152,9 +175,23 @@ final class StreamAdmin: @unchecked Sendable {
         var description: String
     }
 
-    init(url: String) throws {
+    /// Connects to `url` (comma-separated for several servers), over TLS with `tls`'s CA and
+    /// client certificate when given.
+    init(url: String, tls: TestCertificates? = nil) throws {
+        var options: OpaquePointer?
+        guard natsOptions_Create(&options) == NATS_OK, let options else { throw Failure(description: "no options") }
+        defer { natsOptions_Destroy(options) }
+        let servers = url.split(separator: ",").map { strdup(String($0)) }
+        defer { servers.forEach { free($0) } }
+        var list = servers.map { UnsafePointer($0) }
+        _ = list.withUnsafeMutableBufferPointer { natsOptions_SetServers(options, $0.baseAddress, Int32(servers.count)) }
+        if let tls {
+            _ = natsOptions_SetSecure(options, true)
+            _ = natsOptions_LoadCATrustedCertificates(options, tls.caCertificate)
+            _ = natsOptions_LoadCertificatesChain(options, tls.clientCertificate, tls.clientKey)
+        }
         var connection: OpaquePointer?
-        guard natsConnection_ConnectTo(&connection, url) == NATS_OK, let connection else { throw Failure(description: "cannot connect to \(url)") }
+        guard natsConnection_Connect(&connection, options) == NATS_OK, let connection else { throw Failure(description: "cannot connect to \(url)") }
         var context: OpaquePointer?
         guard natsConnection_JetStream(&context, connection, nil) == NATS_OK, let context else { throw Failure(description: "no JetStream at \(url)") }
         self.connection = connection

@@ -1,3 +1,4 @@
+import DrophookTestSupport
 import Foundation
 
 /// An HTTP/2-over-TLS receiver on 127.0.0.1: `nghttpd` serving a throwaway docroot with the test
@@ -17,7 +18,7 @@ final class CurlTestHTTP2Server {
     private var stopped = false
 
     /// Starts nghttpd with `files` (name to content) in its docroot and returns once it accepts connections.
-    init(certificates: CurlTestCertificates, files: [String: String], startTimeout: Duration = .seconds(10)) throws {
+    init(certificates: TestCertificates, files: [String: String], startTimeout: Duration = .seconds(10)) throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("drophook-curl-h2-\(UUID().uuidString)")
         let docroot = directory.appendingPathComponent("docroot")

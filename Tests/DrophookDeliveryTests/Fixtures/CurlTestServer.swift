@@ -1,3 +1,4 @@
+import DrophookTestSupport
 import Foundation
 
 /// A real HTTP/1.1 receiver on 127.0.0.1 for the curl transport tests: a Python 3 script run as a
@@ -44,7 +45,7 @@ final class CurlTestServer {
 
     /// Starts a server; with `certificates`, it speaks TLS, and with `requireClientCertificate`
     /// it also demands a client certificate signed by the test CA.
-    init(certificates: CurlTestCertificates? = nil, requireClientCertificate: Bool = false) throws {
+    init(certificates: TestCertificates? = nil, requireClientCertificate: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("drophook-curl-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

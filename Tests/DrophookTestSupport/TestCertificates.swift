@@ -1,23 +1,23 @@
 import Foundation
 
-/// A throwaway PKI made with the `openssl` CLI: a CA, a server certificate for IP 127.0.0.1,
+/// A throwaway PKI made with the `openssl` CLI (shared by the curl and NATS TLS tests): a CA, a server certificate for IP 127.0.0.1,
 /// and a client certificate for mTLS, all signed by that CA. Removed by `remove()`.
-struct CurlTestCertificates {
-    struct OpenSSLError: Error, CustomStringConvertible {
-        var description: String
+public struct TestCertificates: Sendable {
+    public struct OpenSSLError: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    let directory: URL
-    var caCertificate: String { path("ca.pem") }
-    var serverCertificate: String { path("server.pem") }
-    var serverKey: String { path("server.key") }
-    var clientCertificate: String { path("client.pem") }
-    var clientKey: String { path("client.key") }
+    public let directory: URL
+    public var caCertificate: String { path("ca.pem") }
+    public var serverCertificate: String { path("server.pem") }
+    public var serverKey: String { path("server.key") }
+    public var clientCertificate: String { path("client.pem") }
+    public var clientKey: String { path("client.key") }
 
     /// - Parameters:
     ///   - serverDays: the server certificate's validity; -1 makes one that expired yesterday.
     ///   - selfSignedServer: the server certificate signs itself instead of being the CA's.
-    init(serverDays: Int = 2, selfSignedServer: Bool = false) throws {
+    public init(serverDays: Int = 2, selfSignedServer: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("drophook-curl-pki-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -43,7 +43,7 @@ struct CurlTestCertificates {
 
     /// A directory holding the CA certificate under its OpenSSL subject-hash name, laid out like
     /// /etc/ssl/certs, standing in for the system store.
-    func makeHashedCADirectory() throws -> String {
+    public func makeHashedCADirectory() throws -> String {
         let directory = path("hashed")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: caCertificate, toPath: "\(directory)/ca.pem")
@@ -51,7 +51,7 @@ struct CurlTestCertificates {
         return directory
     }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(at: directory)
     }
 
