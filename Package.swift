@@ -154,6 +154,7 @@ let package = Package(
             name: "drophook-bench",
             dependencies: [
                 "DrophookEvents",
+                "DrophookNATS",
                 "DrophookSessions",
                 "DrophookWatch",
                 "DrophookOutbox",

@@ -26,7 +26,7 @@ public final class JetStreamPublisher: @unchecked Sendable {
     // `close()` (guarded by `closed`); libnats locks inside them, so publishes from several
     // threads at once are safe.
     private let connection: OpaquePointer
-    private let context: OpaquePointer
+    let context: OpaquePointer
     private let closed = Mutex(false)
     /// The synchronous publish blocks its thread until the ack: never a cooperative one.
     private let queue = DispatchQueue(label: "drophook.jetstream.publish", attributes: .concurrent)
@@ -148,7 +148,7 @@ public final class JetStreamPublisher: @unchecked Sendable {
     }
 
     /// libnats's text for the calling thread's last error, or the status's own.
-    private static func lastError(_ status: natsStatus) -> String {
+    static func lastError(_ status: natsStatus) -> String {
         var last = NATS_OK
         if let text = nats_GetLastError(&last), last != NATS_OK {
             return String(cString: text)

@@ -9,11 +9,12 @@ import Synchronization
 /// `drophook-bench watch [directories] [seconds]`: the watcher's start-up time and memory over a
 /// large tree and its sustained rate; `drophook-bench latency [files] [trees]`: close-to-commit
 /// latency of files in new directories; `drophook-bench delivery [events]`: outbox and delivery throughput;
-/// `drophook-bench sessions [uploads]`: the session log's parsing and attribution cost.
+/// `drophook-bench sessions [uploads]`: the session log's parsing and attribution cost;
+/// `drophook-bench jetstream [messages]`: acknowledged publishes per second into JetStream.
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else {
-    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | kept [files=200000] [directories=2000] | delivery [events=10000] | sessions [uploads=100000] | backlog STATE_DIR COUNT ENDPOINT")
+    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | kept [files=200000] [directories=2000] | delivery [events=10000] | sessions [uploads=100000] | jetstream [messages=20000] | backlog STATE_DIR COUNT ENDPOINT")
     exit(2)
 }
 switch command {
@@ -36,6 +37,8 @@ case "delivery":
     try await DeliveryBenchmark(events: events).run()
 case "sessions":
     SessionLogBenchmark(uploads: arguments.dropFirst().first.flatMap(Int.init) ?? 100_000).run()
+case "jetstream":
+    try await JetStreamBenchmark(messages: arguments.dropFirst().first.flatMap(Int.init) ?? 20_000).run()
 case "backlog":
     let rest = Array(arguments.dropFirst())
     guard rest.count == 3, let count = Int(rest[1]) else {
@@ -44,7 +47,7 @@ case "backlog":
     }
     try BacklogFill(stateDirectory: rest[0], count: count, endpoint: rest[2]).run()
 default:
-    print("unknown benchmark \(command); known: watch, latency, kept, delivery, sessions, backlog")
+    print("unknown benchmark \(command); known: watch, latency, kept, delivery, sessions, jetstream, backlog")
     exit(2)
 }
 

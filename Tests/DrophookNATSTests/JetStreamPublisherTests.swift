@@ -100,6 +100,21 @@ struct JetStreamPublisherTests {
         #expect(ack.stream == "SFTP" && ack.sequence == 1)
     }
 
+    /// Told to, the publisher creates its stream; a stream of that name already there is left
+    /// as its operator made it.
+    @Test(.timeLimit(.minutes(1)))
+    func createsItsStreamOnlyWhenThereIsNone() async throws {
+        let server = try NATSServer.start()
+        defer { server.stop() }
+        let publisher = try JetStreamPublisher(servers: [server.url])
+        defer { publisher.close() }
+        try publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"], duplicateWindow: .seconds(60)))
+        try publisher.ensureStream(.init(name: "SFTP", subjects: ["other.>"]))
+        let ack = try await publisher.publish(subject: "sftp.h.w.file.created", messageID: "event-1", body: [1])
+        #expect(ack.stream == "SFTP")
+        #expect(try StreamAdmin(url: server.url).messageCount("SFTP") == 1)
+    }
+
     @Test func noServerListeningIsAConnectErrorNamingTheAddress() throws {
         let port = try NATSServer.start()
         let url = port.url
