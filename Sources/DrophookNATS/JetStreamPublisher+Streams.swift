@@ -1,5 +1,4 @@
 import CNats
-import Glibc
 
 extension JetStreamPublisher {
     /// A stream as drophook creates it when told to (`create_stream`): it never creates one on
@@ -28,15 +27,12 @@ extension JetStreamPublisher {
         }
         var config = jsStreamConfig()
         jsStreamConfig_Init(&config)
-        let copies = settings.subjects.map { strdup($0) }
-        defer { copies.forEach { free($0) } }
-        var pointers = copies.map { UnsafePointer($0) }
         var code = jsErrCode(0)
         let status = settings.name.withCString { name in
-            pointers.withUnsafeMutableBufferPointer { list in
+            Self.withCStrings(settings.subjects) { list, count in
                 config.Name = name
-                config.Subjects = list.baseAddress
-                config.SubjectsLen = Int32(settings.subjects.count)
+                config.Subjects = list
+                config.SubjectsLen = count
                 config.Replicas = Int64(settings.replicas)
                 config.Duplicates = settings.duplicateWindow.components.seconds * 1_000_000_000
                 return js_AddStream(&info, context, &config, nil, &code)

@@ -156,7 +156,8 @@ public final class JetStreamPublisher: @unchecked Sendable {
         return String(cString: natsStatus_GetText(status))
     }
 
-    private static func withCStrings<Result>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, Int32) -> Result) -> Result {
+    /// Runs `body` with `strings` as a C array of C strings (libnats' lists of servers, subjects).
+    static func withCStrings<Result>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, Int32) -> Result) -> Result {
         let copies = strings.map { strdup($0) }
         defer { copies.forEach { free($0) } }
         var pointers = copies.map { UnsafePointer($0) }

@@ -14,9 +14,9 @@ struct JetStreamPublisherTests {
         let server = try NATSServer.start()
         defer { server.stop() }
         let admin = try StreamAdmin(url: server.url)
-        try admin.addStream("SFTP", subjects: ["sftp.>"])
         let publisher = try JetStreamPublisher(servers: [server.url])
         defer { publisher.close() }
+        try publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"]))
 
         let subject = "sftp.host-a.uploads.file.created"
         let body = Array(#"{"Topic":"file.created"}"#.utf8)
@@ -37,9 +37,9 @@ struct JetStreamPublisherTests {
     func aSubjectNoStreamCapturesIsAnErrorThatSaysSo() async throws {
         let server = try NATSServer.start()
         defer { server.stop() }
-        try StreamAdmin(url: server.url).addStream("SFTP", subjects: ["sftp.>"])
         let publisher = try JetStreamPublisher(servers: [server.url])
         defer { publisher.close() }
+        try publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"]))
         await #expect(throws: JetStreamError.self) {
             _ = try await publisher.publish(subject: "files.created", messageID: "event-1", body: [1], timeout: .seconds(2))
         }
@@ -71,8 +71,7 @@ struct JetStreamPublisherTests {
         }
         let publisher = try JetStreamPublisher(.init(servers: [server.url], authentication: right))
         defer { publisher.close() }
-        let url = server.url.replacingOccurrences(of: "nats://", with: serverArguments.first == "--auth" ? "nats://s3cret-token@" : "nats://drophook:s3cret-pass@")
-        try StreamAdmin(url: url).addStream("SFTP", subjects: ["sftp.>"])
+        try publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"]))
         let ack = try await publisher.publish(subject: "sftp.h.w.file.created", messageID: "event-1", body: [1])
         #expect(ack.sequence == 1)
     }
@@ -95,7 +94,7 @@ struct JetStreamPublisherTests {
             servers: [server.url], caFile: certificates.caCertificate,
             clientCertificate: certificates.clientCertificate, clientKey: certificates.clientKey))
         defer { publisher.close() }
-        try StreamAdmin(url: server.url, tls: certificates).addStream("SFTP", subjects: ["sftp.>"])
+        try publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"]))
         let ack = try await publisher.publish(subject: "sftp.h.w.file.created", messageID: "event-1", body: [1])
         #expect(ack.stream == "SFTP" && ack.sequence == 1)
     }
@@ -139,11 +138,13 @@ struct JetStreamFailoverTests {
         let cluster = try NATSCluster()
         defer { cluster.stopAll() }
         let admin = try StreamAdmin(url: cluster.urls.joined(separator: ","))
-        // The cluster elects its JetStream meta leader first; until then a stream cannot be added.
-        let added = await pollUntil(within: .seconds(30)) { (try? admin.addStream("SFTP", subjects: ["sftp.>"], replicas: 3)) != nil }
-        try #require(added, "the cluster never accepted the stream")
         let publisher = try JetStreamPublisher(servers: cluster.urls)
         defer { publisher.close() }
+        // The cluster elects its JetStream meta leader first; until then a stream cannot be added.
+        let added = await pollUntil(within: .seconds(30)) {
+            (try? publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"], replicas: 3))) != nil
+        }
+        try #require(added, "the cluster never accepted the stream")
 
         let total = 3000
         var stopped: String?
@@ -180,7 +181,8 @@ struct JetStreamFailoverTests {
     }
 }
 
-/// Stream administration for the tests, through libnats' JetStream management API.
+/// What the tests read back from a stream, through libnats' JetStream management API
+/// (streams are made with ``JetStreamPublisher/ensureStream(_:)``).
 final class StreamAdmin: @unchecked Sendable {
     // C handles made in init, destroyed in deinit; libnats locks inside them.
     private let connection: OpaquePointer
@@ -190,9 +192,8 @@ final class StreamAdmin: @unchecked Sendable {
         var description: String
     }
 
-    /// Connects to `url` (comma-separated for several servers), over TLS with `tls`'s CA and
-    /// client certificate when given.
-    init(url: String, tls: TestCertificates? = nil) throws {
+    /// Connects to `url` (comma-separated for several servers).
+    init(url: String) throws {
         var options: OpaquePointer?
         guard natsOptions_Create(&options) == NATS_OK, let options else { throw Failure(description: "no options") }
         defer { natsOptions_Destroy(options) }
@@ -200,11 +201,6 @@ final class StreamAdmin: @unchecked Sendable {
         defer { servers.forEach { free($0) } }
         var list = servers.map { UnsafePointer($0) }
         _ = list.withUnsafeMutableBufferPointer { natsOptions_SetServers(options, $0.baseAddress, Int32(servers.count)) }
-        if let tls {
-            _ = natsOptions_SetSecure(options, true)
-            _ = natsOptions_LoadCATrustedCertificates(options, tls.caCertificate)
-            _ = natsOptions_LoadCertificatesChain(options, tls.clientCertificate, tls.clientKey)
-        }
         var connection: OpaquePointer?
         guard natsConnection_Connect(&connection, options) == NATS_OK, let connection else { throw Failure(description: "cannot connect to \(url)") }
         var context: OpaquePointer?
@@ -216,29 +212,6 @@ final class StreamAdmin: @unchecked Sendable {
     deinit {
         jsCtx_Destroy(context)
         natsConnection_Destroy(connection)
-    }
-
-    /// Adds a stream over `subjects`, with a duplicate window and replicas as given.
-    func addStream(_ name: String, subjects: [String], replicas: Int = 1, duplicateWindow: Duration = .seconds(120)) throws {
-        var config = jsStreamConfig()
-        jsStreamConfig_Init(&config)
-        let copies = subjects.map { strdup($0) }
-        defer { copies.forEach { free($0) } }
-        var pointers = copies.map { UnsafePointer($0) }
-        var info: UnsafeMutablePointer<jsStreamInfo>?
-        var code = jsErrCode(0)
-        let status = name.withCString { name in
-            pointers.withUnsafeMutableBufferPointer { list in
-                config.Name = name
-                config.Subjects = list.baseAddress
-                config.SubjectsLen = Int32(subjects.count)
-                config.Replicas = Int64(replicas)
-                config.Duplicates = duplicateWindow.components.seconds * 1_000_000_000
-                return js_AddStream(&info, context, &config, nil, &code)
-            }
-        }
-        if let info { jsStreamInfo_Destroy(info) }
-        guard status == NATS_OK else { throw Failure(description: "cannot add stream \(name): \(String(cString: natsStatus_GetText(status))) (\(code.rawValue))") }
     }
 
     /// The name of the server leading the stream's replica group.

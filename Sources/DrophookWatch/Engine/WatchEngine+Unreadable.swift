@@ -28,7 +28,8 @@ extension WatchEngine {
         reconcile(node, mode: .live)
     }
 
-    private func publishUnreadable() {
+    /// Puts the number of unreadable directories into the health and the gauge.
+    func publishUnreadable() {
         let count = unreadable.count
         health.update { $0.unreadableDirectories = count }
         metrics.unreadableDirectories.record(count)

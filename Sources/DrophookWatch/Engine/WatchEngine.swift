@@ -335,7 +335,7 @@ final class WatchEngine {
             // Gone from the tree: nothing to retry, nothing to count.
             let before = unreadable.count
             unreadable = unreadable.filter { $0.value.root != nil }
-            if unreadable.count != before { health.update { [count = unreadable.count] in $0.unreadableDirectories = count } }
+            if unreadable.count != before { publishUnreadable() }
         }
         updateWatchHealth()
     }
