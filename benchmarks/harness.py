@@ -168,6 +168,8 @@ webhooks:
     url: {url}
     format: sftptogo
 """ + (f"    secret: {secret}\n" if secret else ""))
+    # The secret is written in the config: drophook runs only while no other user can read it.
+    os.chmod(config, 0o600)
     return config, state, drop
 
 

@@ -1,7 +1,7 @@
 import DrophookAgent
 import DrophookEvents
 import DrophookSessions
-@testable import DrophookWatch
+@_spi(Fuzzing) import DrophookWatch
 
 /// The parsers and encoders that take bytes from outside: each is handed whatever libFuzzer
 /// makes up and must neither crash nor hang (`fuzz/run`).

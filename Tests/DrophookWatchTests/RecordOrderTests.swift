@@ -3,7 +3,7 @@ import Glibc
 import Logging
 import Testing
 
-@testable import DrophookWatch
+@_spi(Fuzzing) @testable import DrophookWatch
 
 /// The engine fed records in a chosen order over a real tree: races between a listing and the
 /// records it overlaps, made deterministic.

@@ -40,9 +40,9 @@ public enum HeaderRedaction {
     /// user-info (`https://user:pass@host/…`) becomes `***`. Works on the text, so a URL too
     /// broken to parse is hidden as well.
     public static func redact(url: String) -> String {
+        // No `@`, no user-info: nothing to look for (or copy) on every attempt.
+        guard url.utf8.contains(UInt8(ascii: "@")) else { return url }
         let bytes = Array(url.utf8)
-        // No `@`, no user-info: nothing to look for on every attempt.
-        guard bytes.contains(UInt8(ascii: "@")) else { return url }
         let authorityStart: Int
         if let scheme = url.range(of: "://") {
             authorityStart = url.utf8.distance(from: url.startIndex, to: scheme.upperBound)

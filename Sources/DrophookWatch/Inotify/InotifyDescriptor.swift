@@ -1,13 +1,13 @@
 import DrophookEvents
 import Glibc
 
-/// One record read from an inotify descriptor.
-struct InotifyEvent: Sendable, Hashable {
-    var wd: Int32
-    var mask: UInt32
-    var cookie: UInt32
+/// One record read from an inotify descriptor. (`Fuzzing` SPI: the fuzz target reads it.)
+@_spi(Fuzzing) public struct InotifyEvent: Sendable, Hashable {
+    public var wd: Int32
+    public var mask: UInt32
+    public var cookie: UInt32
     /// Name of the entry inside the watched directory; nil for events about the directory itself.
-    var name: String?
+    public var name: String?
 
     func has(_ flag: Int32) -> Bool { mask & UInt32(bitPattern: flag) != 0 }
 }
@@ -57,12 +57,13 @@ struct WatchErrno: Error, Sendable, Hashable, CustomStringConvertible {
     var description: String { String(cString: strerror(code)) }
 }
 
-/// Parses the packed `struct inotify_event` records of one `read(2)`.
-enum InotifyRecordParser {
+/// Parses the packed `struct inotify_event` records of one `read(2)`. (`Fuzzing` SPI: the
+/// fuzz target hands it arbitrary bytes; release builds have no `@testable`.)
+@_spi(Fuzzing) public enum InotifyRecordParser {
     /// Size of the fixed part of `struct inotify_event` (wd, mask, cookie, len).
     static let headerSize = 16
 
-    static func parse(_ bytes: UnsafeRawBufferPointer, into events: inout [InotifyEvent]) {
+    public static func parse(_ bytes: UnsafeRawBufferPointer, into events: inout [InotifyEvent]) {
         var offset = 0
         while offset + headerSize <= bytes.count {
             let wd = bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)
