@@ -79,7 +79,7 @@ let package = Package(
         // NATS JetStream through libnats: publish with a message id, wait for the stream's ack.
         .target(
             name: "DrophookNATS",
-            dependencies: ["CNats", "DrophookEvents"],
+            dependencies: ["CNats", "DrophookEvents", "DrophookDelivery"],
             swiftSettings: strictSwift
         ),
         .target(
@@ -120,6 +120,7 @@ let package = Package(
                 "DrophookSessions",
                 "DrophookOutbox",
                 "DrophookDelivery",
+                "DrophookNATS",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -167,7 +168,7 @@ let package = Package(
 
         .testTarget(name: "DrophookEventsTests", dependencies: ["DrophookEvents"], swiftSettings: strictSwift),
         // Real servers and child processes the test suites share (sshd, sftp clients).
-        .target(name: "DrophookTestSupport", path: "Tests/DrophookTestSupport", swiftSettings: strictSwift),
+        .target(name: "DrophookTestSupport", dependencies: ["CNats"], path: "Tests/DrophookTestSupport", swiftSettings: strictSwift),
         .testTarget(name: "DrophookWatchTests", dependencies: ["DrophookWatch", "DrophookTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "DrophookSessionsTests",
@@ -188,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DrophookAgentTests",
-            dependencies: ["DrophookAgent", "DrophookReceiver", "DrophookTestSupport", "drophook"],
+            dependencies: ["DrophookAgent", "DrophookNATS", "DrophookReceiver", "DrophookTestSupport", "drophook"],
             swiftSettings: strictSwift
         ),
     ]

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 from harness import (BENCH, DROPHOOK, ROOT, STARTED, Drophook, InotifywaitCurl, Receiver, WatchdogRequests, collect,
                      cpu_seconds, free_port, proc_status_kib, spawn, stop, write_burst, write_config)
@@ -153,6 +154,66 @@ def backlog(work, count, watch_seconds):
             "database_mib": round(os.path.getsize(db) / 2**20, 1)}
 
 
+def jetstream_burst(work, directories, per_directory):
+    """The burst into existing directories again, published by the agent into a single-node
+    JetStream stream (each message acknowledged) instead of POSTed: the stream's message count
+    is read from nats-server's monitoring endpoint."""
+    base = os.path.join(work, "jetstream")
+    drop = os.path.join(base, "drop")
+    os.makedirs(drop)
+    for d in range(directories):
+        os.mkdir(os.path.join(drop, f"batch-{d:04d}"))
+    port, monitor = free_port(), free_port()
+    server = spawn(["/usr/sbin/nats-server", "-js", "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor),
+                    "-sd", os.path.join(base, "store")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config = os.path.join(base, "drophook.yaml")
+    with open(config, "w") as f:
+        f.write(f"""state_dir: {os.path.join(base, "state")}
+watches:
+  - name: uploads
+    path: {drop}
+nats:
+  - name: stream
+    servers: [nats://127.0.0.1:{port}]
+    format: sftptogo
+    secret: bench-secret
+    concurrency: 32
+    create_stream: {{name: BENCH}}
+""")
+    os.chmod(config, 0o600)
+
+    def stored():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{monitor}/jsz?streams=true", timeout=5) as answer:
+                details = json.load(answer).get("account_details") or []
+            return sum(s["state"]["messages"] for a in details for s in a.get("stream_detail") or [])
+        except OSError:
+            return 0
+
+    log = open(os.path.join(base, "agent.log"), "w")
+    process = spawn([DROPHOOK, "run", "--config", config], stderr=log, stdout=log)
+    try:
+        subprocess.run([DROPHOOK, "status", "--config", config, "--wait", "30s"], check=True, capture_output=True)
+        cpu_before = cpu_seconds(process.pid)
+        start = time.time()
+        written = write_burst(drop, directories, per_directory, existing=True)
+        count = last = 0
+        deadline = time.time() + 600
+        while count < len(written) and time.time() < deadline:
+            now = stored()
+            if now != count:
+                count, last = now, time.time()
+            time.sleep(0.02)  # polling the server's monitoring endpoint; nothing to wait on
+        cpu = cpu_seconds(process.pid) - cpu_before
+        seconds = max(last - start, 1e-3)
+        return {"files": len(written), "stored": count, "seconds": round(seconds, 2),
+                "events_per_second": round(count / seconds, 1), "cpu_seconds": round(cpu, 2),
+                "cpu_us_per_event": round(cpu * 1e6 / max(count, 1), 1)}
+    finally:
+        stop(process, timeout=30)
+        stop(server)
+
+
 def machine():
     return {"cores": os.cpu_count(), "kernel": platform.release(),
             "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
@@ -181,6 +242,9 @@ def markdown(r):
               f"| webhooks in the burst (files and directories) | {d['webhooks']:,} at {d['webhooks_per_second']:,} webhooks/s |",
               f"| agent CPU per delivered webhook | {d['cpu_us_per_webhook']} µs ({d['cpu_seconds']} s in all) |",
               f"| agent peak RSS during the burst | {d['peak_rss_mib']} MiB |"]
+    if "jetstream" in r:
+        j = r["jetstream"]
+        lines.append(f"| the burst into existing directories, published into a single-node JetStream stream (acknowledged) instead | {j['stored']:,} of {j['files']:,} stored in {j['seconds']} s: {j['events_per_second']:,} events/s, {j['cpu_us_per_event']} µs agent CPU each (the same burst over webhooks: {r['burst_existing']['drophook']['files_per_second']:,} files/s) |")
     if "drain" in r:
         g = r["drain"]
         lines.append(f"| delivery alone: {g['deliveries']:,} events already queued, sent by a fresh agent | {g['webhooks_per_second']:,} webhooks/s, {g['cpu_us_per_webhook']} µs CPU each (start-up included), peak RSS {g['peak_rss_mib']} MiB |")
@@ -205,6 +269,7 @@ def main():
     parser.add_argument("--backlog", type=int, default=1_000_000)
     parser.add_argument("--backlog-seconds", type=int, default=20)
     parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument("--skip-jetstream", action="store_true", help="no burst into NATS JetStream")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     parser.add_argument("--render-only", action="store_true", help="rewrite latest.md from latest.json")
     args = parser.parse_args()
@@ -234,6 +299,9 @@ def main():
                 name = "drophook" if kind is Drophook else kind.__name__.lower()
                 results[key][name] = burst(work, receiver, kind, args.directories, args.files_per_directory, existing)
                 print(f"{key} {name}: {results[key][name]}", flush=True)
+        if not args.skip_jetstream and os.access("/usr/sbin/nats-server", os.X_OK):
+            results["jetstream"] = jetstream_burst(work, args.directories, args.files_per_directory)
+            print(f"jetstream: {results['jetstream']}", flush=True)
         if args.drain > 0:
             results["drain"] = drain(work, receiver, args.drain)
             print(f"drain: {results['drain']}", flush=True)

@@ -9,12 +9,15 @@ extension JetStreamPublisher {
         public var replicas: Int
         /// How long the stream remembers message ids: a retry later than this is stored again.
         public var duplicateWindow: Duration
+        /// How long messages are kept; nil keeps them until other limits drop them.
+        public var maxAge: Duration?
 
-        public init(name: String, subjects: [String], replicas: Int = 1, duplicateWindow: Duration = .seconds(120)) {
+        public init(name: String, subjects: [String], replicas: Int = 1, duplicateWindow: Duration = .seconds(120), maxAge: Duration? = nil) {
             self.name = name
             self.subjects = subjects
             self.replicas = replicas
             self.duplicateWindow = duplicateWindow
+            self.maxAge = maxAge
         }
     }
 
@@ -35,6 +38,7 @@ extension JetStreamPublisher {
                 config.SubjectsLen = count
                 config.Replicas = Int64(settings.replicas)
                 config.Duplicates = settings.duplicateWindow.components.seconds * 1_000_000_000
+                config.MaxAge = (settings.maxAge?.components.seconds ?? 0) * 1_000_000_000
                 return js_AddStream(&info, context, &config, nil, &code)
             }
         }

@@ -67,6 +67,21 @@ public struct SubjectTemplate: Sendable, Hashable, CustomStringConvertible {
         }.joined()
     }
 
+    /// The subjects every event of this template can land on, for a stream's `subjects`:
+    /// each token holding a placeholder becomes `*` (`{topic}` spans two: `*.*`).
+    public var wildcard: String {
+        let spelled = parts.map { part -> String in
+            switch part {
+            case .literal(let text): text
+            case .host, .watch: "\u{1}"
+            case .topic: "\u{1}.\u{1}"
+            }
+        }.joined()
+        return spelled.split(separator: ".", omittingEmptySubsequences: false)
+            .map { $0.contains("\u{1}") ? "*" : String($0) }
+            .joined(separator: ".")
+    }
+
     /// `value` as exactly one subject token.
     static func token(_ value: String) -> String {
         guard !value.isEmpty else { return "_" }

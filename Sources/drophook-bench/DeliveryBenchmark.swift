@@ -1,5 +1,6 @@
 import DrophookDelivery
 import DrophookEvents
+import DrophookNATS
 import DrophookOutbox
 import DrophookReceiver
 import Foundation
@@ -75,14 +76,17 @@ struct DeliveryBenchmark {
         report("claim 8 + record each", count, 8, ContinuousClock.now - start, commits)
     }
 
-    func engineRate(count: Int, concurrency: Int) async throws {
+    /// The delivery engine draining `count` events from a fresh outbox: POSTed to an HTTP
+    /// receiver on 127.0.0.1, or (`stream`) published through a JetStream transport.
+    func engineRate(count: Int, concurrency: Int, stream: JetStreamTransport? = nil) async throws {
         let (outbox, dir) = try fresh()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let receiver = try await WebhookReceiver.start(ReceiverConfiguration(historyLimit: 10))
         let transport = CurlTransport()
         let endpoint = EndpointConfiguration(
             name: "a", webhookID: Outbox.newID(), url: receiver.baseURL + "/hook", format: SFTPToGoFormat(),
-            secret: Array("secret".utf8), concurrency: concurrency
+            secret: Array("secret".utf8), concurrency: concurrency,
+            destination: stream.map { .stream(transport: $0, subject: { watch, topic in "sftp.bench.\(watch).\(topic)" }) } ?? .webhook
         )
         var logger = Logger(label: "bench")
         logger.logLevel = .error
@@ -91,14 +95,14 @@ struct DeliveryBenchmark {
         let start = ContinuousClock.now
         let result = try await outbox.append(WatchBatch(events: makeEvents(count)), route: EndpointConfiguration.route([endpoint]))
         engine.wake(endpoints: result.endpoints)
-        _ = try await receiver.waitForWebhooks(count: count, timeout: .seconds(600))
+        if stream == nil { _ = try await receiver.waitForWebhooks(count: count, timeout: .seconds(600)) }
         while try outbox.queueDepth(endpoint: "a") > 0 { try await Task.sleep(for: .milliseconds(5)) }
         let elapsed = ContinuousClock.now - start
         task.cancel()
         try await task.value
         await transport.shutdown()
         await receiver.stop()
-        report("engine → HTTP receiver, concurrency \(concurrency)", count, count, elapsed, nil)
+        report("engine → \(stream == nil ? "HTTP receiver" : "JetStream (acknowledged)"), concurrency \(concurrency)", count, count, elapsed, nil)
     }
 
     /// One table row; `commits` is nil where the engine groups them and does not say how many.

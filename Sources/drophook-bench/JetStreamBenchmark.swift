@@ -4,7 +4,8 @@ import Foundation
 import Glibc
 
 /// `drophook-bench jetstream [messages]`: messages per second into a single-node JetStream
-/// stream on loopback, each acknowledged by the stream, at several numbers in flight. Starts
+/// stream on loopback, each acknowledged by the stream, at several numbers in flight, by the
+/// publisher alone and through the delivery engine (beside the same events over HTTP). Starts
 /// its own `nats-server` (Debian's) on a free port and removes its store afterwards.
 struct JetStreamBenchmark {
     var messages: Int
@@ -52,6 +53,19 @@ struct JetStreamBenchmark {
             offset += messages
             let seconds = (ContinuousClock.now - start).secondsDouble
             print("| \(inFlight) | \(messages) | \(String(format: "%.2f", seconds)) | \(String(format: "%.0f", Double(messages) / seconds)) |")
+        }
+
+        // The same events through the delivery engine (outbox claim → sign → send → record),
+        // into the stream and, for comparison, to an HTTP receiver.
+        print("")
+        print("| measurement | events | batch | time (s) | per second | commits |")
+        print("|---|---|---|---|---|---|")
+        let bench = DeliveryBenchmark(events: messages)
+        for concurrency in [8, 32] {
+            let transport = JetStreamTransport(.init(connection: .init(servers: [url])))
+            defer { transport.close() }
+            try await bench.engineRate(count: messages, concurrency: concurrency, stream: transport)
+            try await bench.engineRate(count: messages, concurrency: concurrency)
         }
     }
 }

@@ -176,7 +176,7 @@ final class TempFolder {
     /// Writes `text` to `name` with `mode` (chmod, so the umask does not change it); the path.
     func file(_ name: String, _ text: String, mode: mode_t) -> String {
         let file = path + "/" + name
-        FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
         chmod(file, mode)
         return file
     }

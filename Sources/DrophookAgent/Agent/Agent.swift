@@ -96,6 +96,7 @@ struct DeliveryService: Service {
             try await engine.run()
         }
         await transport.shutdown()
+        JetStreamConnections.shared.close()
     }
 }
 
@@ -137,6 +138,7 @@ struct ReloadOnHangup: Service {
                     organizationID: .some(configuration.organizationID)
                 )
                 pipeline.reload(configuration)
+                JetStreamConnections.shared.close(keeping: Set(configuration.webhooks.compactMap { $0.nats?.settings }))
                 if !self.logLevelFixed, let level = configuration.logLevel, level != AgentProcess.logLevel.value {
                     AgentProcess.logLevel.value = level
                     logger.notice("log level is now \(level)")

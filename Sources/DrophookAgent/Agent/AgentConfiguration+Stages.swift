@@ -16,7 +16,7 @@ extension AgentConfiguration {
         )
     }
 
-    /// The delivery engine's endpoints, one per webhook.
+    /// The delivery engine's endpoints, one per webhook or NATS destination.
     public var endpointConfigurations: [EndpointConfiguration] {
         webhooks.map { webhook in
             EndpointConfiguration(
@@ -48,7 +48,11 @@ extension AgentConfiguration {
                 disableAfter: webhook.disableAfter,
                 retryOn4xx: webhook.retryOn4xx,
                 handshake: webhook.handshake,
-                sessionDetails: webhook.sessionDetails
+                sessionDetails: webhook.sessionDetails,
+                destination: webhook.nats.map { nats in
+                    .stream(transport: JetStreamConnections.shared.transport(for: nats.settings),
+                            subject: { watch, topic in nats.subject(watch: watch, topic: topic) })
+                } ?? .webhook
             )
         }
     }

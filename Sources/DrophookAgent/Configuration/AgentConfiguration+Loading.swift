@@ -51,7 +51,7 @@ extension AgentConfiguration {
     }
 
     private static func read(_ root: ConfigReader.Value, reader: ConfigReader, file: String) -> AgentConfiguration? {
-        let keys = ["state_dir", "organization_id", "catch_up", "delivery_log_retention", "metrics", "session_log", "log_level", "watches", "webhooks"]
+        let keys = ["state_dir", "organization_id", "catch_up", "delivery_log_retention", "metrics", "session_log", "log_level", "watches", "webhooks", "nats"]
         guard let top = reader.mapping(root, allowed: keys) else { return nil }
         var configuration = AgentConfiguration(file: file)
 
@@ -94,11 +94,20 @@ extension AgentConfiguration {
             reader.checkUnique(items, what: "watch")
         }
         let watchNames = Set(configuration.watches.map(\.name))
-        if let value = top.required("webhooks", "list the endpoints to notify under webhooks:"),
-           let items = reader.sequence(value) {
-            configuration.webhooks = items.compactMap { readWebhook($0, reader: reader, watchNames: watchNames) }
-            reader.checkUnique(items, what: "webhook")
+        // Webhooks and NATS destinations share one list of endpoints, and so one set of names.
+        var endpoints: [ConfigReader.Value] = []
+        if top["webhooks"] == nil, top["nats"] == nil {
+            reader.report(.missingKey, at: root.line, key: "webhooks", "required key is missing; list the endpoints to notify under webhooks: (or the NATS streams under nats:)")
         }
+        if let value = top["webhooks"], let items = reader.sequence(value) {
+            configuration.webhooks = items.compactMap { readWebhook($0, reader: reader, watchNames: watchNames) }
+            endpoints += items
+        }
+        if let value = top["nats"], let items = reader.sequence(value) {
+            configuration.webhooks += items.compactMap { readWebhook($0, reader: reader, watchNames: watchNames, nats: true) }
+            endpoints += items
+        }
+        reader.checkUnique(endpoints, what: "webhook")
         return configuration
     }
 
@@ -136,17 +145,19 @@ extension AgentConfiguration {
         return name != nil && path != nil ? watch : nil
     }
 
-    private static func readWebhook(_ item: ConfigReader.Value, reader: ConfigReader, watchNames: Set<String>) -> Webhook? {
-        let keys = [
+    /// A `webhooks:` entry, or (`nats`) a `nats:` entry, which shares every delivery key.
+    private static func readWebhook(_ item: ConfigReader.Value, reader: ConfigReader, watchNames: Set<String>, nats: Bool = false) -> Webhook? {
+        let webhookKeys = [
             "name", "id", "url", "format", "cloudevents_mode", "signature", "topics", "watches", "paths", "min_size", "max_size", "actors",
             "secret", "secret_file", "authorization",
             "authorization_file", "headers", "retry", "timeout", "connect_timeout", "ca_file", "client_cert",
             "client_key", "proxy", "concurrency", "ordered", "paused", "disable_after", "retry_on_4xx", "handshake",
             "session_details",
         ]
+        let keys = nats ? webhookKeys.filter { !webhookOnlyKeys.contains($0) } + natsKeys : webhookKeys
         guard let map = reader.mapping(item, allowed: keys) else { return nil }
-        let name = map.required("name", "give the webhook a unique name").flatMap { reader.name($0) }
-        let url = map.required("url", "set the endpoint's https:// URL").flatMap { reader.url($0) }
+        let name = map.required("name", "give the \(nats ? "NATS destination" : "webhook") a unique name").flatMap { reader.name($0) }
+        let url = nats ? "" : map.required("url", "set the endpoint's https:// URL").flatMap { reader.url($0) }
         let format = map.required("format", "choose one of: \(WebhookFormats.names.joined(separator: ", "))")
             .flatMap { reader.format($0) }
         // Read every key even when a required one is wrong, so all mistakes are reported at once.
@@ -259,6 +270,11 @@ extension AgentConfiguration {
         if let value = map["retry_on_4xx"], let flag = reader.bool(value) { webhook.retryOn4xx = flag }
         if let value = map["handshake"], let flag = reader.bool(value) { webhook.handshake = flag }
         if let value = map["session_details"], let flag = reader.bool(value) { webhook.sessionDetails = flag }
+        if nats {
+            webhook.nats = readNATS(map, item: item, reader: reader, webhook: webhook)
+            webhook.url = webhook.nats.map { $0.settings.connection.servers.joined(separator: ",") } ?? ""
+            if webhook.nats == nil { return nil }
+        }
         return name != nil && url != nil && format != nil ? webhook : nil
     }
 

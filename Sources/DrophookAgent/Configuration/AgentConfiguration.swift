@@ -137,6 +137,8 @@ public struct AgentConfiguration: Sendable {
         /// `session_details:` — the session log's client address and bytes written in the
         /// vendors' shapes too (drophook's own formats always carry them).
         public var sessionDetails: Bool = false
+        /// A `nats:` entry: published into NATS JetStream (``url`` lists its servers); nil for a webhook.
+        public var nats: NATSDestination?
 
         public init(name: String, id: String, url: String, format: String, topics: [Topic], retry: [Duration]) {
             self.name = name

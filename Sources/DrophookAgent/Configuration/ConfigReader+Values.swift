@@ -25,14 +25,15 @@ extension ConfigReader {
         return text.count > 1 && text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 
-    func url(_ value: Value, schemes: [String] = ["http", "https"]) -> String? {
+    /// A URL with one of `schemes`; the message shows `example` (else `<scheme>://host/path`).
+    func url(_ value: Value, schemes: [String] = ["http", "https"], example: String? = nil) -> String? {
         guard let text = string(value) else { return nil }
         // Messages show the URL with any password hidden: they end up in terminals and tickets.
         let shown = HeaderRedaction.redact(url: text)
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               schemes.contains(scheme), let host = components.host, !host.isEmpty
         else {
-            report(.invalidValue, value, "'\(shown)' is not a valid URL; write it as \(schemes.last!)://host/path")
+            report(.invalidValue, value, "'\(shown)' is not a valid URL; write it as \(example ?? "\(schemes.last!)://host/path")")
             return nil
         }
         if let port = components.port, !(1...65_535).contains(port) {

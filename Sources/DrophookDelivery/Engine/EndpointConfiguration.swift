@@ -39,6 +39,18 @@ public struct EndpointConfiguration: Sendable {
     public var handshake: Bool
     /// Put the session log's client address and bytes written in the vendors' shapes too.
     public var sessionDetails: Bool
+    /// Where the rendered events go: POSTed to ``url`` (a webhook), or published into a stream.
+    public var destination: Destination
+
+    /// Where an endpoint's rendered events go. Either way they share the outbox, retry
+    /// schedule, pause/resume, delivery log and metrics.
+    public enum Destination: Sendable {
+        /// POSTed to the endpoint's URL through the engine's HTTP transport.
+        case webhook
+        /// Published through `transport` (a NATS JetStream stream) on the subject that
+        /// `subject(watch, topic)` names; the request's `url` is that subject.
+        case stream(transport: any WebhookTransport, subject: @Sendable (_ watch: String, _ topic: String) -> String)
+    }
 
     public init(
         name: String,
@@ -61,7 +73,8 @@ public struct EndpointConfiguration: Sendable {
         disableAfter: Duration? = .seconds(5 * 86_400),
         retryOn4xx: Bool = false,
         handshake: Bool = false,
-        sessionDetails: Bool = false
+        sessionDetails: Bool = false,
+        destination: Destination = .webhook
     ) {
         self.name = name
         self.webhookID = webhookID
@@ -93,6 +106,7 @@ public struct EndpointConfiguration: Sendable {
         self.retryOn4xx = retryOn4xx
         self.handshake = handshake
         self.sessionDetails = sessionDetails
+        self.destination = destination
     }
 
     /// Whether an event is queued for this endpoint: its topic is subscribed, its watch is
@@ -121,5 +135,13 @@ public struct EndpointConfiguration: Sendable {
             name: name, url: HeaderRedaction.redact(url: url), topics: topics.sorted { $0.rawValue < $1.rawValue },
             paused: paused, nowMillis: nowMillis, eventID: eventID
         )
+    }
+}
+
+extension EndpointConfiguration {
+    /// The transport this endpoint's requests go through: its stream's, else `http`.
+    func transport(default http: any WebhookTransport) -> any WebhookTransport {
+        if case .stream(let transport, _) = destination { return transport }
+        return http
     }
 }

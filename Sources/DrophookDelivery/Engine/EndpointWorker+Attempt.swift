@@ -14,7 +14,7 @@ extension EndpointWorker {
         // The POST runs outside this task's cancellation: on shutdown a request already on the
         // wire is allowed to finish (the transport bounds it by the endpoint's total timeout)
         // so its outcome is recorded rather than left to a redundant retry.
-        let transport = self.transport
+        let transport = endpoint.transport(default: self.transport)
         let outcome: WebhookOutcome
         if endpoint.handshake, let refusal = await handshake.admit(
             url: endpoint.url, origin: settings.host, options: endpoint.transport, transport: transport) {
@@ -149,7 +149,12 @@ extension EndpointWorker {
             headers.append(HTTPHeader("Authorization", authorization))
         }
         headers += endpoint.extraHeaders
-        return (attemptID, WebhookRequest(url: endpoint.url, headers: headers, body: message.body, options: endpoint.transport))
+        let address: String = switch (endpoint.destination, job.event) {
+        case (.webhook, _): endpoint.url
+        case (.stream(_, let subject), .file(let event)): subject(event.watch, topic)
+        case (.stream(_, let subject), .ping): subject("", topic)
+        }
+        return (attemptID, WebhookRequest(url: address, headers: headers, body: message.body, options: endpoint.transport, messageID: eventID))
     }
 
     /// The event's type and id as headers, unless the request already carries them in its own

@@ -21,12 +21,16 @@ public struct WebhookRequest: Sendable {
     public var headers: [HTTPHeader]
     public var body: [UInt8]
     public var options: TransportOptions
+    /// The event's id, the same on every attempt: a destination that drops repeats by id
+    /// (JetStream's `Nats-Msg-Id`) stores a retried event once.
+    public var messageID: String?
 
-    public init(url: String, headers: [HTTPHeader], body: [UInt8], options: TransportOptions = .init()) {
+    public init(url: String, headers: [HTTPHeader], body: [UInt8], options: TransportOptions = .init(), messageID: String? = nil) {
         self.url = url
         self.headers = headers
         self.body = body
         self.options = options
+        self.messageID = messageID
     }
 }
 

@@ -15,6 +15,8 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let findings = AgentPreflight.check(configuration)
+        let streams = configuration.webhooks.filter { $0.nats != nil }.count
+        let webhooks = configuration.webhooks.count - streams
         if json {
             let ok = !findings.contains { $0.severity == .error }
             printLine(JSONValue.object([
@@ -23,7 +25,8 @@ struct CheckCommand: AsyncParsableCommand {
                     .object([("severity", .string(finding.severity.rawValue)), ("subject", .string(finding.subject)), ("message", .string(finding.message))])
                 })),
                 ("watches", .int(Int64(configuration.watches.count))),
-                ("webhooks", .int(Int64(configuration.webhooks.count))),
+                ("webhooks", .int(Int64(webhooks))),
+                ("nats", .int(Int64(streams))),
                 ("notes", .array((AgentPreflight.completionLines(configuration) + AgentPreflight.sessionLogLines(configuration)).map(JSONValue.string))),
             ]).serializedString)
             if !ok { throw ExitCode(1) }
@@ -35,7 +38,8 @@ struct CheckCommand: AsyncParsableCommand {
         if findings.contains(where: { $0.severity == .error }) {
             throw ExitCode(1)
         }
-        print("\(options.path): OK (\(configuration.watches.count) watches, \(configuration.webhooks.count) webhooks)")
+        let destinations = streams > 0 ? ", \(streams) NATS destination\(streams == 1 ? "" : "s")" : ""
+        print("\(options.path): OK (\(configuration.watches.count) watches, \(webhooks) webhooks\(destinations))")
         for line in AgentPreflight.completionLines(configuration) { print(line) }
         for line in AgentPreflight.sessionLogLines(configuration) { print(line) }
     }

@@ -1,0 +1,223 @@
+import DrophookAgent
+import DrophookEvents
+import DrophookNATS
+import DrophookTestSupport
+import Foundation
+import Testing
+
+/// The `drophook` binary publishing into real `nats-server`s with JetStream on loopback: one
+/// message per event, stored exactly once through crashes and a stream leader's loss.
+@Suite("NATS JetStream destination", .serialized,
+       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
+struct NATSDestinationTests {
+    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    /// A `nats:` list for ``AgentUnderTest``'s top level (the webhooks list stays empty).
+    static func nats(servers: [String], host: String = "sftp-a", extra: String = "") -> String {
+        """
+        nats:
+          - name: fleet
+            servers: [\(servers.joined(separator: ", "))]
+            host: \(host)
+            format: standard
+            secret: \(secret)
+            retry: [200ms, 200ms, 200ms, 200ms, 200ms, 200ms, 200ms, 200ms, 200ms, 200ms, 500ms, 500ms, 500ms, 500ms, 500ms, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s]
+            timeout: 2s
+            connect_timeout: 1s
+        \(extra)
+        """
+    }
+
+    /// The created file's path in a Standard Webhooks body (nil for the burst's directories).
+    static func path(_ body: [UInt8]) -> String? {
+        let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+        return ((json?["data"] as? [String: Any])?["path"] as? String).flatMap { $0.hasSuffix(".csv") ? $0 : nil }
+    }
+
+    /// Writes `count` files into `directory`, one folder per hundred.
+    static func burst(_ count: Int, into directory: URL, prefix: String = "file", during: (Int) throws -> Void = { _ in }) throws -> [String] {
+        var written: [String] = []
+        for index in 0..<count {
+            let folder = directory.appendingPathComponent("d\(index / 100)")
+            if index % 100 == 0 { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+            let name = "d\(index / 100)/\(prefix)-\(String(format: "%05d", index)).csv"
+            try Data("row \(index)\n".utf8).write(to: directory.appendingPathComponent(name))
+            written.append(name)
+            try during(index)
+        }
+        return written
+    }
+
+    /// Waits until the stream holds a message for each file of `written` and each directory
+    /// the burst made (or the bound passes).
+    static func waitForMessages(_ admin: StreamAdmin, _ stream: String, for written: [String], within limit: Duration) async -> Bool {
+        let count = written.count + Set(written.map { $0.split(separator: "/")[0] }).count
+        return await pollUntil(within: limit) { ((try? admin.messageCount(stream)) ?? 0) >= UInt64(count) }
+    }
+
+    /// Every file of `written` in the stream once, under one id each, and no other file; every
+    /// message (the burst's directories too) under its own id.
+    static func expectExactlyOnce(_ messages: [(subject: String, body: [UInt8], headers: [String: String])], _ written: [String],
+                                  sourceLocation: SourceLocation = #_sourceLocation) {
+        let paths = messages.compactMap { path($0.body) }
+        let ids = Set(messages.compactMap { $0.headers["Nats-Msg-Id"] })
+        #expect(paths.count == written.count, "\(paths.count) file messages for \(written.count) files", sourceLocation: sourceLocation)
+        let missing = Set(written).subtracting(paths)
+        #expect(missing.isEmpty, "\(missing.count) files missing, e.g. \(missing.sorted().prefix(3))", sourceLocation: sourceLocation)
+        #expect(ids.count == messages.count, "\(messages.count - ids.count) messages repeat an event id", sourceLocation: sourceLocation)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aMissingStreamIsAClearErrorAndEventsWaitForIt() async throws {
+        let server = try NATSServer.start()
+        defer { server.stop() }
+        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: [server.url]))
+        defer { agent.cleanUp() }
+        try await agent.start()
+        let early = try Self.burst(3, into: agent.dropDirectory, prefix: "early")
+
+        // No stream captures the subject yet: each attempt fails with the fix in its message.
+        let explained = await pollUntil(within: .seconds(20)) { agent.log.contains("no JetStream stream captures subject sftp.sftp-a.uploads.file.created") }
+        #expect(explained, "\(agent.log.suffix(2000))")
+        let publisher = try JetStreamPublisher(servers: [server.url])
+        defer { publisher.close() }
+        try publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"]))
+
+        let admin = try StreamAdmin(url: server.url)
+        let written = try early + Self.burst(500, into: agent.dropDirectory)
+        #expect(await Self.waitForMessages(admin, "SFTP", for: written, within: .seconds(60)))
+        let messages = try admin.messages("SFTP")
+        Self.expectExactlyOnce(messages, written)
+
+        // Headers and body as the format says, and the receiver's own check accepts them.
+        let first = try #require(messages.first { Self.path($0.body) != nil })
+        #expect(first.subject == "sftp.sftp-a.uploads.file.created")
+        #expect(first.headers["Nats-Msg-Id"] == first.headers["webhook-id"], "\(first.headers)")
+        #expect(first.headers["Content-Type"] == "application/json")
+        let verifier = SignatureVerifier(secret: Array(Self.secret.utf8))
+        let headers = first.headers.map { HTTPHeader($0.key, $0.value) }
+        #expect(verifier.verify(body: first.body, headers: headers).isVerified)
+
+        // `drophook ping` goes through the stream too, and its attempt shows the stream's ack.
+        let ping = try AgentUnderTest.command(["ping", "fleet", "--config", agent.configFile.path])
+        #expect(ping.status == 0, "\(ping.stdout)\(ping.stderr)")
+        #expect(ping.stdout.contains(#""stream":"SFTP""#), "\(ping.stdout)")
+        let pinged = try admin.message("SFTP", sequence: admin.messageCount("SFTP"))
+        #expect(pinged.subject == "sftp.sftp-a._.webhook.ping")
+        #expect(agent.terminate() == 0)
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func killNineMidBurstLeavesEachEventInTheStreamOnce() async throws {
+        let server = try NATSServer.start()
+        defer { server.stop() }
+        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: [server.url], extra: """
+                create_stream: {name: SFTP}
+                concurrency: 16
+            """))
+        defer { agent.cleanUp() }
+        try await agent.start()
+        let admin = try StreamAdmin(url: server.url)
+
+        let total = 3000
+        var killed = false
+        let written = try Self.burst(total, into: agent.dropDirectory) { index in
+            // Once publishing is under way (or two thirds in on a machine too busy for that):
+            // what was published but not yet marked delivered goes out again after the restart.
+            if !killed, index >= total / 3, (try? admin.messageCount("SFTP")) ?? 0 > 0 || index >= 2 * total / 3 {
+                agent.kill9()
+                killed = true
+            }
+        }
+        #expect(killed)
+        try await agent.start(timeout: .seconds(60))
+        #expect(await Self.waitForMessages(admin, "SFTP", for: written, within: .seconds(120)))
+        // Anything republished after the restart is dropped by the duplicate window; wait for
+        // the outbox to have nothing owed before counting.
+        #expect(await pollUntil(within: .seconds(30)) { AgentStatus.queued(agent) == 0 })
+        Self.expectExactlyOnce(try admin.messages("SFTP"), written)
+        #expect(agent.terminate() == 0)
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aStreamLeaderStoppedMidBurstLosesAndDuplicatesNothing() async throws {
+        let cluster = try NATSCluster()
+        defer { cluster.stopAll() }
+        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: cluster.urls, extra: """
+                create_stream: {name: SFTP, replicas: 3}
+                concurrency: 16
+            """))
+        defer { agent.cleanUp() }
+        try await agent.start()
+        let admin = try StreamAdmin(url: cluster.urls.joined(separator: ","))
+
+        let total = 5000
+        var stopped: String?
+        var restarted = false
+        let written = try Self.burst(total, into: agent.dropDirectory) { index in
+            let stored = (try? admin.messageCount("SFTP")) ?? 0
+            if stopped == nil, index >= total / 3, stored > 0 {
+                let leader = try admin.streamLeader("SFTP")
+                cluster.stop(leader)
+                stopped = leader
+            }
+            if let leader = stopped, !restarted, index >= 2 * total / 3 {
+                try cluster.start(leader)
+                restarted = true
+            }
+        }
+        if let leader = stopped, !restarted { try cluster.start(leader) }
+        #expect(stopped != nil, "the stream never stored a message during the burst")
+        #expect(await Self.waitForMessages(admin, "SFTP", for: written, within: .seconds(180)))
+        #expect(await pollUntil(within: .seconds(60)) { AgentStatus.queued(agent) == 0 })
+        Self.expectExactlyOnce(try admin.messages("SFTP"), written)
+        #expect(AgentStatus.read(stateDirectory: agent.stateDirectory.path)?.endpoints.first?.failed == 0, "no delivery gave up")
+        #expect(agent.terminate() == 0)
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func twoHostsShareOneStreamEachInItsOwnOrder() async throws {
+        let server = try NATSServer.start()
+        defer { server.stop() }
+        let publisher = try JetStreamPublisher(servers: [server.url])
+        defer { publisher.close() }
+        try publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"]))
+        let hosts = ["sftp-eu-1", "sftp-us-1"]
+        let agents = try hosts.map { host in
+            try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: [server.url], host: host, extra: "    ordered: true"))
+        }
+        defer { agents.forEach { $0.cleanUp() } }
+        let perHost = 300
+        for agent in agents {
+            // Directories made before the start: files found by a new directory's first scan
+            // come in directory order, not the order they were written in.
+            for folder in 0..<(perHost / 100) {
+                try FileManager.default.createDirectory(at: agent.dropDirectory.appendingPathComponent("d\(folder)"), withIntermediateDirectories: true)
+            }
+            try await agent.start()
+        }
+
+        var written: [String: [String]] = [:]
+        for (host, agent) in zip(hosts, agents) {
+            written[host] = try Self.burst(perHost, into: agent.dropDirectory, prefix: host)
+        }
+        let admin = try StreamAdmin(url: server.url)
+        let files = perHost * hosts.count
+        #expect(await pollUntil(within: .seconds(90)) { ((try? admin.messageCount("SFTP")) ?? 0) >= UInt64(files) })
+        let messages = try admin.messages("SFTP")
+        for host in hosts {
+            // A consumer filtering on the host's subjects sees its files in the order they landed.
+            let seen = messages.filter { $0.subject.hasPrefix("sftp.\(host).uploads.") }.compactMap { Self.path($0.body) }
+            #expect(seen == written[host], "host \(host): \(seen.count) files, starting \(seen.prefix(3))")
+        }
+        for agent in agents { #expect(agent.terminate() == 0) }
+    }
+}
+
+extension AgentStatus {
+    /// Deliveries the agent still owes, from its status file; nil when it cannot be read.
+    static func queued(_ agent: AgentUnderTest) -> Int? {
+        guard let status = read(stateDirectory: agent.stateDirectory.path) else { return nil }
+        return status.endpoints.map(\.pending).reduce(0, +)
+    }
+}

@@ -1,0 +1,63 @@
+import DrophookDelivery
+import DrophookEvents
+import DrophookNATS
+import DrophookTestSupport
+import Foundation
+import Testing
+
+/// The transport the delivery engine sees, against a real `nats-server`: what each outcome
+/// becomes for the retry policy and the delivery log.
+@Suite("JetStream transport", .serialized,
+       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
+struct JetStreamTransportTests {
+    static func request(_ id: String, subject: String = "sftp.h.uploads.file.created") -> WebhookRequest {
+        WebhookRequest(url: subject, headers: [HTTPHeader("Content-Type", "application/json")], body: Array("{}".utf8),
+                       options: TransportOptions(totalTimeout: .seconds(2)), messageID: id)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aStoredMessageIsA200WithTheAckAndARepeatIsMarkedDuplicate() async throws {
+        let server = try NATSServer.start()
+        defer { server.stop() }
+        let transport = JetStreamTransport(.init(connection: .init(servers: [server.url]),
+                                                 createStream: .init(name: "SFTP", subjects: ["sftp.>"])))
+        defer { transport.close() }
+        guard case .response(let first) = await transport.send(Self.request("event-1")),
+              case .response(let again) = await transport.send(Self.request("event-1"))
+        else {
+            Issue.record("both publishes should be acknowledged")
+            return
+        }
+        #expect(first.status == 200 && first.header("Nats-Sequence") == "1")
+        #expect(String(decoding: first.body, as: UTF8.self) == #"{"stream":"SFTP","seq":1,"duplicate":false}"#)
+        #expect(String(decoding: again.body, as: UTF8.self) == #"{"stream":"SFTP","seq":1,"duplicate":true}"#)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aFullStreamAndADeadServerAreRetriedFailuresThatSaySo() async throws {
+        let server = try NATSServer.start()
+        let admin = try StreamAdmin(url: server.url)
+        try admin.addCappedStream("SFTP", subjects: ["sftp.>"], maxMessages: 2)
+        let transport = JetStreamTransport(.init(connection: .init(servers: [server.url], connectTimeout: .seconds(1))))
+        defer { transport.close() }
+        for id in ["a", "b"] {
+            guard case .response = await transport.send(Self.request(id)) else { Issue.record("\(id) should be stored"); return }
+        }
+        guard case .failure(let full) = await transport.send(Self.request("c")) else {
+            Issue.record("a full stream that discards new messages must refuse the third")
+            return
+        }
+        #expect(full.kind == .other, "\(full)")
+        #expect(full.description.contains("JetStream refused the message on subject sftp.h.uploads.file.created"), "\(full)")
+        #expect(RetryPolicy().classify(.failure(full)) != .permanentFailure(reason: full.description))
+
+        server.stop()
+        let dead = JetStreamTransport(.init(connection: .init(servers: [server.url], connectTimeout: .seconds(1))))
+        guard case .failure(let unreachable) = await dead.send(Self.request("d")) else {
+            Issue.record("no server: the publish must fail")
+            return
+        }
+        #expect(unreachable.kind == .connectFailure)
+        #expect(unreachable.description.contains("cannot connect to NATS at \(server.url)"), "\(unreachable)")
+    }
+}
