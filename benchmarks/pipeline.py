@@ -177,7 +177,6 @@ nats:
     servers: [nats://127.0.0.1:{port}]
     format: sftptogo
     secret: bench-secret
-    concurrency: 32
     create_stream: {{name: BENCH}}
 """)
     os.chmod(config, 0o600)

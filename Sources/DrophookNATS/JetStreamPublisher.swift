@@ -1,5 +1,4 @@
 import CNats
-import Dispatch
 import Glibc
 import DrophookEvents
 import Synchronization
@@ -21,6 +20,10 @@ public struct JetStreamAck: Sendable, Hashable {
 ///
 /// libnats reconnects by itself (to any server of the list) and keeps publishing meanwhile;
 /// a publish that gets no ack within its timeout fails and is retried by the caller.
+///
+/// Publishes are asynchronous in libnats (`js_PublishMsgAsync`): the call only queues the
+/// message, and libnats' own thread hands each ack (or error, or timeout) to
+/// ``PendingAcks``, which resumes the waiting task. No thread blocks per message in flight.
 public final class JetStreamPublisher: @unchecked Sendable {
     // `connection` and `context` are C handles made once in `init` and destroyed once by
     // `close()` (guarded by `closed`); libnats locks inside them, so publishes from several
@@ -28,8 +31,9 @@ public final class JetStreamPublisher: @unchecked Sendable {
     private let connection: OpaquePointer
     let context: OpaquePointer
     private let closed = Mutex(false)
-    /// The synchronous publish blocks its thread until the ack: never a cooperative one.
-    private let queue = DispatchQueue(label: "drophook.jetstream.publish", attributes: .concurrent)
+    /// The tasks waiting for their acks; libnats' ack handler reaches it through its closure
+    /// pointer, which this publisher keeps alive until the context is destroyed.
+    private let pending: PendingAcks
 
     /// Connects to the first reachable server of `servers` (`nats://host:port`), without
     /// authentication or TLS settings of its own.
@@ -60,31 +64,38 @@ public final class JetStreamPublisher: @unchecked Sendable {
         _ = natsOptions_SetMaxReconnect(options, -1)
         _ = natsOptions_SetReconnectWait(options, 250)
         _ = natsOptions_SetRetryOnFailedConnect(options, false, nil, nil)
+        // An asynchronous publish otherwise waits for libnats' flusher (about a millisecond):
+        // each event goes on the wire at once, as a webhook's POST does.
+        _ = natsOptions_SetSendAsap(options, true)
         var connection: OpaquePointer?
         let connected = natsConnection_Connect(&connection, options)
         guard connected == NATS_OK, let connection else {
             throw JetStreamError(.connect, "cannot connect to NATS at \(servers.joined(separator: ", ")): \(Self.lastError(connected)); check that a server listens there")
         }
+        let pending = PendingAcks()
+        var jetStreamOptions = jsOptions()
+        jsOptions_Init(&jetStreamOptions)
+        jetStreamOptions.PublishAsync.AckHandler = PendingAcks.handler
+        jetStreamOptions.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(pending).toOpaque()
         var context: OpaquePointer?
-        guard natsConnection_JetStream(&context, connection, nil) == NATS_OK, let context else {
+        guard natsConnection_JetStream(&context, connection, &jetStreamOptions) == NATS_OK, let context else {
             natsConnection_Destroy(connection)
             throw JetStreamError(.connect, "cannot open a JetStream context on \(servers.joined(separator: ", "))")
         }
         self.connection = connection
         self.context = context
+        self.pending = pending
     }
 
     deinit { close() }
 
     /// Publishes `body` on `subject` with `messageID` as `Nats-Msg-Id` and waits for the
-    /// stream's acknowledgement.
+    /// stream's acknowledgement (at most `timeout`).
     public func publish(
         subject: String, messageID: String, headers: [HTTPHeader] = [], body: [UInt8], timeout: Duration = .seconds(5)
     ) async throws(JetStreamError) -> JetStreamAck {
         let result: Result<JetStreamAck, JetStreamError> = await withCheckedContinuation { continuation in
-            queue.async { [self] in
-                continuation.resume(returning: publishNow(subject: subject, messageID: messageID, headers: headers, body: body, timeout: timeout))
-            }
+            start(subject: subject, messageID: messageID, headers: headers, body: body, timeout: timeout, continuation)
         }
         return try result.get()
     }
@@ -99,40 +110,46 @@ public final class JetStreamPublisher: @unchecked Sendable {
         jsCtx_Destroy(context)
         natsConnection_Close(connection)
         natsConnection_Destroy(connection)
+        // No ack comes after this: whoever still waits is told.
+        pending.failAll(JetStreamError(.closed, "the NATS publisher was closed before the stream acknowledged"))
     }
 
-    /// The blocking publish, on the publisher's queue. libnats keeps its last error per
-    /// thread, so the error text is read here, on the thread that failed.
-    private func publishNow(subject: String, messageID: String, headers: [HTTPHeader], body: [UInt8], timeout: Duration) -> Result<JetStreamAck, JetStreamError> {
-        guard !closed.withLock({ $0 }) else { return .failure(JetStreamError(.closed, "the NATS publisher is closed")) }
+    /// Queues the message in libnats; ``PendingAcks`` resumes `continuation` with its ack, or
+    /// it is resumed here when libnats refuses the message outright.
+    private func start(
+        subject: String, messageID: String, headers: [HTTPHeader], body: [UInt8], timeout: Duration,
+        _ continuation: PendingAcks.Waiter
+    ) {
+        guard !closed.withLock({ $0 }) else {
+            return continuation.resume(returning: .failure(JetStreamError(.closed, "the NATS publisher is closed")))
+        }
         var message: OpaquePointer?
         let created = body.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { natsMsg_Create(&message, subject, nil, $0.baseAddress, Int32(bytes.count)) }
         }
-        guard created == NATS_OK, let message else {
-            return .failure(JetStreamError(.rejected, "cannot make a NATS message for subject \(subject): \(Self.lastError(created))"))
+        guard created == NATS_OK, let made = message else {
+            return continuation.resume(returning: .failure(JetStreamError(.rejected, "cannot make a NATS message for subject \(subject): \(Self.lastError(created))")))
         }
-        defer { natsMsg_Destroy(message) }
-        for header in headers { _ = natsMsgHeader_Add(message, header.name, header.value) }
+        for header in headers { _ = natsMsgHeader_Add(made, header.name, header.value) }
         var options = jsPubOptions()
         jsPubOptions_Init(&options)
+        // libnats times the ack out itself and reports it to the handler.
         options.MaxWait = max(timeout.milliseconds, 1)
-        var ack: UnsafeMutablePointer<jsPubAck>?
-        var errorCode = jsErrCode(0)
+        // Registered before the publish: the ack may come before js_PublishMsgAsync returns.
+        let key = PendingAcks.key(made)
+        pending.register(key, continuation)
         let status = messageID.withCString { id in
             options.MsgId = id
-            return js_PublishMsg(&ack, context, message, &options, &errorCode)
+            return js_PublishMsgAsync(context, &message, &options)
         }
-        defer { if let ack { jsPubAck_Destroy(ack) } }
-        guard status == NATS_OK, let ack else { return .failure(Self.failure(status, errorCode, subject: subject)) }
-        return .success(JetStreamAck(
-            stream: ack.pointee.Stream.map { String(cString: $0) } ?? "",
-            sequence: ack.pointee.Sequence,
-            duplicate: ack.pointee.Duplicate))
+        // On success libnats owns the message and cleared `message`; otherwise it is still ours.
+        defer { natsMsg_Destroy(message) }
+        guard status != NATS_OK else { return }
+        pending.take(key)?.resume(returning: .failure(Self.failure(status, jsErrCode(0), subject: subject)))
     }
 
-    private static func failure(_ status: natsStatus, _ code: jsErrCode, subject: String) -> JetStreamError {
-        let reason = lastError(status)
+    static func failure(_ status: natsStatus, _ code: jsErrCode, subject: String, text: String? = nil) -> JetStreamError {
+        let reason = text ?? lastError(status)
         switch status {
         case NATS_NO_RESPONDERS:
             return JetStreamError(.noStream, """

@@ -54,6 +54,7 @@ struct ConfigurationNATSTests {
         #expect(defaults.subject.description == "sftp.{host}.{watch}.{topic}")
         #expect(defaults.settings.connection.authentication == .none)
         #expect(defaults.settings.createStream == nil)
+        #expect(plain.webhooks.first?.concurrency == 32)
     }
 
     @Test("NATS destinations and webhooks share one set of names")

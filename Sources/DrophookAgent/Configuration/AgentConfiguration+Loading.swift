@@ -271,6 +271,8 @@ extension AgentConfiguration {
         if let value = map["handshake"], let flag = reader.bool(value) { webhook.handshake = flag }
         if let value = map["session_details"], let flag = reader.bool(value) { webhook.sessionDetails = flag }
         if nats {
+            // An ack in flight costs a stream no connection and drophook no thread.
+            if map["concurrency"] == nil { webhook.concurrency = natsConcurrency }
             webhook.nats = readNATS(map, item: item, reader: reader, webhook: webhook)
             webhook.url = webhook.nats.map { $0.settings.connection.servers.joined(separator: ",") } ?? ""
             if webhook.nats == nil { return nil }

@@ -23,6 +23,9 @@ extension AgentConfiguration {
     /// that `sftp.*.uploads.file.created` or `sftp.eu-1.>` select what a consumer wants.
     static let defaultSubject = "sftp.{host}.{watch}.{topic}"
 
+    /// Publishes in flight at once to a NATS destination unless `concurrency` says otherwise.
+    static let natsConcurrency = 32
+
     /// The keys a `nats:` entry takes besides the delivery keys it shares with webhooks.
     static let natsKeys = [
         "servers", "subject", "host", "credentials_file", "nkey", "nkey_seed_file", "user", "password", "password_file",
