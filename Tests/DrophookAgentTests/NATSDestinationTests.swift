@@ -107,6 +107,66 @@ struct NATSDestinationTests {
         #expect(agent.terminate() == 0)
     }
 
+    /// CloudEvents binary mode on NATS: the attributes as `ce-` headers, the data as the body,
+    /// the event id as both `ce-id` and `Nats-Msg-Id`.
+    @Test(.timeLimit(.minutes(1)))
+    func cloudEventsTravelAsCEHeadersAndData() async throws {
+        let server = try NATSServer.start()
+        defer { server.stop() }
+        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: """
+            nats:
+              - name: events
+                servers: [\(server.url)]
+                subject: ce.{host}.{topic}
+                host: sftp.eu-1
+                format: cloudevents
+                cloudevents_mode: binary
+                create_stream: {name: CE}
+            """)
+        defer { agent.cleanUp() }
+        try await agent.start()
+        try Data("a,b\n".utf8).write(to: agent.dropDirectory.appendingPathComponent("report.csv"))
+        let admin = try StreamAdmin(url: server.url)
+        #expect(await pollUntil(within: .seconds(20)) { ((try? admin.messageCount("CE")) ?? 0) >= 1 })
+        let message = try admin.message("CE", sequence: 1)
+        // The host's dot would split the subject token: it becomes `_`.
+        #expect(message.subject == "ce.sftp_eu-1.file.created")
+        #expect(message.headers["ce-id"] == message.headers["Nats-Msg-Id"] && message.headers["ce-id"] != nil, "\(message.headers)")
+        #expect(message.headers["ce-type"] == "io.drophook.file.created", "\(message.headers)")
+        #expect(message.headers["ce-specversion"] == "1.0")
+        #expect(message.headers["Content-Type"] == "application/json")
+        let data = try JSONSerialization.jsonObject(with: Data(message.body)) as? [String: Any]
+        #expect(data?["path"] as? String == "report.csv", "\(String(decoding: message.body, as: UTF8.self))")
+        #expect(agent.terminate() == 0)
+    }
+
+    /// SIGHUP with the entry moved to another server: later events go there; what was
+    /// published before stays where it was, once.
+    @Test(.timeLimit(.minutes(1)))
+    func aReloadMovesTheDestinationToItsNewServers() async throws {
+        let first = try NATSServer.start()
+        defer { first.stop() }
+        let second = try NATSServer.start()
+        defer { second.stop() }
+        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: [first.url], extra: "    create_stream: {name: SFTP}"))
+        defer { agent.cleanUp() }
+        try await agent.start()
+        let before = try Self.burst(10, into: agent.dropDirectory, prefix: "before")
+        let firstAdmin = try StreamAdmin(url: first.url)
+        #expect(await Self.waitForMessages(firstAdmin, "SFTP", for: before, within: .seconds(20)))
+
+        let config = try String(contentsOf: agent.configFile, encoding: .utf8).replacingOccurrences(of: first.url, with: second.url)
+        try config.write(to: agent.configFile, atomically: true, encoding: .utf8)
+        agent.signal(SIGHUP)
+        #expect(await pollUntil(within: .seconds(20)) { agent.log.contains("reloaded") })
+        let after = try Self.burst(10, into: agent.dropDirectory.appendingPathComponent("later"), prefix: "after").map { "later/" + $0 }
+        let secondAdmin = try StreamAdmin(url: second.url)
+        #expect(await pollUntil(within: .seconds(20)) { ((try? secondAdmin.messageCount("SFTP")) ?? 0) >= UInt64(after.count) })
+        Self.expectExactlyOnce(try secondAdmin.messages("SFTP"), after)
+        Self.expectExactlyOnce(try firstAdmin.messages("SFTP"), before)
+        #expect(agent.terminate() == 0)
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func killNineMidBurstLeavesEachEventInTheStreamOnce() async throws {
         let server = try NATSServer.start()
