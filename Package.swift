@@ -168,7 +168,7 @@ let package = Package(
 
         .testTarget(name: "DrophookEventsTests", dependencies: ["DrophookEvents"], swiftSettings: strictSwift),
         // Real servers and child processes the test suites share (sshd, sftp clients).
-        .target(name: "DrophookTestSupport", dependencies: ["CNats"], path: "Tests/DrophookTestSupport", swiftSettings: strictSwift),
+        .target(name: "DrophookTestSupport", dependencies: ["CNats", "DrophookEvents"], path: "Tests/DrophookTestSupport", swiftSettings: strictSwift),
         .testTarget(name: "DrophookWatchTests", dependencies: ["DrophookWatch", "DrophookTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "DrophookSessionsTests",

@@ -140,6 +140,35 @@ struct NATSDestinationTests {
         #expect(agent.terminate() == 0)
     }
 
+    /// A fleet host as `nsc` provisions it: a `.creds` file, which `run` refuses while every user
+    /// may read it, and publishes with once it is the agent's own.
+    @Test(.timeLimit(.minutes(1)))
+    func aHostPublishesWithItsCredentialsFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drophook-fleet-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let credentials = try NATSCredentials(directory: directory)
+        let server = try NATSServer.start(["-c", credentials.serverConfig])
+        defer { server.stop() }
+        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: [server.url], extra: """
+                credentials_file: \(credentials.userCredentials)
+                create_stream: {name: SFTP}
+            """))
+        defer { agent.cleanUp() }
+
+        chmod(credentials.userCredentials, 0o644)
+        let refused = try AgentUnderTest.command(["check", "--config", agent.configFile.path])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("chmod o-rwx \(credentials.userCredentials)"), "\(refused.stderr)")
+        chmod(credentials.userCredentials, 0o600)
+
+        try await agent.start()
+        let written = try Self.burst(20, into: agent.dropDirectory)
+        let admin = try StreamAdmin(url: server.url, credentialsFile: credentials.userCredentials)
+        #expect(await Self.waitForMessages(admin, "SFTP", for: written, within: .seconds(20)))
+        Self.expectExactlyOnce(try admin.messages("SFTP"), written)
+        #expect(agent.terminate() == 0)
+    }
+
     /// SIGHUP with the entry moved to another server: later events go there; what was
     /// published before stays where it was, once.
     @Test(.timeLimit(.minutes(1)))

@@ -4,9 +4,10 @@ import DrophookTestSupport
 import Foundation
 import Testing
 
-/// NKey authentication against a server that knows only the user's public key: the publisher
-/// signs the server's challenge with the seed in its seed file.
-@Suite("JetStream publisher: NKey", .serialized,
+/// NKey authentication (a server that knows only the user's public key; the publisher signs its
+/// challenge with the seed file) and a `.creds` file (a user JWT signed by an account the
+/// server's operator signed).
+@Suite("JetStream publisher: NKey and credentials file", .serialized,
        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
 struct NKeyAuthenticationTests {
     @Test(.timeLimit(.minutes(1)))
@@ -36,51 +37,24 @@ struct NKeyAuthenticationTests {
         let ack = try await publisher.publish(subject: "sftp.h.w.file.created", messageID: "event-1", body: [1])
         #expect(ack.sequence == 1)
     }
-}
 
-/// A NATS user NKey made here (there is no `nk` tool in Debian): an Ed25519 key, written as
-/// NATS writes keys: a prefix byte, the key, a CRC-16/XMODEM, in unpadded base32.
-struct NKeyPair {
-    let seed: String
-    let publicKey: String
+    /// Decentralized auth, as `nsc` sets it up: an operator, an account with JetStream, and a
+    /// user whose `.creds` file holds its JWT and seed. The server trusts the operator only.
+    @Test(.timeLimit(.minutes(1)))
+    func authenticatesWithACredentialsFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drophook-creds-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let credentials = try NATSCredentials(directory: directory)
+        let server = try NATSServer.start(["-c", credentials.serverConfig])
+        defer { server.stop() }
 
-    static func generate() -> NKeyPair { NKeyPair(seed: LibCrypto.randomBytes(32)) }
-
-    init(seed raw: [UInt8]) {
-        let user: UInt8 = 20 << 3  // 'U'
-        let seedPrefix: UInt8 = 18 << 3  // 'S'
-        seed = Self.encode([seedPrefix | (user >> 5), (user & 31) << 3] + raw)
-        publicKey = Self.encode([user] + LibCrypto.ed25519PublicKey(seed: raw)!)
-    }
-
-    private static func encode(_ bytes: [UInt8]) -> String {
-        let crc = crc16(bytes)
-        return base32(bytes + [UInt8(crc & 0xFF), UInt8(crc >> 8)])
-    }
-
-    private static func crc16(_ bytes: [UInt8]) -> UInt16 {
-        var crc: UInt16 = 0
-        for byte in bytes {
-            crc ^= UInt16(byte) << 8
-            for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
+        #expect(throws: JetStreamError.self) {
+            _ = try JetStreamPublisher(.init(servers: [server.url], connectTimeout: .seconds(2)))
         }
-        return crc
-    }
-
-    private static func base32(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var output = ""
-        var buffer = 0
-        var bits = 0
-        for byte in bytes {
-            buffer = (buffer << 8) | Int(byte)
-            bits += 8
-            while bits >= 5 {
-                output.append(alphabet[(buffer >> (bits - 5)) & 31])
-                bits -= 5
-            }
-        }
-        if bits > 0 { output.append(alphabet[(buffer << (5 - bits)) & 31]) }
-        return output
+        let publisher = try JetStreamPublisher(.init(servers: [server.url], authentication: .credentialsFile(credentials.userCredentials)))
+        defer { publisher.close() }
+        try publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"]))
+        let ack = try await publisher.publish(subject: "sftp.h.w.file.created", messageID: "event-1", body: [1])
+        #expect(ack.sequence == 1, "\(server.log.suffix(1500))")
     }
 }

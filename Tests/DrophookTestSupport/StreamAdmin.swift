@@ -12,11 +12,13 @@ public final class StreamAdmin: @unchecked Sendable {
         public var description: String
     }
 
-    /// Connects to `url` (comma-separated for several servers).
-    public init(url: String) throws {
+    /// Connects to `url` (comma-separated for several servers), with a `.creds` file when the
+    /// server asks for one.
+    public init(url: String, credentialsFile: String? = nil) throws {
         var options: OpaquePointer?
         guard natsOptions_Create(&options) == NATS_OK, let options else { throw Failure(description: "no options") }
         defer { natsOptions_Destroy(options) }
+        if let credentialsFile { _ = natsOptions_SetUserCredentialsFromFiles(options, credentialsFile, nil) }
         let servers = url.split(separator: ",").map { strdup(String($0)) }
         defer { servers.forEach { free($0) } }
         var list = servers.map { UnsafePointer($0) }
