@@ -5,7 +5,7 @@ import Synchronization
 
 /// A NATS JetStream destination as the delivery engine sees it: a transport beside curl.
 ///
-/// Each request is published on the subject in its `url`, with the format's headers and body
+/// Each request is published on the subject in its `url` (`nats:<subject>`), with the format's headers and body
 /// and the event's id as `Nats-Msg-Id`, and counts as delivered only once the stream has
 /// acknowledged it. A stored message is recorded in the delivery log as status 200 with the
 /// stream's acknowledgement (`{"stream":…,"seq":…,"duplicate":…}`) as the response body.
@@ -44,9 +44,12 @@ public final class JetStreamTransport: WebhookTransport {
         case .success(let open): publisher = open
         case .failure(let error): return .failure(Self.failure(error, duration: clock.now - began))
         }
+        guard let subject = request.streamSubject else {
+            return .failure(TransportFailure(kind: .invalidRequest, message: "\(request.url) is not a NATS subject (nats:<subject>)", duration: .zero))
+        }
         do {
             let ack = try await publisher.publish(
-                subject: request.url, messageID: request.messageID ?? "", headers: request.headers, body: request.body,
+                subject: subject, messageID: request.messageID ?? "", headers: request.headers, body: request.body,
                 timeout: request.options.totalTimeout)
             return .response(WebhookResponse(
                 status: 200,

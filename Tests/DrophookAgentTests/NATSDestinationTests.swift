@@ -102,6 +102,8 @@ struct NATSDestinationTests {
         let ping = try AgentUnderTest.command(["ping", "fleet", "--config", agent.configFile.path])
         #expect(ping.status == 0, "\(ping.stdout)\(ping.stderr)")
         #expect(ping.stdout.contains(#""stream":"SFTP""#), "\(ping.stdout)")
+        #expect(ping.stdout.contains("request   PUBLISH sftp.sftp-a._.webhook.ping"), "\(ping.stdout)")
+        #expect(ping.stdout.contains("delivered  acknowledged by the stream"), "\(ping.stdout)")
         let pinged = try admin.message("SFTP", sequence: admin.messageCount("SFTP"))
         #expect(pinged.subject == "sftp.sftp-a._.webhook.ping")
         #expect(agent.terminate() == 0)

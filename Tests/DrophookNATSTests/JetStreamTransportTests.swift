@@ -11,7 +11,7 @@ import Testing
        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
 struct JetStreamTransportTests {
     static func request(_ id: String, subject: String = "sftp.h.uploads.file.created") -> WebhookRequest {
-        WebhookRequest(url: subject, headers: [HTTPHeader("Content-Type", "application/json")], body: Array("{}".utf8),
+        WebhookRequest(url: WebhookRequest.streamScheme + subject, headers: [HTTPHeader("Content-Type", "application/json")], body: Array("{}".utf8),
                        options: TransportOptions(totalTimeout: .seconds(2)), messageID: id)
     }
 

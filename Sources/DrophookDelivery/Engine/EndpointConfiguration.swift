@@ -48,7 +48,7 @@ public struct EndpointConfiguration: Sendable {
         /// POSTed to the endpoint's URL through the engine's HTTP transport.
         case webhook
         /// Published through `transport` (a NATS JetStream stream) on the subject that
-        /// `subject(watch, topic)` names; the request's `url` is that subject.
+        /// `subject(watch, topic)` names; the request's `url` is `nats:<subject>`.
         case stream(transport: any WebhookTransport, subject: @Sendable (_ watch: String, _ topic: String) -> String)
     }
 

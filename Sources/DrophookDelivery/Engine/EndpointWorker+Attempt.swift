@@ -151,8 +151,8 @@ extension EndpointWorker {
         headers += endpoint.extraHeaders
         let address: String = switch (endpoint.destination, job.event) {
         case (.webhook, _): endpoint.url
-        case (.stream(_, let subject), .file(let event)): subject(event.watch, topic)
-        case (.stream(_, let subject), .ping): subject("", topic)
+        case (.stream(_, let subject), .file(let event)): WebhookRequest.streamScheme + subject(event.watch, topic)
+        case (.stream(_, let subject), .ping): WebhookRequest.streamScheme + subject("", topic)
         }
         return (attemptID, WebhookRequest(url: address, headers: headers, body: message.body, options: endpoint.transport, messageID: eventID))
     }

@@ -34,6 +34,17 @@ public struct WebhookRequest: Sendable {
     }
 }
 
+extension WebhookRequest {
+    /// How a request into a stream names its destination: `nats:<subject>`, which is also
+    /// what the delivery log shows as its address.
+    public static let streamScheme = "nats:"
+
+    /// The subject of a request into a stream; nil for a webhook's URL.
+    public var streamSubject: String? {
+        url.hasPrefix(Self.streamScheme) ? String(url.dropFirst(Self.streamScheme.count)) : nil
+    }
+}
+
 /// Per-endpoint transport settings.
 public struct TransportOptions: Sendable, Hashable {
     /// Time allowed to establish the connection (TCP and TLS).

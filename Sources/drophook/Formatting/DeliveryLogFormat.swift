@@ -1,3 +1,4 @@
+import DrophookDelivery
 import DrophookEvents
 import DrophookOutbox
 import Foundation
@@ -22,14 +23,17 @@ enum DeliveryLogFormat {
         ].joined(separator: " ")
     }
 
-    /// Every detail of one attempt, as a block.
+    /// Every detail of one attempt, as a block. An attempt into a NATS stream reads as a
+    /// publish on its subject, acknowledged (or not) by the stream, not as an HTTP exchange.
     static func detail(_ attempt: AttemptRecord) -> String {
+        let subject = attempt.requestURL.hasPrefix(WebhookRequest.streamScheme) ? String(attempt.requestURL.dropFirst(WebhookRequest.streamScheme.count)) : nil
+        let answer = attempt.responseStatus.map { subject == nil ? "  HTTP \($0)" : "  acknowledged by the stream" } ?? ""
         var lines = [
             "attempt \(attempt.number)  \(attempt.id)",
             "  delivery  \(attempt.deliveryID)",
             "  started   \(timestamp(attempt.startedAtMillis))  (\(attempt.durationMillis) ms)",
-            "  result    \(attempt.result.rawValue)\(attempt.responseStatus.map { "  HTTP \($0)" } ?? "")\(attempt.error.map { "  \(TerminalText.escaped($0))" } ?? "")",
-            "  request   POST \(TerminalText.escaped(attempt.requestURL))",
+            "  result    \(attempt.result.rawValue)\(answer)\(attempt.error.map { "  \(TerminalText.escaped($0))" } ?? "")",
+            subject.map { "  request   PUBLISH \(TerminalText.escaped($0))" } ?? "  request   POST \(TerminalText.escaped(attempt.requestURL))",
         ]
         lines += attempt.requestHeaders.map { "    \(TerminalText.escaped($0.name)): \(TerminalText.escaped($0.value))" }
         lines.append("    " + TerminalText.escaped(String(decoding: attempt.requestBody, as: UTF8.self), backslashes: false))
