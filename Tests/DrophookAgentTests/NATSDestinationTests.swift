@@ -104,6 +104,8 @@ struct NATSDestinationTests {
         #expect(ping.stdout.contains(#""stream":"SFTP""#), "\(ping.stdout)")
         #expect(ping.stdout.contains("request   PUBLISH sftp.sftp-a._.webhook.ping"), "\(ping.stdout)")
         #expect(ping.stdout.contains("delivered  acknowledged by the stream"), "\(ping.stdout)")
+        let status = try AgentUnderTest.command(["status", "--config", agent.configFile.path])
+        #expect(status.stdout.contains("nats fleet: "), "\(status.stdout)")
         let pinged = try admin.message("SFTP", sequence: admin.messageCount("SFTP"))
         #expect(pinged.subject == "sftp.sftp-a._.webhook.ping")
         #expect(agent.terminate() == 0)

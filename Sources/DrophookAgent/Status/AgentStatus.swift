@@ -35,13 +35,16 @@ public struct AgentStatus: Codable, Sendable, Hashable {
         public var failed: Int
         public var paused: Bool
         public var disabled: Bool
+        /// `nats` for a NATS JetStream destination; absent for a webhook.
+        public var kind: String?
 
-        public init(name: String, pending: Int, failed: Int, paused: Bool, disabled: Bool) {
+        public init(name: String, pending: Int, failed: Int, paused: Bool, disabled: Bool, kind: String? = nil) {
             self.name = name
             self.pending = pending
             self.failed = failed
             self.paused = paused
             self.disabled = disabled
+            self.kind = kind
         }
     }
 

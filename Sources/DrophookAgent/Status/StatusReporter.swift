@@ -83,7 +83,8 @@ final class StatusReporter: Service, Sendable {
                 pending: count?.queued ?? 0,
                 failed: count?.failed ?? 0,
                 paused: state?.isPaused(configured: pausedByConfig) ?? pausedByConfig,
-                disabled: state?.disabled ?? false
+                disabled: state?.disabled ?? false,
+                kind: webhook.nats == nil ? nil : "nats"
             )
         }
         var status = AgentStatus(

@@ -28,7 +28,7 @@ enum StatusFormat {
             var flags: [String] = []
             if endpoint.paused { flags.append("paused") }
             if endpoint.disabled { flags.append("DISABLED") }
-            lines.append("webhook \(endpoint.name): \(endpoint.pending) pending, \(endpoint.failed) failed\(flags.isEmpty ? "" : " (\(flags.joined(separator: ", ")))")")
+            lines.append("\(endpoint.kind ?? "webhook") \(endpoint.name): \(endpoint.pending) pending, \(endpoint.failed) failed\(flags.isEmpty ? "" : " (\(flags.joined(separator: ", ")))")")
         }
         return lines.joined(separator: "\n")
     }
