@@ -194,7 +194,8 @@ struct NATSDestinationTests {
         #expect(await pollUntil(within: .seconds(20)) { agent.log.contains("reloaded") })
         let after = try Self.burst(10, into: agent.dropDirectory.appendingPathComponent("later"), prefix: "after").map { "later/" + $0 }
         let secondAdmin = try StreamAdmin(url: second.url)
-        #expect(await pollUntil(within: .seconds(20)) { ((try? secondAdmin.messageCount("SFTP")) ?? 0) >= UInt64(after.count) })
+        // The files and the two directories the burst made (`later`, `later/d0`).
+        #expect(await pollUntil(within: .seconds(20)) { ((try? secondAdmin.messageCount("SFTP")) ?? 0) >= UInt64(after.count + 2) })
         Self.expectExactlyOnce(try secondAdmin.messages("SFTP"), after)
         Self.expectExactlyOnce(try firstAdmin.messages("SFTP"), before)
         #expect(agent.terminate() == 0)
