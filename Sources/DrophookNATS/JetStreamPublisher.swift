@@ -136,8 +136,7 @@ public final class JetStreamPublisher: @unchecked Sendable {
         // libnats times the ack out itself and reports it to the handler.
         options.MaxWait = max(timeout.milliseconds, 1)
         // Registered before the publish: the ack may come before js_PublishMsgAsync returns.
-        let key = PendingAcks.key(made)
-        pending.register(key, continuation)
+        pending.register(made, continuation)
         let status = messageID.withCString { id in
             options.MsgId = id
             return js_PublishMsgAsync(context, &message, &options)
@@ -145,7 +144,7 @@ public final class JetStreamPublisher: @unchecked Sendable {
         // On success libnats owns the message and cleared `message`; otherwise it is still ours.
         defer { natsMsg_Destroy(message) }
         guard status != NATS_OK else { return }
-        pending.take(key)?.resume(returning: .failure(Self.failure(status, jsErrCode(0), subject: subject)))
+        pending.take(made)?.resume(returning: .failure(Self.failure(status, jsErrCode(0), subject: subject)))
     }
 
     static func failure(_ status: natsStatus, _ code: jsErrCode, subject: String, text: String? = nil) -> JetStreamError {

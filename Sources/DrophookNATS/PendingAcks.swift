@@ -6,19 +6,18 @@ import Synchronization
 final class PendingAcks: Sendable {
     typealias Waiter = CheckedContinuation<Result<JetStreamAck, JetStreamError>, Never>
 
-    private let waiting = Mutex<[UInt: Waiter]>([:])
+    /// By message address (a plain number: a pointer is not Sendable), which stays the
+    /// message's own until the handler destroys it.
+    private let waiting = Mutex<[Int: Waiter]>([:])
 
-    /// A message's key: its address, which stays its own until the handler destroys it.
-    static func key(_ message: OpaquePointer) -> UInt { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(message))) }
-
-    func register(_ key: UInt, _ waiter: Waiter) {
-        waiting.withLock { $0[key] = waiter }
+    func register(_ message: OpaquePointer, _ waiter: Waiter) {
+        waiting.withLock { $0[Int(bitPattern: message)] = waiter }
     }
 
-    /// The waiter of `key`, removed: only one of the handler, a refused publish and `failAll`
+    /// The waiter of `message`, removed: only one of the handler, a refused publish and `failAll`
     /// gets to resume it.
-    func take(_ key: UInt) -> Waiter? {
-        waiting.withLock { $0.removeValue(forKey: key) }
+    func take(_ message: OpaquePointer) -> Waiter? {
+        waiting.withLock { $0.removeValue(forKey: Int(bitPattern: message)) }
     }
 
     func failAll(_ error: JetStreamError) {
@@ -35,7 +34,7 @@ final class PendingAcks: Sendable {
         defer { natsMsg_Destroy(message) }
         guard let message, let closure else { return }
         let pending = Unmanaged<PendingAcks>.fromOpaque(closure).takeUnretainedValue()
-        guard let waiter = pending.take(key(message)) else { return }
+        guard let waiter = pending.take(message) else { return }
         let subject = natsMsg_GetSubject(message).map { String(cString: $0) } ?? ""
         if let ack {
             waiter.resume(returning: .success(JetStreamAck(

@@ -138,9 +138,9 @@ extension EndpointWorker {
                 endpoint: endpoint.description(paused: currentlyPaused(endpoint), nowMillis: createdAt, eventID: id)
             )
         }
-        let (eventID, topic): (String, String) = switch job.event {
-        case .file(let event): (event.id, event.topic.rawValue)
-        case .ping(let id, _): (id, Topic.webhookPing.rawValue)
+        let (eventID, topic, watch): (String, String, String) = switch job.event {
+        case .file(let event): (event.id, event.topic.rawValue, event.watch)
+        case .ping(let id, _): (id, Topic.webhookPing.rawValue, "")
         }
         let signed = message.signed(with: endpoint.signer, messageID: eventID, timestampSeconds: WallClock.nanoseconds() / 1_000_000_000)
         var headers = signed.headers
@@ -149,10 +149,9 @@ extension EndpointWorker {
             headers.append(HTTPHeader("Authorization", authorization))
         }
         headers += endpoint.extraHeaders
-        let address: String = switch (endpoint.destination, job.event) {
-        case (.webhook, _): endpoint.url
-        case (.stream(_, let subject), .file(let event)): WebhookRequest.streamScheme + subject(event.watch, topic)
-        case (.stream(_, let subject), .ping): WebhookRequest.streamScheme + subject("", topic)
+        let address: String = switch endpoint.destination {
+        case .webhook: endpoint.url
+        case .stream(_, let subject): WebhookRequest.streamScheme + subject(watch, topic)
         }
         return (attemptID, WebhookRequest(url: address, headers: headers, body: message.body, options: endpoint.transport, messageID: eventID))
     }

@@ -40,8 +40,12 @@ extension WebhookRequest {
     public static let streamScheme = "nats:"
 
     /// The subject of a request into a stream; nil for a webhook's URL.
-    public var streamSubject: String? {
-        url.hasPrefix(Self.streamScheme) ? String(url.dropFirst(Self.streamScheme.count)) : nil
+    public var streamSubject: String? { Self.streamSubject(of: url) }
+
+    /// The subject an address (a request's, or an attempt's in the delivery log) names, when it
+    /// is a stream's `nats:<subject>`; nil for a webhook's URL.
+    public static func streamSubject(of address: String) -> String? {
+        address.hasPrefix(streamScheme) ? String(address.dropFirst(streamScheme.count)) : nil
     }
 }
 

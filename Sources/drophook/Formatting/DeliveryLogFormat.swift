@@ -26,7 +26,7 @@ enum DeliveryLogFormat {
     /// Every detail of one attempt, as a block. An attempt into a NATS stream reads as a
     /// publish on its subject, acknowledged (or not) by the stream, not as an HTTP exchange.
     static func detail(_ attempt: AttemptRecord) -> String {
-        let subject = attempt.requestURL.hasPrefix(WebhookRequest.streamScheme) ? String(attempt.requestURL.dropFirst(WebhookRequest.streamScheme.count)) : nil
+        let subject = WebhookRequest.streamSubject(of: attempt.requestURL)
         let answer = attempt.responseStatus.map { subject == nil ? "  HTTP \($0)" : "  acknowledged by the stream" } ?? ""
         var lines = [
             "attempt \(attempt.number)  \(attempt.id)",
