@@ -98,15 +98,34 @@ struct SessionLogSourceTests {
 
     /// journald's own files, written by `systemd-journal-remote` from journal export entries
     /// with the trusted fields journald would record.
-    func journal(_ entries: [(pid: Int, uid: Int, comm: String, message: String)]) throws {
+    func journal(_ entries: [(pid: Int, uid: Int, comm: String, message: String)], file name: String = "remote.journal", identifier: String = "internal-sftp") throws {
         var export = ""
         for entry in entries {
-            export += "_PID=\(entry.pid)\n_UID=\(entry.uid)\n_COMM=\(entry.comm)\nSYSLOG_IDENTIFIER=internal-sftp\nMESSAGE=\(entry.message)\n"
+            export += "_PID=\(entry.pid)\n_UID=\(entry.uid)\n_COMM=\(entry.comm)\nSYSLOG_IDENTIFIER=\(identifier)\nMESSAGE=\(entry.message)\n"
             export += "__REALTIME_TIMESTAMP=\(UInt64(Date().timeIntervalSince1970 * 1_000_000))\n\n"
         }
         let file = directory + "/entry-\(UUID().uuidString.prefix(8)).export"
         try export.write(toFile: file, atomically: false, encoding: .utf8)
-        try ChildProcess.run(Self.journalRemote, ["--output=\(directory)/journal/remote.journal", file], within: .seconds(30))
+        try ChildProcess.run(Self.journalRemote, ["--output=\(directory)/journal/\(name)", file], within: .seconds(30))
+    }
+
+    /// journald writes a new file for each uid's first line (`user-2001.journal`): a session
+    /// whose lines are the first of a new file, on a journal that held no SFTP line when the
+    /// source started, is heard the first time it is written (written once, not until heard).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: journalRemote), "needs systemd-journal-remote to write journal files"))
+    func theFirstSessionInANewJournalFileIsHeard() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/journal", withIntermediateDirectories: true)
+        try journal([(1, 0, "systemd", "Started ssh.service")], file: "system.journal", identifier: "systemd")
+        let (log, task) = running(.init(source: .journal(directory: directory + "/journal"), layout: ChrootLayout(chroot: "/srv/sftp/%u"), wait: .seconds(5)))
+        defer { task.cancel() }
+        try log.start()
+        try journal([
+            (80, 65534, "sshd", "session opened for local user nobody from [192.0.2.8]"),
+            (80, 65534, "sshd", "close \"/in/first.csv\" bytes read 0 written 5"),
+        ], file: "user-65534.journal")
+        let events = await log.attribute([upload("nobody/in/first.csv")], roots: ["w": "/srv/sftp"])
+        #expect(events[0].actor == "nobody" && events[0].clientAddress == "192.0.2.8" && events[0].bytesWritten == 5, "\(events[0])")
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: journalRemote), "needs systemd-journal-remote to write journal files"))

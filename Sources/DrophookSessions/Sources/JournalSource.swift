@@ -38,6 +38,7 @@ final class JournalSource: Sendable {
         guard opened >= 0, let handle else {
             throw SessionLogError(.journalFailed, "cannot open the systemd journal\(directory.map { " in \($0)" } ?? ""): \(String(cString: strerror(-opened))); run drophook in the systemd-journal group or pick another session_log source")
         }
+        Self.position(handle)
         let reader = JournalHandle(handle)
         thread.start(name: "drophook-journal") { [self] in
             self.loop(reader, receive: receive)
@@ -49,16 +50,23 @@ final class JournalSource: Sendable {
 
     func waitUntilStopped() async { await thread.waitUntilStopped() }
 
-    private func loop(_ reader: JournalHandle, receive: (Entry) -> Void) {
-        let journal = reader.handle
+    /// The SFTP servers' entries from now on: what was logged before belongs to sessions
+    /// drophook never saw open. Done in ``start(receive:)``, before the thread takes the handle,
+    /// so every line logged after `start` returns is heard: positioned by the thread instead, a
+    /// session that opened in the moment before the thread got to its first seek was skipped
+    /// (its lines lay before the tail it found), and its upload went out under the owner's name.
+    static func position(_ journal: OpaquePointer) {
         for (index, program) in SyslogLine.programs.enumerated() {
             if index > 0 { sd_journal_add_disjunction(journal) }
             let match = "SYSLOG_IDENTIFIER=\(program)"
             _ = match.withCString { sd_journal_add_match(journal, $0, 0) }
         }
-        // From the end: what was logged before drophook listened belongs to sessions it never saw open.
         sd_journal_seek_tail(journal)
         sd_journal_previous(journal)
+    }
+
+    private func loop(_ reader: JournalHandle, receive: (Entry) -> Void) {
+        let journal = reader.handle
         let fd = sd_journal_get_fd(journal)
         while true {
             while sd_journal_next(journal) > 0 {
