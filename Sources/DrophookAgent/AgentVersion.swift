@@ -1,4 +1,4 @@
 /// The version `drophook --version` prints and the `User-Agent` carries.
 public enum AgentVersion {
-    public static let description = "0.1.0"
+    public static let description = "0.2.0"
 }

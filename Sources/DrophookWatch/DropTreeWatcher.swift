@@ -106,7 +106,7 @@ public final class DropTreeWatcher: Sendable {
         // to the system instead of keeping the start-up peak as the resident size for months.
         _ = drophook_release_free_memory()
         healthCell.update { $0.isWatching = true }
-        logger.info("watching \(engine.nodeByWD.count) directories in \(configuration.watches.count) trees")
+        logger.info("watching \(engine.nodeByWD.count) directories in \(configuration.watches.count) \(configuration.watches.count == 1 ? "tree" : "trees")")
         let committer = BatchCommitter(sink: sink, committed: { queue.ring() })
         let maxBatch = max(configuration.maxBatchEvents, 1)
         do {

@@ -11,7 +11,7 @@ struct Drophook: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, CheckCommand.self, ListenCommand.self, DeliveriesCommand.self,
             RedeliverCommand.self, PauseCommand.self, ResumeCommand.self, PingCommand.self, StatusCommand.self,
-            VerifyCommand.self, KeygenCommand.self, RotateSecretCommand.self, RecoverOutboxCommand.self,
+            VerifyCommand.self, KeygenCommand.self, RotateSecretCommand.self, RecoverOutboxCommand.self, PrepareCommand.self,
         ]
     )
 }

@@ -3,6 +3,9 @@
 # so the target machine needs only Debian's libcurl, libssl, libsqlite3 and libsystemd.
 # With the man page and shell completions generated from the command definitions, and checked
 # by lintian when it is installed.
+#
+#   DROPHOOK_DEB_BARE=1  no man page and no lintian: the package test's build of an earlier
+#                        release, where only the binary, the unit and the maintainer scripts matter
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,12 +35,18 @@ sed -e "s/@VERSION@/$version/" -e "s/@DATE@/$(date -u -d "$date" -R)/" packaging
     | gzip -9n > "$stage/usr/share/doc/drophook/changelog.gz"
 chmod 0644 "$stage/usr/share/doc/drophook/changelog.gz"
 
-# The man page, from the command definitions (swift-argument-parser's generate-manual plugin).
-swift package --allow-writing-to-package-directory generate-manual --date "$date" \
-    --authors "drophook maintainers<maintainers@drophook.dev>" >/dev/null
-install -d -m 0755 "$stage/usr/share/man/man1"
-gzip -9n < .build/plugins/GenerateManual/outputs/drophook/drophook.1 > "$stage/usr/share/man/man1/drophook.1.gz"
-chmod 0644 "$stage/usr/share/man/man1/drophook.1.gz"
+bare=${DROPHOOK_DEB_BARE:-0}
+if [ "$bare" != 1 ]; then
+    # The man page, from the command definitions (swift-argument-parser's generate-manual
+    # plugin). The plugin builds every product of the package first: in debug, where the test
+    # build has usually built them already, rather than a second release build of everything
+    # (the help text is the same).
+    swift package --allow-writing-to-package-directory generate-manual --configuration debug --date "$date" \
+        --authors "drophook maintainers<maintainers@drophook.dev>" >/dev/null
+    install -d -m 0755 "$stage/usr/share/man/man1"
+    gzip -9n < .build/plugins/GenerateManual/outputs/drophook/drophook.1 > "$stage/usr/share/man/man1/drophook.1.gz"
+    chmod 0644 "$stage/usr/share/man/man1/drophook.1.gz"
+fi
 # Completions, likewise from the command definitions.
 install -d -m 0755 "$stage/usr/share/bash-completion/completions" "$stage/usr/share/zsh/vendor-completions" \
     "$stage/usr/share/fish/vendor_completions.d"
@@ -58,7 +67,7 @@ install -m 0755 packaging/debian/postrm "$stage/DEBIAN/postrm"
 
 package="drophook_${version}_${arch}.deb"
 dpkg-deb --root-owner-group --build "$stage" "$package"
-if command -v lintian >/dev/null; then
+if [ "$bare" != 1 ] && command -v lintian >/dev/null; then
     # The package's own overrides (usr/share/lintian/overrides/drophook) say why a tag does not apply.
     lintian --fail-on error,warning "$package"
 fi

@@ -4,27 +4,22 @@ import Foundation
 extension AgentPreflight {
     /// Problems with `session_log:`: a socket that cannot be bound, a log file or journal that
     /// cannot be read, a chroot pattern whose paths lie in no watch.
-    static func sessionLogFindings(_ configuration: AgentConfiguration) -> [Finding] {
+    /// - Parameter judgement: who binds the sockets, under which writable paths (by default, the
+    ///   service as this process finds it: ``ServiceUnit``).
+    static func sessionLogFindings(_ configuration: AgentConfiguration, judgement: @autoclosure () -> ServiceUnit.SocketJudgement = ServiceUnit.socketJudgement()) -> [Finding] {
         guard let sessionLog = configuration.sessionLog else { return [] }
         var findings: [Finding] = []
         switch sessionLog.source {
         case .sockets(let patterns):
+            let judgement = judgement()
             for pattern in patterns {
-                let paths = SessionLogPaths.socketPaths(pattern)
-                if pattern.contains("%u"), paths.isEmpty {
+                let places = SessionLogPaths.socketPlaces(pattern)
+                if pattern.contains("%u"), places.isEmpty {
                     findings.append(Finding(severity: .warning, subject: pattern,
                                             message: "no chroot directory matches yet; sockets are bound as chroots appear (checked every 10 s)"))
                 }
-                for path in paths {
-                    var status = stat()
-                    if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFSOCK {
-                        findings.append(Finding(severity: .error, subject: path, message: "is not a socket and would not be replaced; remove it or pick another path"))
-                    }
-                    let directory = (path as NSString).deletingLastPathComponent
-                    let chroot = (directory as NSString).deletingLastPathComponent
-                    if !FileManager.default.fileExists(atPath: directory), !FileManager.default.fileExists(atPath: chroot) {
-                        findings.append(Finding(severity: .error, subject: path, message: "neither \(directory) nor \(chroot) exists; create the directory the socket goes in"))
-                    }
+                for place in places {
+                    findings += socketFindings(place, judgement: judgement)
                 }
             }
         case .file(let path):
@@ -42,6 +37,34 @@ extension AgentPreflight {
                                     message: "the session log's paths lie in no watch, so no event gets its SFTP user; make chroot match sshd_config's ChrootDirectory"))
         }
         return findings
+    }
+
+    /// Whether the service can bind one socket: judged as the service user under the unit's
+    /// writable paths (``ServiceUnit``), with the fix for each way it cannot.
+    private static func socketFindings(_ place: SessionLogPaths.SocketPlace, judgement: ServiceUnit.SocketJudgement) -> [Finding] {
+        let path = place.path
+        let access = judgement.access
+        var status = stat()
+        if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFSOCK {
+            return [Finding(severity: .error, subject: path, message: "is not a socket and would not be replaced; remove it or pick another path")]
+        }
+        let directory = place.directory
+        let chroot = (directory as NSString).deletingLastPathComponent
+        if !FileManager.default.fileExists(atPath: directory) {
+            if let user = place.user {
+                // A directory named after no account is no one's chroot: nothing to say.
+                guard SocketDirectoryAccess.Account.named(user) != nil, !judgement.preparesChroots else { return [] }
+                return [Finding(severity: .warning, subject: path, message: "\(user)'s chroot has no \((directory as NSString).lastPathComponent), so its SFTP sessions log nothing; " + SocketDirectoryAccess.Problem.missing.fix(for: directory, account: access.subject))]
+            }
+            if !FileManager.default.fileExists(atPath: chroot) {
+                return [Finding(severity: .error, subject: path, message: "neither \(directory) nor \(chroot) exists; create the directory the socket goes in")]
+            }
+            return []
+        }
+        guard let problem = access.problem(bindingIn: directory) else { return [] }
+        // The unit's prepare step hands a root-owned chroot `dev` over before the agent binds.
+        if judgement.preparesChroots, place.user != nil, case .denied = problem, SocketDirectoryAccess.ownerUID(of: directory) == 0 { return [] }
+        return [Finding(severity: .warning, subject: path, message: "cannot be bound, so SFTP sessions logging there are not heard: " + problem.fix(for: directory, account: access.subject))]
     }
 
     /// How the session log's client paths map to watches, one line per chroot found (or the

@@ -135,14 +135,22 @@ final class SyslogSocketSource: Sendable {
     private func bindMissing(_ sockets: inout [String: Int32], reported: inout Set<String>) {
         for path in patterns.flatMap(SocketPattern.paths) where sockets[path] == nil {
             let parent = (path as NSString).deletingLastPathComponent
-            // A chroot's `dev` may not exist yet: sshd needs only the chroot itself.
-            if access(parent, F_OK) != 0, access((parent as NSString).deletingLastPathComponent, F_OK) == 0 {
-                _ = mkdir(parent, 0o755)
+            // A chroot's `dev` may not exist yet: sshd needs only the chroot itself. Made here
+            // when the agent may (as root); otherwise `drophook prepare` makes it, and until then
+            // there is no socket to bind and nothing to say at every start: `check` names it.
+            if access(parent, F_OK) != 0 {
+                guard access((parent as NSString).deletingLastPathComponent, F_OK) == 0, mkdir(parent, 0o755) == 0 else {
+                    if reported.insert(path).inserted {
+                        logger.debug("session log: no \(parent) to bind a socket in yet")
+                    }
+                    continue
+                }
             }
             let fd = drophook_bind_datagram_socket(path)
             guard fd >= 0 else {
+                let reason = errno
                 if reported.insert(path).inserted {
-                    logger.error("session log: cannot bind a syslog socket at \(path): \(String(cString: strerror(errno))); SFTP sessions logging there are not heard")
+                    logger.error("session log: cannot bind a syslog socket at \(path): \(String(cString: strerror(reason))); SFTP sessions logging there are not heard; \(SocketDirectoryAccess.fix(for: parent, errno: reason))")
                 }
                 continue
             }
@@ -162,21 +170,42 @@ private struct BoundSockets: Sendable {
     var reported: Set<String>
 }
 
-/// A socket path, or a pattern whose one `%u` segment stands for every directory there
+/// A socket path, or a pattern whose one `%u` segment stands for every chroot there
 /// (`/srv/sftp/%u/dev/log`: each user's chroot).
 enum SocketPattern {
-    /// The pattern's paths as the disk is now.
+    /// The pattern's paths as the disk is now. A `%u` directory counts only when sshd would
+    /// take it as a chroot (owned by root, writable by no one else): a partner's own directory
+    /// beside the chroots (`/srv/sftp/dave`, owned by dave) is no place for a session's socket.
     static func paths(_ pattern: String) -> [String] {
         let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard let index = segments.firstIndex(of: "%u") else { return [pattern] }
         let base = segments[..<index].joined(separator: "/")
         let rest = segments[(index + 1)...].joined(separator: "/")
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: base.isEmpty ? "/" : base) else { return [] }
-        return entries.sorted().compactMap { entry in
-            var isDirectory: ObjCBool = false
-            let directory = base + "/" + entry
-            guard !entry.hasPrefix("."), FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
-            return directory + "/" + rest
+        return chroots(in: base.isEmpty ? "/" : base).map { $0.directory + "/" + rest }
+    }
+
+    /// The chroot-shaped directories in `base`, sorted by name.
+    static func chroots(in base: String) -> [(name: String, directory: String)] {
+        let entries: [String]
+        do {
+            entries = try FileManager.default.contentsOfDirectory(atPath: base)
+        } catch {
+            // No base yet (not mounted, not made): no chroots, which check reports.
+            return []
         }
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        return entries.sorted().compactMap { entry in
+            let directory = prefix + entry
+            guard !entry.hasPrefix("."), isChroot(directory) else { return nil }
+            return (entry, directory)
+        }
+    }
+
+    /// sshd's rule for `ChrootDirectory`: a directory owned by root that neither its group nor
+    /// others may write.
+    static func isChroot(_ directory: String) -> Bool {
+        var status = stat()
+        guard stat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else { return false }
+        return status.st_uid == 0 && status.st_mode & 0o022 == 0
     }
 }

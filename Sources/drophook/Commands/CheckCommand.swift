@@ -32,8 +32,11 @@ struct CheckCommand: AsyncParsableCommand {
             if !ok { throw ExitCode(1) }
             return
         }
+        // Under systemd (ExecStartPre) the findings go to the journal: at their own priority
+        // (`<4>` warning, `<3>` error), so `journalctl -p warning` shows them and nothing else.
+        let journal = AgentLogHandler.style() == .journal
         for finding in findings {
-            printError(finding.description)
+            printError((journal ? "<\(finding.severity == .error ? 3 : 4)>" : "") + finding.description)
         }
         if findings.contains(where: { $0.severity == .error }) {
             throw ExitCode(1)
