@@ -4,6 +4,10 @@
 #                           with a local receiver, and drop a file so a signed webhook shows up
 #   packaging/dev.sh test   install what is missing, build and run the whole test suite, then a
 #                           10-second libFuzzer run of every fuzz target
+#   packaging/dev.sh package-test
+#                           build the .deb (and the previous release's), boot Debian 12 with
+#                           systemd in systemd-nspawn, install it with apt and run the service's
+#                           user story against it (packaging/systemd-test/run; needs root)
 #   packaging/dev.sh deps   only install what is missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,9 +23,13 @@ packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev libsystemd-dev systemd-
 # kept beside the build, never in the system's Python.
 python_packages=(standardwebhooks==1.1.0 cloudevents==1.11.0 deprecation==2.1.0 packaging==24.2)
 
+# What the package test adds: debootstrap makes the Debian 12 root, systemd-container boots it
+# (systemd-nspawn), lintian checks the package as it is built.
+package_test_packages=(debootstrap systemd-container lintian)
+
 install_missing() {
     local missing=()
-    for package in "${packages[@]}"; do
+    for package in "${packages[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -84,9 +92,16 @@ run_tests() {
     timeout --kill-after=30s 15m fuzz/run all 10
 }
 
+package_test() {
+    install_missing "${package_test_packages[@]}"
+    # Two release builds, a debootstrap on the first run, and a 60 s watchdog wait: bounded as a whole.
+    timeout --kill-after=30s 40m packaging/systemd-test/run
+}
+
 case "${1:-}" in
     demo) demo ;;
     test) run_tests ;;
+    package-test) package_test ;;
     deps) install_missing; install_python_packages ;;
-    *) echo "usage: packaging/dev.sh demo|test|deps" >&2; exit 2 ;;
+    *) echo "usage: packaging/dev.sh demo|test|package-test|deps" >&2; exit 2 ;;
 esac
