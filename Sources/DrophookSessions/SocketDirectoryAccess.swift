@@ -115,10 +115,14 @@ public struct SocketDirectoryAccess: Sendable, Equatable {
     /// Under `ProtectSystem=strict`, the paths the unit may write (`ReadWritePaths=`, its state
     /// and runtime directories); nil when the file system is not made read-only or not known.
     public var writablePaths: [String]?
+    /// Whether the service holds `CAP_DAC_READ_SEARCH` (the shipped unit gives it): then no
+    /// directory's missing search (x) bit stops it, and binding needs only write permission.
+    public var searchesEverywhere: Bool
 
-    public init(account: Account?, writablePaths: [String]?) {
+    public init(account: Account?, writablePaths: [String]?, searchesEverywhere: Bool = false) {
         self.account = account
         self.writablePaths = writablePaths
+        self.searchesEverywhere = searchesEverywhere
     }
 
     /// The account named in fix texts.
@@ -144,8 +148,10 @@ public struct SocketDirectoryAccess: Sendable, Equatable {
         } else {
             bits = status.st_mode & 0o7
         }
-        // Write and search (w and x) make a new entry; ACLs are not read.
-        return bits & 0o3 == 0o3 ? nil : .denied(owner: Problem.owner(of: directory), mode: status.st_mode)
+        // Write and search (w and x) make a new entry, search unless a capability bypasses it;
+        // ACLs are not read.
+        let needed: mode_t = searchesEverywhere ? 0o2 : 0o3
+        return bits & needed == needed ? nil : .denied(owner: Problem.owner(of: directory), mode: status.st_mode)
     }
 
     /// The fix for a bind that failed with `errno` in `directory`, for this process's user.

@@ -123,4 +123,14 @@ struct SocketDirectoryTests {
         let access = SocketDirectoryAccess(account: nobody, writablePaths: paths)
         #expect(access.problem(bindingIn: "/etc") == .readOnly)
     }
+
+    @Test("a directory the service may write but not search: refused, unless it holds CAP_DAC_READ_SEARCH as the unit gives it")
+    func searchIsBypassedByTheUnitsCapability() throws {
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let dev = try directory("nobody/dev", mode: 0o773)
+        #expect(chown(dev, 0, nobody.groups[0]) == 0)
+        #expect(chmod(dev, 0o763) == 0)
+        #expect(SocketDirectoryAccess(account: nobody, writablePaths: nil).problem(bindingIn: dev) == .denied(owner: "root:\(nobody.groupName)", mode: S_IFDIR | 0o763))
+        #expect(SocketDirectoryAccess(account: nobody, writablePaths: nil, searchesEverywhere: true).problem(bindingIn: dev) == nil)
+    }
 }

@@ -7,9 +7,9 @@ import Glibc
 ///
 /// - Run by the unit (`ExecStartPre=`), check is the service user inside the unit's mounts:
 ///   `access(2)` answers exactly.
-/// - Run by hand as root, it asks systemd for the unit's `User=`, `ProtectSystem=` and writable
-///   paths, and judges as that user under those paths; without systemd, as the `drophook`
-///   account when there is one.
+/// - Run by hand as root, it asks systemd for the unit's `User=`, ambient capabilities,
+///   `ProtectSystem=` and writable paths, and judges as that user under those paths; without
+///   systemd, as the `drophook` account when there is one.
 public enum ServiceUnit {
     /// The unit the package installs.
     public static let name = "drophook.service"
@@ -33,7 +33,9 @@ public enum ServiceUnit {
             let account = user == "root" ? nil : SocketDirectoryAccess.Account.named(user)
             // `+/usr/bin/drophook prepare` shows as `argv[]=/usr/bin/drophook prepare … ; flags=privileged`.
             let prepares = (settings["ExecStartPreEx"] ?? "").split(separator: "\n").contains { $0.contains("drophook prepare") && $0.contains("flags=privileged") }
-            return SocketJudgement(access: SocketDirectoryAccess(account: account, writablePaths: writablePaths(settings)), preparesChroots: prepares)
+            let searches = (settings["AmbientCapabilities"] ?? "").split(separator: " ").contains("cap_dac_read_search")
+            return SocketJudgement(access: SocketDirectoryAccess(account: account, writablePaths: writablePaths(settings), searchesEverywhere: searches),
+                                   preparesChroots: prepares)
         }
         return SocketJudgement(access: SocketDirectoryAccess(account: SocketDirectoryAccess.Account.named(defaultUser), writablePaths: nil), preparesChroots: false)
     }
@@ -58,7 +60,7 @@ public enum ServiceUnit {
         guard let systemctl = candidates.first(where: FileManager.default.isExecutableFile) else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: systemctl)
-        process.arguments = ["show", unit, "--property=LoadState,User,ProtectSystem,ReadWritePaths,StateDirectory,RuntimeDirectory,ExecStartPreEx"]
+        process.arguments = ["show", unit, "--property=LoadState,User,ProtectSystem,ReadWritePaths,StateDirectory,RuntimeDirectory,ExecStartPreEx,AmbientCapabilities"]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
