@@ -82,15 +82,13 @@ struct DurabilityTests {
         #expect(agent.terminate() == 0, "SIGTERM exits cleanly: \(agent.log.suffix(2000))")
 
         receiver.setScript(.always(.noContent))
+        // Only what the restarted agent sends counts: the first run's refused attempts are
+        // before this mark. Awaited; a restart that delivers nothing fails here.
+        let mark = receiver.received.count
         try await agent.start()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let delivered = receiver.received.filter { $0.receivedAt > refused.last!.receivedAt }
-            if Set(Self.createdIDs(delivered).keys) == ["a.txt", "b.txt", "c.txt"] { break }
-            try await Task.sleep(for: .milliseconds(100))  // polling the receiver's history for the set
-        }
-        let after = Self.createdIDs(receiver.received)
-        #expect(Set(after.keys) == ["a.txt", "b.txt", "c.txt"])
+        let all = try await receiver.waitForWebhooks(count: mark + 3, timeout: .seconds(30))
+        let after = Self.createdIDs(Array(all[mark...]))
+        #expect(Set(after.keys) == ["a.txt", "b.txt", "c.txt"], "the restarted agent delivered \(after.keys.sorted())")
         for (path, ids) in after {
             #expect(ids == firstIDs[path], "\(path) is delivered with the id of its first attempt")
         }

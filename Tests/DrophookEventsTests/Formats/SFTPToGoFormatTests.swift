@@ -83,8 +83,14 @@ struct SFTPToGoFormatTests {
         }
         #expect(data.map(\.0) == ["Path", "Size", "FoundByScan"])
         #expect(data.last?.1 == .bool(true))
-        // Live events keep the documented shape.
-        #expect(!Self.seedCreated.contains("FoundByScan"))
+        // A live event keeps the documented shape: no FoundByScan key at all.
+        event.foundByScan = false
+        let live = try JSONValue(parsing: format.message(for: event, context: Self.createdContext).body)
+        guard case .object(let liveData)? = live["Data"] else {
+            Issue.record("Data is not an object")
+            return
+        }
+        #expect(liveData.map(\.0) == ["Path", "Size"])
     }
 
     @Test func failedUploadsGoInTheSameEnvelopeToWebhooksThatAsk() throws {
