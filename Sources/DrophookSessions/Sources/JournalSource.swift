@@ -38,9 +38,14 @@ final class JournalSource: Sendable {
         guard opened >= 0, let handle else {
             throw SessionLogError(.journalFailed, "cannot open the systemd journal\(directory.map { " in \($0)" } ?? ""): \(String(cString: strerror(-opened))); run drophook in the systemd-journal group or pick another session_log source")
         }
-        Self.position(handle)
+        // The moment from which lines are heard, taken now; the reader is positioned on its own
+        // thread (reading journal files is no work for the caller's, the cooperative pool's).
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let anchor = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
         let reader = JournalHandle(handle)
         thread.start(name: "drophook-journal") { [self] in
+            Self.position(reader.handle, from: anchor)
             self.loop(reader, receive: receive)
             sd_journal_close(reader.handle)
         }
@@ -50,30 +55,31 @@ final class JournalSource: Sendable {
 
     func waitUntilStopped() async { await thread.waitUntilStopped() }
 
-    /// The SFTP servers' entries from now on: what was logged before belongs to sessions
-    /// drophook never saw open. Done in ``start(receive:)``, before the thread takes the handle,
-    /// so every line logged after `start` returns is heard: positioned by the thread instead, a
-    /// session that opened in the moment before the thread got to its first seek was skipped.
+    /// The SFTP servers' entries from `anchor` (the wall-clock time `start` was called, in µs):
+    /// what was logged before belongs to sessions drophook never saw open.
     ///
-    /// After the last SFTP line there is, when there is one. When the journal holds none (a new
-    /// system, or the first start of the journal source), from the tail libsystemd 252 misses
-    /// the entries that then arrive in a journal file created later, as journald creates one
-    /// per uid at its first line: the new login's first session went out under the owner's name
-    /// (11 of 12 runs of the test that writes it so). From the current time it hears them all
-    /// (12 of 12). The time is the wall clock's, which journald stamps entries with; a clock
-    /// stepped back before the first SFTP line is written delays hearing it until the clock is
-    /// past this moment again.
-    static func position(_ journal: OpaquePointer) {
+    /// After the last SFTP line there is, when it is older than `anchor`. Otherwise from
+    /// `anchor` itself:
+    /// - a line logged between `start` and this moment is the last line, and seeking past it
+    ///   would skip a session that opened right after the agent started;
+    /// - with no SFTP line in the journal (a new system, or the first start of the journal
+    ///   source), from the tail libsystemd 252 misses the entries that then arrive in a journal
+    ///   file created later, as journald creates one per uid at its first line: the new login's
+    ///   first session went out under the owner's name (11 of 12 runs of the test that writes it
+    ///   so); from a time it hears them all (12 of 12).
+    ///
+    /// The time is the wall clock's, which journald stamps entries with; a clock stepped back
+    /// before the first SFTP line is written delays hearing it until the clock is past `anchor`.
+    static func position(_ journal: OpaquePointer, from anchor: UInt64) {
         for (index, program) in SyslogLine.programs.enumerated() {
             if index > 0 { sd_journal_add_disjunction(journal) }
             let match = "SYSLOG_IDENTIFIER=\(program)"
             _ = match.withCString { sd_journal_add_match(journal, $0, 0) }
         }
         sd_journal_seek_tail(journal)
-        guard sd_journal_previous(journal) <= 0 else { return }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        sd_journal_seek_realtime_usec(journal, UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000)
+        var last: UInt64 = 0
+        if sd_journal_previous(journal) > 0, sd_journal_get_realtime_usec(journal, &last) >= 0, last < anchor { return }
+        sd_journal_seek_realtime_usec(journal, anchor)
     }
 
     private func loop(_ reader: JournalHandle, receive: (Entry) -> Void) {
