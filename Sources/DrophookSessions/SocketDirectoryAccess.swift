@@ -26,7 +26,7 @@ public struct SocketDirectoryAccess: Sendable, Equatable {
 
         /// The passwd entry and every group of `name`, or nil when there is no such account.
         public static func named(_ name: String) -> Account? {
-            guard let (uid, gid) = ids(of: name) else { return nil }
+            guard let (uid, gid, _) = SessionSender.account(named: name) else { return nil }
             var count: Int32 = 64
             var groups = [gid_t](repeating: 0, count: Int(count))
             if getgrouplist(name, gid, &groups, &count) < 0 {
@@ -41,14 +41,6 @@ public struct SocketDirectoryAccess: Sendable, Equatable {
         public static var current: Account {
             let uid = geteuid()
             return Account(name: userName(uid) ?? "\(uid)", uid: uid, groups: [getegid()], groupName: groupName(getegid()) ?? "\(getegid())")
-        }
-
-        private static func ids(of name: String) -> (uid_t, gid_t)? {
-            var entry = passwd()
-            var result: UnsafeMutablePointer<passwd>?
-            var buffer = [CChar](repeating: 0, count: 16384)
-            guard getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-            return (entry.pw_uid, entry.pw_gid)
         }
 
         static func groupName(_ gid: gid_t) -> String? {

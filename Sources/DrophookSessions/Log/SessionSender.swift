@@ -43,12 +43,13 @@ enum SessionSender {
     /// A user's home directory from the passwd database (for `%h`).
     static func home(of user: String) -> String? { account(named: user)?.home }
 
-    /// uid and home of an account; `getpwnam_r`, since the watcher looks up names on another thread.
-    static func account(named user: String) -> (uid: UInt32, home: String)? {
+    /// uid, primary group and home of an account; `getpwnam_r`, since the watcher looks up names
+    /// on another thread.
+    static func account(named user: String) -> (uid: UInt32, gid: UInt32, home: String)? {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16384)
         guard getpwnam_r(user, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-        return (entry.pw_uid, entry.pw_dir.map { String(cString: $0) } ?? "/")
+        return (entry.pw_uid, entry.pw_gid, entry.pw_dir.map { String(cString: $0) } ?? "/")
     }
 }
