@@ -1,4 +1,5 @@
 import DrophookEvents
+import DrophookTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -26,7 +27,7 @@ struct RootLifecycleTests {
         base.write("root.new/sub/early.csv", "early")
         #expect(rename(base.at("root.new"), base.at("root")) == 0)
         #expect(await harness.waitFor(.created, "sub/early.csv"))
-        #expect(await WatchHarness.poll(within: .seconds(10)) { harness.watcher.health.unavailableRoots.isEmpty })
+        #expect(await pollUntil(within: .seconds(10)) { harness.watcher.health.unavailableRoots.isEmpty })
         base.write("root/live.csv", "live")
         #expect(await harness.waitFor(.created, "live.csv"))
         await harness.stop()
@@ -42,14 +43,40 @@ struct RootLifecycleTests {
         let harness = try await WatchHarness.start(Self.configuration(base))
         base.remove("root")
         #expect(await harness.waitFor(.deleted, "old.csv"))
-        #expect(await WatchHarness.poll(within: .seconds(10)) { harness.watcher.health.unavailableRoots == [base.at("root")] })
+        #expect(await pollUntil(within: .seconds(10)) { harness.watcher.health.unavailableRoots == [base.at("root")] })
         base.mkdir("root")
-        #expect(await WatchHarness.poll(within: .seconds(10)) { harness.watcher.health.unavailableRoots.isEmpty })
+        #expect(await pollUntil(within: .seconds(10)) { harness.watcher.health.unavailableRoots.isEmpty })
         base.write("root/new.csv", "new")
         #expect(await harness.waitFor(.created, "new.csv"))
         await harness.stop()
         #expect(harness.events.map { "\($0.kind) \($0.path)" } == ["deleted old.csv", "created new.csv"])
         #expect(Set(harness.snapshot.map(\.path)) == ["", "new.csv"])
+    }
+
+    /// A root that is a mount point (a tmpfs here, an NFS export or a disk in the field),
+    /// unmounted and mounted again under the watcher: what was on it is deleted at the unmount,
+    /// the directory the mount covered is watched in its place, and the tree mounted again is
+    /// watched and reported.
+    @Test(.requires(.root)) func anUnmountedRootIsReportedAndWatchedAgainWhenMounted() async throws {
+        let base = TempTree("unmounted-root")
+        base.mkdir("root")
+        try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", base.at("root")], within: .seconds(20))
+        var mounted = true
+        defer { if mounted { _ = try? ChildProcess.run("/bin/umount", ["-l", base.at("root")], within: .seconds(20)) } }
+        base.write("root/on-disk.csv", "mounted")
+        let harness = try await WatchHarness.start(Self.configuration(base))
+        try ChildProcess.run("/bin/umount", [base.at("root")], within: .seconds(20))
+        mounted = false
+        #expect(await harness.waitFor(.deleted, "on-disk.csv"))
+        base.write("root/under-the-mount.csv", "hidden later")
+        #expect(await harness.waitFor(.created, "under-the-mount.csv"))
+        try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", base.at("root")], within: .seconds(20))
+        mounted = true
+        base.write("root/remounted.csv", "again")
+        #expect(await harness.waitFor(.created, "remounted.csv"))
+        await harness.stop()
+        #expect(harness.events.map { "\($0.kind) \($0.path)" }
+            == ["deleted on-disk.csv", "created under-the-mount.csv", "deleted under-the-mount.csv", "created remounted.csv"])
     }
 
     @Test func aRootMovedAwayAndAnotherPutInItsPlaceIsWatched() async throws {
@@ -62,7 +89,7 @@ struct RootLifecycleTests {
         // Writes in the moved-away tree are no longer this watch's.
         base.write("root.old/after.csv", "after")
         base.mkdir("root")
-        #expect(await WatchHarness.poll(within: .seconds(10)) { harness.watcher.health.unavailableRoots.isEmpty })
+        #expect(await pollUntil(within: .seconds(10)) { harness.watcher.health.unavailableRoots.isEmpty })
         base.write("root/marker", "")
         #expect(await harness.waitFor(.created, "marker"))
         await harness.stop()

@@ -45,15 +45,28 @@ extension WatchEngine {
         scheduleRootLook()
     }
 
-    private func scheduleRootLook() {
+    func scheduleRootLook() {
         if nextRootLook == nil { nextRootLook = now + configuration.rootRetryInterval }
     }
 
-    /// Looks for every missing root; one that is a directory now is watched and scanned against
-    /// the snapshot kept for it: what is new is reported, what the snapshot holds and the disk
-    /// does not is deleted, what is unchanged stays quiet.
-    func lookForAbsentRoots() {
+    /// Every `rootRetryInterval`: checks that each watched root is still the directory at its
+    /// path, then looks for every missing root.
+    ///
+    /// A file system mounted over a watched root (an NFS export or a disk mounted again after
+    /// an unmount) raises no inotify record: the watch stays on the directory it covered, and
+    /// without this look every upload to the mount would go unseen. One `stat` per root.
+    ///
+    /// A missing root that is a directory now is watched and scanned against the snapshot kept
+    /// for it: what is new is reported, what the snapshot holds and the disk does not is
+    /// deleted, what is unchanged stays quiet.
+    func lookAtRoots() {
         nextRootLook = nil
+        for (index, root) in roots.enumerated() {
+            guard let root, let path = rootPaths[index], let status = FileStatus.of(path: path) else { continue }
+            if status.kind == .directory, status.inodeKey != root.status.inodeKey {
+                rootLost(index, reason: "was covered by another directory (a mount) at \(path)")
+            }
+        }
         for index in absentRoots.keys.sorted() {
             guard let resolved = realpath(watches[index].root, nil) else { continue }
             let path = PathBytes.string(cString: resolved)
@@ -70,7 +83,7 @@ extension WatchEngine {
             }
             adopt(index, path: path, status: status)
         }
-        if !absentRoots.isEmpty { scheduleRootLook() }
+        scheduleRootLook()
     }
 
     /// The watch whose tree holds `path` (its root or below), if any.

@@ -48,7 +48,11 @@ extension WatchEngine {
             retryUnwatched()
         }
         if let look = nextRootLook, look <= now {
-            lookForAbsentRoots()
+            lookAtRoots()
+        } else if nextRootLook == nil {
+            // Watched roots are looked at too (``lookAtRoots()``): a mount over one is seen by no
+            // inotify record.
+            scheduleRootLook()
         }
     }
 

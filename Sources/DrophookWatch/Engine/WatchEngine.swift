@@ -55,7 +55,7 @@ final class WatchEngine {
     var rescanBackoff: Duration = .zero
 
     /// Watches whose root is missing, with the stored snapshot a returning root is compared
-    /// with (``lookForAbsentRoots()``).
+    /// with (``lookAtRoots()``).
     var absentRoots: [Int: [SnapshotRecord]] = [:]
     var nextRootLook: WatchInstant?
     /// Absent roots that appeared inside another watch's tree, warned about once.
