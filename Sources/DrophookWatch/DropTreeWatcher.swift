@@ -61,7 +61,10 @@ public final class DropTreeWatcher: Sendable {
             throw WatchError(.alreadyRunning, "a DropTreeWatcher runs once; create a new one to restart watching")
         }
         let inotify = try InotifyDescriptor.open()
-        let queue = RawEventQueue(limit: configuration.maxQueuedRecords)
+        let queue = RawEventQueue(limit: configuration.maxQueuedRecords) { [metrics, healthCell] count in
+            metrics.droppedRecords.increment(by: Int64(count))
+            healthCell.update { $0.droppedRecords += count }
+        }
         let watchedPaths = WatchedPaths()
         let reader = try InotifyReader(
             descriptor: inotify, queue: queue, watchedPaths: watchedPaths,
@@ -117,8 +120,7 @@ public final class DropTreeWatcher: Sendable {
                 let failure = queue.readerFailure
                 let (chunks, dropped) = queue.takeAll()
                 if dropped > 0 {
-                    metrics.droppedRecords.increment(by: Int64(dropped))
-                    healthCell.update { $0.droppedRecords += dropped }
+                    // Counted as they were dropped (the queue's `dropped`); said once per stall.
                     logger.warning("""
                         \(dropped) inotify records were dropped: \(configuration.maxQueuedRecords) were already \
                         waiting for the outbox to take a batch; the trees are rescanned, so no change is missed

@@ -132,9 +132,14 @@ final class RawEventQueue: Sendable {
     let limit: Int
     let doorbell: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
+    /// Told each time records are dropped, on the reader's thread, while the processing task
+    /// may still be held up: the metric and the status count drops as they happen, which is
+    /// when an operator looks (the disk is full now), not once the outbox takes batches again.
+    private let dropped: @Sendable (Int) -> Void
 
-    init(limit: Int = .max) {
+    init(limit: Int = .max, dropped: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.limit = max(limit, 1)
+        self.dropped = dropped
         // Rings coalesce: the processing task drains everything on each wake.
         (doorbell, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -145,14 +150,16 @@ final class RawEventQueue: Sendable {
     /// overflow record, so the tree is rescanned and nothing is lost track of.
     func push(_ events: [InotifyEvent]) {
         guard !events.isEmpty else { return }
-        held.withLock { held in
+        let isDropped = held.withLock { held in
             if held.dropped > 0 || held.count + events.count > limit {
                 held.dropped += events.count
-            } else {
-                held.chunks.append(events)
-                held.count += events.count
+                return true
             }
+            held.chunks.append(events)
+            held.count += events.count
+            return false
         }
+        if isDropped { dropped(events.count) }
         continuation.yield()
     }
 
