@@ -168,14 +168,17 @@ let package = Package(
 
         .testTarget(name: "DrophookEventsTests", dependencies: ["DrophookEvents"], swiftSettings: strictSwift),
         // Real servers and child processes the test suites share (sshd, sftp clients).
-        .target(name: "DrophookTestSupport", dependencies: ["CNats", "DrophookEvents"], path: "Tests/DrophookTestSupport", swiftSettings: strictSwift),
+        .target(
+            name: "DrophookTestSupport",
+            dependencies: ["CNats", "DrophookEvents", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/DrophookTestSupport", swiftSettings: strictSwift),
         .testTarget(name: "DrophookWatchTests", dependencies: ["DrophookWatch", "DrophookTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "DrophookSessionsTests",
             dependencies: ["DrophookSessions", "DrophookTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "DrophookReceiverTests", dependencies: ["DrophookReceiver"], swiftSettings: strictSwift),
+        .testTarget(name: "DrophookReceiverTests", dependencies: ["DrophookReceiver", "DrophookTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "DrophookNATSTests", dependencies: ["DrophookNATS", "CNats", "DrophookTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "DrophookOutboxTests",
@@ -189,7 +192,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DrophookAgentTests",
-            dependencies: ["DrophookAgent", "DrophookNATS", "DrophookReceiver", "DrophookTestSupport", "drophook"],
+            dependencies: [
+                "DrophookAgent", "DrophookNATS", "DrophookReceiver", "DrophookTestSupport", "drophook",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSwift
         ),
     ]

@@ -33,6 +33,7 @@ struct ReceiverResponder: HTTPResponder {
         )
         let reply = inbox.record(webhook)
         if reply.delay > .zero { await hold(for: reply.delay) }
+        if let gate = reply.gate { await hold(until: gate) }
         return Self.response(for: reply)
     }
 
@@ -43,6 +44,14 @@ struct ReceiverResponder: HTTPResponder {
         while !inbox.isStopping, ContinuousClock.now < deadline {
             let remaining = deadline - ContinuousClock.now
             try? await Task.sleep(for: min(remaining, .milliseconds(50)))
+        }
+    }
+
+    /// Waits for the test to open `gate`, in the same short steps as ``hold(for:)`` so that
+    /// stopping the receiver ends the wait too.
+    private func hold(until gate: ReplyGate) async {
+        while !inbox.isStopping, !gate.isOpen {
+            try? await Task.sleep(for: .milliseconds(10))
         }
     }
 

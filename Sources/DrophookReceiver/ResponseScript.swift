@@ -1,4 +1,5 @@
 import DrophookEvents
+import Synchronization
 
 /// One scripted answer of the receiver.
 public struct ReceiverReply: Sendable, Hashable {
@@ -8,12 +9,15 @@ public struct ReceiverReply: Sendable, Hashable {
     /// How long to wait before answering. A delay longer than the sender's timeout makes the
     /// receiver "hang"; the wait ends early when the receiver stops.
     public var delay: Duration
+    /// When set, the answer also waits until this gate is opened (or the receiver stops).
+    public var gate: ReplyGate?
 
-    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], delay: Duration = .zero) {
+    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], delay: Duration = .zero, gate: ReplyGate? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
         self.delay = delay
+        self.gate = gate
     }
 
     /// `204 No Content`, the answer SFTP To Go recommends.
@@ -33,6 +37,24 @@ public struct ReceiverReply: Sendable, Hashable {
     public static func hang(for duration: Duration) -> ReceiverReply {
         ReceiverReply(status: 204, delay: duration)
     }
+}
+
+/// Holds the replies that name it until ``open()``: a test can act between "the request
+/// arrived" and "the sender has its answer" (take a lock, kill a process) without guessing how
+/// long that takes on a loaded machine.
+public final class ReplyGate: Sendable, Hashable {
+    private let isOpenCell = Mutex(false)
+
+    public init() {}
+
+    /// Lets every held reply, and every later one, go.
+    public func open() { isOpenCell.withLock { $0 = true } }
+
+    public var isOpen: Bool { isOpenCell.withLock { $0 } }
+
+    // A gate is one thing the test holds: equal only to itself.
+    public static func == (lhs: ReplyGate, rhs: ReplyGate) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
 
 /// Chooses the reply to each request from the request and its 0-based arrival index.

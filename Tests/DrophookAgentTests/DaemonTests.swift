@@ -104,7 +104,8 @@ struct DaemonTests {
         for line in lines {
             #expect(line.range(of: #"^<[2-7]>[a-zA-Z.]+: "#, options: .regularExpression) != nil, "\(line)")
         }
-        #expect(lines.contains { $0.hasPrefix("<4>drophook: running as root") })
+        // The warning is true only of root: run as another user, the agent must not say it.
+        #expect(lines.contains { $0.hasPrefix("<4>drophook: running as root") } == (getuid() == 0))
         #expect(!agent.log.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
         await receiver.stop()
     }
@@ -154,11 +155,12 @@ struct HealthTruthTests {
     @Test(.timeLimit(.minutes(1)))
     func aMissingRootIsUnhealthyAndNamed() async throws {
         let receiver = try await WebhookReceiver.start(.init())
+        let endpoints = try await AgentEndpoints.free()
         let agent = try AgentUnderTest(webhooks: """
               - name: ops
                 url: \(receiver.baseURL)/hook
                 format: sftptogo
-            """)
+            """, topLevelExtra: endpoints.configLine)
         defer { agent.cleanUp() }
         try FileManager.default.removeItem(at: agent.dropDirectory)
         try await agent.start()
@@ -168,6 +170,10 @@ struct HealthTruthTests {
         let shown = try AgentUnderTest.command(["status", "--config", agent.configFile.path])
         #expect(shown.stdout.contains("UNHEALTHY"))
         #expect(shown.stdout.contains("NOT WATCHING \(agent.dropDirectory.path)"), "\(shown.stdout)")
+        // A monitoring check sees it too: 503, with the root named.
+        let missing = try await endpoints.health()
+        let named = try JSONValue(parsing: Array(missing.body.utf8))["unavailableRoots"]
+        #expect(missing.status == 503 && named == .array([.string(agent.dropDirectory.path)]), "\(missing)")
 
         // The root appears (a late mount, an admin's mkdir): watched without a restart.
         try FileManager.default.createDirectory(at: agent.dropDirectory, withIntermediateDirectories: true)
@@ -178,6 +184,7 @@ struct HealthTruthTests {
         try Data("late".utf8).write(to: agent.dropDirectory.appendingPathComponent("late.csv"))
         let arrived = try await receiver.waitForWebhooks(count: 1, timeout: .seconds(20))
         #expect(arrived.first?.json?["Data"]?["Path"]?.stringValue == "late.csv")
+        #expect(try await endpoints.health().status == 200)
         #expect(agent.terminate() == 0)
         await receiver.stop()
     }
@@ -194,7 +201,7 @@ struct HealthTruthTests {
         #expect(check.stderr.contains(line))
     }
 
-    @Test(.enabled(if: getuid() == 0, "mounting needs root"))
+    @Test(.requires(.root))
     func runRefusesAReadOnlyStateDirectory() throws {
         let agent = try AgentUnderTest(webhooks: "  []")
         defer { agent.cleanUp() }
@@ -205,5 +212,25 @@ struct HealthTruthTests {
         #expect(run.status == 1)
         #expect(run.stderr.trimmingCharacters(in: .newlines)
             == "error: \(agent.stateDirectory.path): state_dir is on a read-only file system; remount it read-write or point state_dir elsewhere", "\(run)")
+    }
+
+    /// The state directory exists but the agent's user may not write it (root would ignore the
+    /// mode, so the agent runs as another user): `run` stops before anything starts, naming
+    /// `state_dir` and what to do.
+    @Test(.requires(.root, .setpriv))
+    func runRefusesAStateDirectoryItsUserCannotWrite() throws {
+        let uid: UInt32 = 4244
+        let agent = try AgentUnderTest(webhooks: "  []")
+        defer { agent.cleanUp() }
+        try FileManager.default.createDirectory(at: agent.stateDirectory, withIntermediateDirectories: true)
+        #expect(chmod(agent.stateDirectory.path, 0o755) == 0)  // root's, open to read, closed to write
+        #expect(chmod(agent.root.path, 0o755) == 0)
+        #expect(chown(agent.configFile.path, uid, uid) == 0)
+        let asUser = ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups"]
+        let run = try AgentUnderTest.command(["run", "--config", agent.configFile.path], launcher: asUser)
+        #expect(run.status == 1)
+        #expect(run.stderr.trimmingCharacters(in: .newlines)
+            == "error: \(agent.stateDirectory.path): state_dir is not writable; give the agent's user write access", "\(run)")
+        #expect(AgentStatus.read(stateDirectory: agent.stateDirectory.path) == nil, "nothing started")
     }
 }

@@ -1,5 +1,6 @@
 import DrophookEvents
 import DrophookReceiver
+import DrophookTestSupport
 import Foundation
 import Testing
 
@@ -54,12 +55,8 @@ struct DurabilityTests {
         #expect(killed)
         try await agent.start(timeout: .seconds(60))
 
-        let deadline = ContinuousClock.now + .seconds(120)
-        var ids = Self.createdIDs(receiver.received)
-        while Set(ids.keys) != expected, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(200))  // polling the receiver's history; no event to await for "all"
-            ids = Self.createdIDs(receiver.received)
-        }
+        _ = await pollUntil(within: .seconds(120)) { Set(Self.createdIDs(receiver.received).keys) == expected }
+        let ids = Self.createdIDs(receiver.received)
         let missing = expected.subtracting(ids.keys)
         #expect(missing.isEmpty, "\(missing.count) files never arrived, e.g. \(missing.sorted().prefix(5))")
         #expect(Set(ids.keys).subtracting(expected).isEmpty, "no invented files")
@@ -135,12 +132,10 @@ struct DurabilityTests {
         try Data("queued".utf8).write(to: agent.dropDirectory.appendingPathComponent("queued.txt"))
         // Paused: wait until the event is in the outbox, then reload with the pause lifted
         // and a second webhook added.
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            let (_, listing, _) = try AgentUnderTest.command(["deliveries", "--config", agent.configFile.path])
-            if listing.contains("queued.txt") { break }
-            try await Task.sleep(for: .milliseconds(100))  // polling the outbox through the CLI
+        let queued = try await pollUntil(within: .seconds(20)) {
+            try AgentUnderTest.command(["deliveries", "--config", agent.configFile.path]).stdout.contains("queued.txt")
         }
+        #expect(queued, "the paused delivery is in the outbox")
         #expect(receiver.receivedCount == 0)
         let config = try String(contentsOf: agent.configFile, encoding: .utf8)
             .replacingOccurrences(of: "    paused: true", with: Self.sftptogo(receiver, name: "second", path: "/second"))

@@ -1,9 +1,8 @@
 import DrophookEvents
 import DrophookReceiver
+import DrophookTestSupport
 import Foundation
-#if canImport(FoundationNetworking)
 import FoundationNetworking
-#endif
 import Testing
 
 /// The whole agent as a user runs it: files dropped into a real tree, signed POSTs received
@@ -155,7 +154,13 @@ struct EndToEndTests {
         #expect(text.contains("drophook_inotify_overflows_total 0"))
         let leaseGauge = getuid() == 0 ? 1 : 0
         #expect(text.contains("drophook_watch_completion_lease{watch=\"uploads\"} \(leaseGauge)"), "\(text)")
-        #expect(text.contains("drophook_deliveries_delivered_total{endpoint=\"ops\"}"))
+        // The one file was delivered once to ops: the counter says 1 once the attempt is
+        // recorded, which may be just after the receiver had the request.
+        let endpoints = AgentEndpoints(port: port)
+        let counted = await pollUntil(within: .seconds(10)) {
+            (try? await endpoints.metric("drophook_deliveries_delivered_total{endpoint=\"ops\"}")) == 1
+        }
+        #expect(counted, "\(text)")
 
         let (health, healthResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)
         #expect((healthResponse as? HTTPURLResponse)?.statusCode == 200)

@@ -14,14 +14,15 @@ struct FileSystemFaultTests {
 
     /// A directory the agent's user may not read is said once (not at each look), shown in the
     /// status, and reported in full once its permissions let the agent in.
-    @Test(.enabled(if: getuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0, "needs root and setpriv"), .timeLimit(.minutes(2)))
+    @Test(.requires(.root, .setpriv), .timeLimit(.minutes(2)))
     func anUnreadableDirectoryIsSaidOnceAndReadWhenItOpens() async throws {
         let receiver = try await WebhookReceiver.start(.init())
+        let endpoints = try await AgentEndpoints.free()
         let agent = try AgentUnderTest(webhooks: """
               - name: ops
                 url: \(receiver.baseURL)/hook
                 format: sftptogo
-            """)
+            """, topLevelExtra: endpoints.configLine)
         defer { agent.cleanUp() }
         #expect(chown(agent.dropDirectory.path, Self.uid, Self.uid) == 0)
         try FileManager.default.createDirectory(at: agent.stateDirectory, withIntermediateDirectories: true)
@@ -43,6 +44,10 @@ struct FileSystemFaultTests {
             AgentStatus.read(stateDirectory: agent.stateDirectory.path)?.unreadableDirectories == 1
         }
         #expect(shown)
+        // What the operator sees while it is shut: the status line and the gauge.
+        let unreadable = try AgentUnderTest.command(["status", "--config", agent.configFile.path])
+        #expect(unreadable.stdout.contains("1 directory cannot be read"), "\(unreadable.stdout)")
+        #expect(try await endpoints.metric("drophook_watch_unreadable_directories") == 1)
         // Its permissions change but still shut the agent out: tried again, not said again.
         #expect(chmod(closed.path, 0o710) == 0)
         try Data("m".utf8).write(to: agent.dropDirectory.appendingPathComponent("marker"))
@@ -52,6 +57,7 @@ struct FileSystemFaultTests {
         #expect(received.compactMap { $0.json?["Data"]?["Path"]?.stringValue } == ["closed/", "marker", "closed/inside.csv"])
         let status = try AgentUnderTest.command(["status", "--config", agent.configFile.path])
         #expect(!status.stdout.contains("cannot be read"), "\(status.stdout)")
+        #expect(try await endpoints.metric("drophook_watch_unreadable_directories") == 0)
         #expect(agent.terminate() == 0)
         let said = agent.log.components(separatedBy: "cannot read directory \(closed.path)").count - 1
         #expect(said == 1, "\(agent.log)")
@@ -60,7 +66,7 @@ struct FileSystemFaultTests {
 
     /// A root on a FUSE file system (bindfs): check and the start-up log say that other hosts'
     /// writes are not seen.
-    @Test(.enabled(if: getuid() == 0 && access("/usr/bin/bindfs", X_OK) == 0, "needs root and bindfs"))
+    @Test(.requires(.root, .bindfs))
     func aRootOnFUSEIsWarnedAbout() async throws {
         let agent = try AgentUnderTest(webhooks: "  []")
         defer { agent.cleanUp() }
@@ -82,7 +88,7 @@ struct FileSystemFaultTests {
 /// port where nothing answers (so no query leaves the machine).
 @Suite("Names that do not resolve", .serialized)
 struct UnresolvableNameTests {
-    @Test(.enabled(if: getuid() == 0 && access("/usr/bin/unshare", X_OK) == 0, "needs root and unshare"), .timeLimit(.minutes(2)))
+    @Test(.requires(.root, .unshare), .timeLimit(.minutes(2)))
     func aNameThatDoesNotResolveFailsItsAttemptsAndHoldsNothingElseUp() async throws {
         let receiver = try await WebhookReceiver.start(.init())
         let agent = try AgentUnderTest(webhooks: """

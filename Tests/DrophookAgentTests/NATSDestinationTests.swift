@@ -2,13 +2,15 @@ import DrophookAgent
 import DrophookEvents
 import DrophookNATS
 import DrophookTestSupport
+import DrophookOutbox
 import Foundation
+import GRDB
 import Testing
 
 /// The `drophook` binary publishing into real `nats-server`s with JetStream on loopback: one
 /// message per event, stored exactly once through crashes and a stream leader's loss.
 @Suite("NATS JetStream destination", .serialized,
-       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
+       .requires(.natsServer))
 struct NATSDestinationTests {
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -108,6 +110,41 @@ struct NATSDestinationTests {
         #expect(status.stdout.contains("nats fleet: "), "\(status.stdout)")
         let pinged = try admin.message("SFTP", sequence: admin.messageCount("SFTP"))
         #expect(pinged.subject == "sftp.sftp-a._.webhook.ping")
+        #expect(agent.terminate() == 0)
+    }
+
+    /// Through the agent, as the README's failure-mode row says: with no server listening each
+    /// attempt fails with `connectFailure` and the address, and the events wait; once a server
+    /// listens but its stream is full, the stream's refusal is the reason; once the operator
+    /// raises the cap, every event is in the stream once.
+    @Test(.timeLimit(.minutes(2)))
+    func noServerThenAFullStreamKeepEventsOwedUntilTheyFit() async throws {
+        let port = try await EndToEndTests.freePort()
+        let url = "nats://127.0.0.1:\(port)"
+        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: [url]))
+        defer { agent.cleanUp() }
+        try await agent.start()
+        let early = try Self.burst(3, into: agent.dropDirectory, prefix: "early")
+        let noServer = "connectFailure: cannot connect to NATS at \(url)"
+        let unreachable = try await pollUntil(within: .seconds(20)) {
+            try AgentUnderTest.command(["deliveries", "--json", "--config", agent.configFile.path]).stdout.contains(noServer)
+        }
+        #expect(unreachable, "the delivery log names the address")
+        #expect(agent.log.contains(noServer), "\(agent.log.suffix(2000))")
+
+        // A server on that port, whose stream holds two messages and refuses the rest.
+        let server = try NATSServer.start(port: port)
+        defer { server.stop() }
+        let admin = try StreamAdmin(url: server.url)
+        try admin.capStream("SFTP", subjects: ["sftp.>"], maxMessages: 2)
+        let refused = await pollUntil(within: .seconds(30)) { agent.log.contains("JetStream refused the message on subject sftp.sftp-a.uploads.") }
+        #expect(refused, "\(agent.log.suffix(2000))")
+        #expect(try admin.messageCount("SFTP") == 2)
+
+        try admin.capStream("SFTP", subjects: ["sftp.>"], maxMessages: 1_000, update: true)
+        #expect(await Self.waitForMessages(admin, "SFTP", for: early, within: .seconds(60)))
+        #expect(await pollUntil(within: .seconds(30)) { AgentStatus.queued(agent) == 0 })
+        Self.expectExactlyOnce(try admin.messages("SFTP"), early)
         #expect(agent.terminate() == 0)
     }
 
@@ -215,22 +252,53 @@ struct NATSDestinationTests {
 
         let total = 3000
         var killed = false
+        let outboxFile = agent.stateDirectory.appendingPathComponent(Outbox.fileName).path
         let written = try Self.burst(total, into: agent.dropDirectory) { index in
-            // Once publishing is under way (or two thirds in on a machine too busy for that):
-            // what was published but not yet marked delivered goes out again after the restart.
-            if !killed, index >= total / 3, (try? admin.messageCount("SFTP")) ?? 0 > 0 || index >= 2 * total / 3 {
-                agent.kill9()
-                killed = true
-            }
+            // Once publishing is under way (and again every hundred files until it works): the
+            // test takes the outbox's write lock, so no ack can be recorded from then on. A
+            // message the stream stores after that is published but not marked delivered, so
+            // the kill leaves at least one event that the restart sends again.
+            guard !killed, index >= total / 3, index % 100 == 0, (try? admin.messageCount("SFTP")) ?? 0 > 0 else { return }
+            killed = try Self.killWithAnUnrecordedPublish(agent, outbox: outboxFile, admin: admin)
         }
-        #expect(killed)
+        #expect(killed, "a kill with a publish in flight")
         try await agent.start(timeout: .seconds(60))
         #expect(await Self.waitForMessages(admin, "SFTP", for: written, within: .seconds(120)))
         // Anything republished after the restart is dropped by the duplicate window; wait for
         // the outbox to have nothing owed before counting.
         #expect(await pollUntil(within: .seconds(30)) { AgentStatus.queued(agent) == 0 })
         Self.expectExactlyOnce(try admin.messages("SFTP"), written)
+        // The duplicate window was exercised, not merely available: the stream answered at
+        // least one republished event as a duplicate, and the delivery log kept that ack.
+        let duplicates = try await DatabaseQueue(path: outboxFile).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM attempt WHERE CAST(response_body AS TEXT) LIKE '%\"duplicate\":true%'") ?? 0
+        }
+        #expect(duplicates >= 1, "no publish was answered as a duplicate")
         #expect(agent.terminate() == 0)
+    }
+
+    /// Holds the outbox's write lock until the stream stores one more message (so one ack can
+    /// no longer be recorded), then kills the agent with `SIGKILL` and lets the lock go.
+    /// Returns false, lock released and agent running, when nothing more arrives within a
+    /// second: the worker had nothing in flight at that moment.
+    static func killWithAnUnrecordedPublish(_ agent: AgentUnderTest, outbox: String, admin: StreamAdmin) throws -> Bool {
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true  // the lock spans two accesses on purpose
+        configuration.busyMode = .timeout(10)  // the agent commits often; wait for a gap
+        let lock = try DatabaseQueue(path: outbox, configuration: configuration)
+        try lock.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        let atLock = try admin.messageCount("SFTP")
+        let deadline = ContinuousClock.now + .seconds(1)
+        var grew = false
+        // No event marks a message stored; the stream's count is read in 10 ms steps.
+        while !grew, ContinuousClock.now < deadline {
+            grew = try admin.messageCount("SFTP") > atLock
+            if !grew { usleep(10_000) }
+        }
+        if grew { agent.kill9() }
+        try lock.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        try lock.close()
+        return grew
     }
 
     @Test(.timeLimit(.minutes(5)))

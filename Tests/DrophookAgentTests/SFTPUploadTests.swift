@@ -11,7 +11,7 @@ import Testing
 /// i.e. link + unlink on the server), and a receiver gets exactly the webhooks it should, in
 /// both shapes, signed, each once.
 @Suite("Uploads through OpenSSH to webhooks", .serialized,
-       .enabled(if: OpenSSHServer.isAvailable && OpenSSHServer.hasParamiko, "needs root, sshd, sftp and Debian's python3-paramiko"))
+       .requires(.root, .sshd, .paramiko))
 struct SFTPUploadTests {
     static let secret = "sftp-e2e-secret"
     /// The SFTP account: `nobody` exists on every Debian system, and its files have uid 65534.

@@ -85,24 +85,31 @@ struct SecretsTests {
             "warning: webhooks[0].secret: webhook ops's secret is only 4 bytes; use at least 32 random bytes (`drophook keygen`)"))
     }
 
-    @Test func runRefusesAWorldReadableSecretFile() throws {
+    /// A signing secret's file and an mTLS client key are both secrets: either readable by
+    /// every user stops `run` with the chmod that fixes it.
+    @Test(arguments: ["secret_file", "client_key"])
+    func runRefusesAWorldReadableSecretFile(key: String) throws {
         let agent = try AgentUnderTest(webhooks: "  []")
         defer { agent.cleanUp() }
-        let secretFile = agent.root.appendingPathComponent("ops.secret").path
+        let secretFile = agent.root.appendingPathComponent("ops.\(key)").path
         _ = FileManager.default.createFile(atPath: secretFile, contents: Data("a-long-enough-secret-value-1234\n".utf8), attributes: [.posixPermissions: 0o644])
+        // A certificate is public: only the key beside it is judged.
+        let certificate = agent.root.appendingPathComponent("client.crt").path
+        _ = FileManager.default.createFile(atPath: certificate, contents: Data("-----BEGIN CERTIFICATE-----\n".utf8), attributes: [.posixPermissions: 0o644])
+        let lines = key == "client_key" ? "    client_cert: \(certificate)\n    client_key: \(secretFile)" : "    secret_file: \(secretFile)"
         let yaml = try String(contentsOf: agent.configFile, encoding: .utf8).replacingOccurrences(of: "webhooks:\n  []", with: """
             webhooks:
               - name: ops
-                url: http://127.0.0.1:9/hook
+                url: https://127.0.0.1:9/hook
                 format: sftptogo
-                secret_file: \(secretFile)
+            \(lines)
             """)
         try yaml.write(to: agent.configFile, atomically: true, encoding: .utf8)
         chmod(agent.configFile.path, 0o600)
         let run = try AgentUnderTest.command(["run", "--config", agent.configFile.path])
         #expect(run.status == 1)
         #expect(run.stderr.trimmingCharacters(in: .newlines)
-            == "error: \(secretFile): holds webhooks[0].secret_file's secret and is readable by every user; run `chmod o-rwx \(secretFile)`", "\(run)")
+            == "error: \(secretFile): holds webhooks[0].\(key)'s secret and is readable by every user; run `chmod o-rwx \(secretFile)`", "\(run)")
     }
 
     /// A URL password, an `Authorization` value and a signing secret appear in no log line, no

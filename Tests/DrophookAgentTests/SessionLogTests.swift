@@ -10,7 +10,7 @@ import Testing
 /// sessions log to sockets the agent binds in each chroot, two SFTP accounts that are one
 /// system user, a client killed mid-upload, and a forged datagram.
 @Suite("SFTP session log", .serialized,
-       .enabled(if: OpenSSHServer.isAvailable, "needs root, sshd and sftp"))
+       .requires(.root, .sshd))
 struct SessionLogTests {
     static let secret = "session-log-secret"
     /// `nobody` and a second account with its uid: `actor: owner` cannot tell their files apart.

@@ -1,4 +1,5 @@
 import DrophookSessions
+import DrophookTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -7,7 +8,7 @@ import Testing
 /// Where the session log's sockets can be bound when the agent is the `drophook` user under
 /// its unit, as `check` judges it wherever it runs, and what `prepare` (root) hands over.
 /// Judged here as `nobody`, an account every Debian system has.
-@Suite(.serialized, .enabled(if: geteuid() == 0, "needs root to make root-owned chroots and to chown"))
+@Suite(.serialized, .requires(.root))
 struct SocketDirectoryTests {
     let base: String
     let nobody: SocketDirectoryAccess.Account

@@ -4,7 +4,7 @@ import DrophookTestSupport
 import Foundation
 import Testing
 
-@Suite("Curl transport HTTP version", .enabled(if: CurlTestHTTP2Server.isAvailable, "needs nghttpd (nghttp2-server)"))
+@Suite("Curl transport HTTP version", .requires(.nghttpd))
 struct CurlHTTP2Tests {
     @Test func negotiatesHTTP2WithAReceiverThatOffersIt() async throws {
         let certificates = try TestCertificates()

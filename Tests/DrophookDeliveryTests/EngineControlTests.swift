@@ -185,15 +185,25 @@ struct EngineControlTests {
         let transport = CurlTransport()
         let endpoint = testEndpoint("hook", url: receiver.baseURL + "/hook", schedule: [.milliseconds(10)])
         let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
-        try harness.append([testEvent(path: "r.csv")], endpoints: [endpoint])
-        let webhooks = try await receiver.waitForWebhooks(count: 2, timeout: .seconds(10))
+        let event = testEvent(path: "r.csv")
+        try harness.append([event], endpoints: [endpoint])
+        let webhooks = try await receiver.waitForWebhooks(count: 2, timeout: .seconds(30))
+        try await eventually("both attempts recorded") { try harness.outbox.attempts(eventID: event.id).count == 2 }
         try await harness.finish()
         await transport.shutdown()
         await receiver.stop()
 
+        // It waited at least as long as asked (the schedule alone would have sent it in 10 ms)...
         let gap = webhooks[1].receivedAt.timeIntervalSince(webhooks[0].receivedAt)
         #expect(gap >= 1.9)
-        #expect(gap < 5)
+        // ...and planned no longer: the retry was set for 2 s after the 429's answer. Read from
+        // the outbox, where the plan is kept, so a loaded machine's late wake-up is not
+        // mistaken for a longer wait (the plan's clock readings are microseconds apart).
+        let first = try #require(try harness.outbox.attempts(eventID: event.id).min { $0.number < $1.number })
+        #expect(first.responseStatus == 429)
+        let delivery = try #require(try harness.outbox.delivery(id: first.deliveryID))
+        let planned = delivery.nextAttemptAtMillis - (first.startedAtMillis + first.durationMillis)
+        #expect(planned >= 1_990 && planned <= 2_050, "retry planned \(planned) ms after the 429")
     }
 
     @Test("an endpoint failing for longer than disable_after is disabled")

@@ -2,6 +2,7 @@ import DrophookDelivery
 import DrophookEvents
 import DrophookOutbox
 import DrophookReceiver
+import DrophookTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -10,16 +11,19 @@ import Testing
 struct EngineDatabaseFaultTests {
     @Test("an attempt that cannot be recorded hands its claim back: an ordered endpoint sends it again, then goes on")
     func unrecordedAttemptDoesNotStallAnOrderedEndpoint() async throws {
-        // The first answer is held back long enough for the test to take the database's write
-        // lock before the worker records it.
+        // The first answer is held until the test has taken the database's write lock, so the
+        // worker records it into a locked database however slow the machine is.
+        let answer = ReplyGate()
         let receiver = try await WebhookReceiver.start(ReceiverConfiguration(
-            script: ResponseScript { _, index in index == 0 ? ReceiverReply(status: 204, delay: .milliseconds(300)) : .noContent }
+            script: ResponseScript { _, index in index == 0 ? ReceiverReply(status: 204, gate: answer) : .noContent }
         ))
+        let log = LogRecorder(level: .error)
         let transport = CurlTransport()
         let endpoint = testEndpoint("ordered", url: receiver.baseURL + "/hook", ordered: true)
         let harness = try EngineHarness(
             endpoints: [endpoint], transport: transport, pollInterval: .milliseconds(50),
-            outboxConfiguration: .init(busyTimeout: 0.02), recordRetryDelays: [.milliseconds(10)]
+            outboxConfiguration: .init(busyTimeout: 0.02), recordRetryDelays: [.milliseconds(10)],
+            logger: log.logger(label: "drophook.test.delivery")
         )
         let first = testEvent(path: "first.csv")
         let second = testEvent(path: "second.csv")
@@ -33,10 +37,14 @@ struct EngineDatabaseFaultTests {
         lockConfiguration.busyMode = .timeout(5)  // the engine may be mid-commit when the test takes the lock
         let lock = try DatabaseQueue(path: harness.directory + "/" + Outbox.fileName, configuration: lockConfiguration)
         try await lock.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
-        // The fault lasts a fixed while: the 300 ms answer, two record tries of 20 ms and the
-        // release all fall inside it, with a wide margin. Nothing observable marks the end of
-        // the worker's tries (its log is off in tests), so the fault's length is the bound.
-        try await Task.sleep(for: .milliseconds(1_500))
+        answer.open()
+        // The fault lasts until the worker has said both failures: its last try to record the
+        // attempt, and the hand-back of the claim. Awaiting the lines, not a fixed time, keeps
+        // the database locked for exactly the steps under test.
+        let unrecorded = await log.message(containing: "handing the delivery back to be sent again", within: .seconds(20))
+        #expect(unrecorded != nil, "the attempt could not be recorded into a locked outbox")
+        let notHandedBack = await log.message(containing: "cannot hand back 1 claimed deliveries", within: .seconds(20))
+        #expect(notHandedBack != nil, "the hand-back failed too, so it must be kept for the next claim")
         try await lock.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
 
         // Without the hand-back the head would stay `delivering` and `second` would never go.

@@ -1,6 +1,7 @@
 import DrophookDelivery
 import DrophookEvents
 import DrophookOutbox
+import DrophookTestSupport
 import Foundation
 import Logging
 import Synchronization
@@ -18,12 +19,16 @@ final class EngineHarness: Sendable {
         transport: any WebhookTransport,
         pollInterval: Duration = .milliseconds(200),
         outboxConfiguration: Outbox.Configuration = .init(),
-        recordRetryDelays: [Duration] = DeliveryEngine.Configuration().recordRetryDelays
+        recordRetryDelays: [Duration] = DeliveryEngine.Configuration().recordRetryDelays,
+        logger: Logger? = nil
     ) throws {
         directory = NSTemporaryDirectory() + "drophook-engine-\(UUID().uuidString.lowercased())"
         outbox = try Outbox(stateDirectory: directory, configuration: outboxConfiguration)
-        var logger = Logger(label: "drophook.test.delivery")
-        logger.logLevel = .critical
+        let logger = logger ?? {
+            var quiet = Logger(label: "drophook.test.delivery")
+            quiet.logLevel = .critical
+            return quiet
+        }()
         engine = DeliveryEngine(
             outbox: outbox,
             transport: transport,
@@ -70,19 +75,16 @@ final class EngineHarness: Sendable {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; polling stands in for an event the
-/// outbox cannot push (its state lives in SQLite).
+/// Waits (``pollUntil(within:_:)``) until `condition` holds, failing the test and throwing
+/// after `timeout`; polling stands in for an event the outbox cannot push (its state lives in
+/// SQLite).
 func eventually(
     timeout: Duration = .seconds(10),
     _ what: String,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () throws -> Bool
 ) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
+    if try await pollUntil(within: timeout, condition) { return }
     Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
     throw CancellationError()
 }

@@ -7,7 +7,7 @@ import Testing
 
 /// The publisher against a real `nats-server` with JetStream on loopback.
 @Suite("JetStream publisher", .serialized,
-       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
+       .requires(.natsServer))
 struct JetStreamPublisherTests {
     @Test(.timeLimit(.minutes(1)))
     func aMessagePublishedTwiceWithOneIDIsStoredOnce() async throws {
@@ -131,7 +131,7 @@ struct JetStreamPublisherTests {
 /// started again: the publisher (retrying each message until it is acknowledged, as the delivery
 /// engine does) leaves every message in the stream exactly once.
 @Suite("JetStream cluster failover", .serialized,
-       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
+       .requires(.natsServer))
 struct JetStreamFailoverTests {
     @Test(.timeLimit(.minutes(3)))
     func aStreamLeaderStoppedMidBurstLosesAndDuplicatesNothing() async throws {

@@ -8,7 +8,7 @@ import Testing
 /// The transport the delivery engine sees, against a real `nats-server`: what each outcome
 /// becomes for the retry policy and the delivery log.
 @Suite("JetStream transport", .serialized,
-       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
+       .requires(.natsServer))
 struct JetStreamTransportTests {
     static func request(_ id: String, subject: String = "sftp.h.uploads.file.created") -> WebhookRequest {
         WebhookRequest(url: WebhookRequest.streamScheme + subject, headers: [HTTPHeader("Content-Type", "application/json")], body: Array("{}".utf8),
@@ -37,7 +37,7 @@ struct JetStreamTransportTests {
     func aFullStreamAndADeadServerAreRetriedFailuresThatSaySo() async throws {
         let server = try NATSServer.start()
         let admin = try StreamAdmin(url: server.url)
-        try admin.addCappedStream("SFTP", subjects: ["sftp.>"], maxMessages: 2)
+        try admin.capStream("SFTP", subjects: ["sftp.>"], maxMessages: 2)
         let transport = JetStreamTransport(.init(connection: .init(servers: [server.url], connectTimeout: .seconds(1))))
         defer { transport.close() }
         for id in ["a", "b"] {

@@ -8,7 +8,7 @@ import Testing
 /// challenge with the seed file) and a `.creds` file (a user JWT signed by an account the
 /// server's operator signed).
 @Suite("JetStream publisher: NKey and credentials file", .serialized,
-       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nats-server"), "needs nats-server"))
+       .requires(.natsServer))
 struct NKeyAuthenticationTests {
     @Test(.timeLimit(.minutes(1)))
     func authenticatesWithAnNKeySeedFile() async throws {

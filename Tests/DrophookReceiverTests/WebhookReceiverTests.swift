@@ -1,5 +1,6 @@
 import DrophookEvents
 import DrophookReceiver
+import DrophookTestSupport
 import Foundation
 import Testing
 #if canImport(FoundationNetworking)
@@ -211,20 +212,7 @@ struct WebhookReceiverTests {
         #expect(paths == ["/a", "/b"])
     }
 
-    /// Whether this machine has an IPv6 loopback to bind (containers often lack one).
-    static let hasIPv6Loopback: Bool = {
-        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in6()
-        address.sin6_family = sa_family_t(AF_INET6)
-        address.sin6_addr = in6addr_loopback
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0 }
-        }
-    }()
-
-    @Test(.enabled(if: hasIPv6Loopback)) func listensOnIPv6Loopback() async throws {
+    @Test(.requires(.ipv6Loopback)) func listensOnIPv6Loopback() async throws {
         let receiver = try await WebhookReceiver.start(.init(host: "::1"))
         #expect(receiver.baseURL == "http://[::1]:\(receiver.port)")
         // swift-corelibs URLSession refuses bracketed IPv6 URLs, so this request goes over a raw socket.

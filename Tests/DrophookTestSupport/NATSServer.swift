@@ -18,11 +18,11 @@ public final class NATSServer: @unchecked Sendable {
     }
 
     /// Starts a single JetStream server and returns once it accepts connections; `arguments`
-    /// adds options (e.g. `--user`, `--pass`, `--auth`).
-    public static func start(_ arguments: [String] = []) throws -> NATSServer {
+    /// adds options (e.g. `--user`, `--pass`, `--auth`); `port` is a free one unless given.
+    public static func start(_ arguments: [String] = [], port: Int? = nil) throws -> NATSServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drophook-nats-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let port = try OpenSSHServer.freePort()
+        let port = try port ?? OpenSSHServer.freePort()
         let process = try ChildProcess("/usr/sbin/nats-server", ["-js", "-a", "127.0.0.1", "-p", "\(port)", "-sd", directory + "/store"] + arguments,
                                        output: directory + "/server.log")
         let server = NATSServer(port: port, directory: directory, process: process)

@@ -1,11 +1,12 @@
-/// Checks `condition` every 10 ms until it holds or `limit` passes; returns whether it held.
-/// For conditions that no event announces (a file growing on disk, a webhook arriving at a
-/// receiver shared by several assertions); the bound keeps a broken test from hanging.
-public func pollUntil(within limit: Duration, _ condition: @Sendable () -> Bool) async -> Bool {
+/// The one way the tests wait for a condition that no event announces (a file growing on
+/// disk, a value in SQLite or in another process's status file, a metric): it is checked every
+/// 10 ms until it holds or `limit` passes, and the answer says which. Where a component hands
+/// the test something (batches, log lines), ``Observed`` is awaited instead.
+public func pollUntil(within limit: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
-        if condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(10))
     }
-    return condition()
+    return try await condition()
 }

@@ -37,8 +37,9 @@ public final class StreamAdmin: @unchecked Sendable {
     }
 
     /// Adds a stream that holds at most `maxMessages` and refuses more (discard new), the
-    /// way an operator caps one.
-    public func addCappedStream(_ name: String, subjects: [String], maxMessages: Int64) throws {
+    /// way an operator caps one; with `update`, sets the cap of the stream that exists (the
+    /// operator raising it).
+    public func capStream(_ name: String, subjects: [String], maxMessages: Int64, update: Bool = false) throws {
         var config = jsStreamConfig()
         jsStreamConfig_Init(&config)
         let copies = subjects.map { strdup($0) }
@@ -53,10 +54,10 @@ public final class StreamAdmin: @unchecked Sendable {
                 config.Discard = js_DiscardNew
                 var info: UnsafeMutablePointer<jsStreamInfo>?
                 defer { if let info { jsStreamInfo_Destroy(info) } }
-                return js_AddStream(&info, context, &config, nil, nil)
+                return update ? js_UpdateStream(&info, context, &config, nil, nil) : js_AddStream(&info, context, &config, nil, nil)
             }
         }
-        guard status == NATS_OK else { throw Failure(description: "cannot add stream \(name)") }
+        guard status == NATS_OK else { throw Failure(description: "cannot \(update ? "update" : "add") stream \(name)") }
     }
 
     /// The name of the server leading the stream's replica group.

@@ -7,7 +7,7 @@ import Testing
 @testable import DrophookWatch
 
 /// Uploads through a real OpenSSH server (`internal-sftp`) on 127.0.0.1.
-@Suite("OpenSSH SFTP uploads", .enabled(if: OpenSSHServer.isAvailable, "needs root and /usr/sbin/sshd"))
+@Suite("OpenSSH SFTP uploads", .requires(.root, .sshd))
 struct OpenSSHTests {
     @Test(.timeLimit(.minutes(2)))
     func sftpPutAndBothRenameKindsGiveTheRightEvents() async throws {

@@ -1,4 +1,5 @@
 import DrophookEvents
+import DrophookTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -212,7 +213,7 @@ struct ReplaceAndRootTests {
         let harness = try await WatchHarness.start(configuration)
         base.remove("root")
         #expect(await harness.waitFor(.deleted, "sub"))
-        #expect(await WatchHarness.poll(within: .seconds(10)) { !harness.watcher.health.unavailableRoots.isEmpty })
+        #expect(await pollUntil(within: .seconds(10)) { !harness.watcher.health.unavailableRoots.isEmpty })
         await harness.stop()
         #expect(harness.events.map { "\($0.kind) \($0.path)" } == ["deleted sub/f", "deleted sub"])
     }

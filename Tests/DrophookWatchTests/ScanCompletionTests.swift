@@ -1,4 +1,5 @@
 import DrophookEvents
+import DrophookTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -19,7 +20,7 @@ struct ScanCompletionTests {
         return (configuration, faults, gate)
     }
 
-    @Test(.enabled(if: getuid() == 0, "leases on any file need root or CAP_LEASE"))
+    @Test(.requires(.root))
     func finishedFileInANewDirectoryIsReportedWithoutWaiting() async throws {
         let tree = TempTree("lease-new-dir")
         let (configuration, faults, gate) = Self.leaseConfiguration(tree)
@@ -43,7 +44,7 @@ struct ScanCompletionTests {
         #expect(file?.foundByScan == true)
     }
 
-    @Test(.enabled(if: getuid() == 0, "leases on any file need root or CAP_LEASE"))
+    @Test(.requires(.root))
     func fileStillOpenForWritingWaitsForItsClose() async throws {
         let tree = TempTree("lease-writer")
         let (configuration, faults, gate) = Self.leaseConfiguration(tree)

@@ -1,4 +1,5 @@
 import DrophookEvents
+import DrophookTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -117,8 +118,8 @@ struct SnapshotUpkeepTests {
         #expect(await first.waitFor(.created, "kept.csv"))
         var times = [timespec(tv_sec: 1_600_000_000, tv_nsec: 0), timespec(tv_sec: 1_600_000_000, tv_nsec: 0)]
         #expect(utimensat(AT_FDCWD, tree.at("kept.csv"), &times, 0) == 0)
-        #expect(await WatchHarness.poll(within: .seconds(10)) {
-            first.snapshot.contains { $0.path == "kept.csv" && $0.mtimeNanos == 1_600_000_000 * 1_000_000_000 }
+        #expect(await first.waitForBatches(within: .seconds(10)) {
+            WatchHarness.apply($0, to: []).contains { $0.path == "kept.csv" && $0.mtimeNanos == 1_600_000_000 * 1_000_000_000 }
         })
         await first.stop()
         #expect(first.events.map(\.path) == ["kept.csv"])

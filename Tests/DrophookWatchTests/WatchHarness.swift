@@ -11,7 +11,8 @@ import Testing
 /// Runs a real watcher over temp directories and collects its batches.
 final class WatchHarness: Sendable {
     let watcher: DropTreeWatcher
-    private let batches = Mutex<[WatchBatch]>([])
+    /// Every batch the watcher committed, awaited by the waits below.
+    private let batches = Observed<WatchBatch>()
     private let task = Mutex<Task<Void, any Error>?>(nil)
 
     init(watcher: DropTreeWatcher) {
@@ -29,15 +30,15 @@ final class WatchHarness: Sendable {
     static func start(_ watcher: DropTreeWatcher) async throws -> WatchHarness {
         let harness = WatchHarness(watcher: watcher)
         let running = Task {
-            try await watcher.run { batch in harness.batches.withLock { $0.append(batch) } }
+            try await watcher.run { batch in harness.batches.append(batch) }
         }
         harness.task.withLock { $0 = running }
-        let ready = await poll(within: .seconds(30)) { watcher.health.isWatching }
+        let ready = await pollUntil(within: .seconds(30)) { watcher.health.isWatching }
         #expect(ready, "watcher did not finish its start-up scan")
         return harness
     }
 
-    var allBatches: [WatchBatch] { batches.withLock { $0 } }
+    var allBatches: [WatchBatch] { batches.items }
     var events: [FileEvent] { allBatches.flatMap(\.events) }
 
     /// The snapshot as the outbox would store it after applying every delta.
@@ -53,10 +54,17 @@ final class WatchHarness: Sendable {
         return Array(table.values)
     }
 
-    /// Waits until the collected events satisfy `condition`, or the deadline passes.
+    /// Waits until the collected events satisfy `condition` (checked at each batch), or the
+    /// deadline passes.
     @discardableResult
     func waitForEvents(within limit: Duration = .seconds(20), _ condition: @escaping @Sendable ([FileEvent]) -> Bool) async -> Bool {
-        await Self.poll(within: limit) { condition(self.events) }
+        await batches.wait(within: limit) { condition($0.flatMap(\.events)) }
+    }
+
+    /// Waits until the committed batches satisfy `condition` (checked at each batch).
+    @discardableResult
+    func waitForBatches(within limit: Duration = .seconds(20), _ condition: @escaping @Sendable ([WatchBatch]) -> Bool) async -> Bool {
+        await batches.wait(within: limit, until: condition)
     }
 
     /// Waits for an event for `path` of `kind`.
@@ -77,10 +85,6 @@ final class WatchHarness: Sendable {
         let running = task.withLock { $0 }
         running?.cancel()
         _ = await running?.result
-    }
-
-    static func poll(within limit: Duration, _ condition: @Sendable () -> Bool) async -> Bool {
-        await pollUntil(within: limit, condition)
     }
 }
 

@@ -13,7 +13,7 @@ enum StatusFormat {
             lines.append("OUTBOX: \(error)")
         }
         if let unreadable = status.unreadableDirectories {
-            lines.append("\(unreadable) directories cannot be read by the agent; their files are not reported (see the log)")
+            lines.append("\(unreadable) \(unreadable == 1 ? "directory" : "directories") cannot be read by the agent; their files are not reported (see the log)")
         }
         if status.inotifyOverflows > 0 {
             lines.append("inotify queue overflowed \(status.inotifyOverflows) times (recovered by rescans)")

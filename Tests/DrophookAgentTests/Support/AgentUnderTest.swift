@@ -1,4 +1,5 @@
 import DrophookAgent
+import DrophookTestSupport
 import Foundation
 import Testing
 
@@ -82,18 +83,13 @@ final class AgentUnderTest: @unchecked Sendable {
     }
 
     private func waitUntilReady(pid: Int32, timeout: Duration) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let status = AgentStatus.read(stateDirectory: stateDirectory.path), status.pid == pid, status.ready {
-                return
-            }
-            guard process?.isRunning == true else {
-                throw AgentTestError("agent exited during start-up: \(log)")
-            }
-            // The agent rewrites status.json within 250 ms of becoming ready; poll it.
-            try await Task.sleep(for: .milliseconds(50))
+        // The agent rewrites status.json within 250 ms of becoming ready; it is read until then.
+        let ready = try await pollUntil(within: timeout) { [self] in
+            if let status = AgentStatus.read(stateDirectory: stateDirectory.path), status.pid == pid, status.ready { return true }
+            guard process?.isRunning == true else { throw AgentTestError("agent exited during start-up: \(log)") }
+            return false
         }
-        throw AgentTestError("agent not ready within \(timeout): \(log)")
+        guard ready else { throw AgentTestError("agent not ready within \(timeout): \(log)") }
     }
 
     /// SIGKILL, as a crash or the OOM killer would.
@@ -131,10 +127,12 @@ final class AgentUnderTest: @unchecked Sendable {
     }
 
     /// Runs a `drophook` subcommand to completion and returns (exit status, stdout, stderr).
-    static func command(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// `launcher` runs it through another command first (e.g. `setpriv` with a uid).
+    static func command(_ arguments: [String], environment: [String: String]? = nil,
+                        launcher: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        process.executableURL = launcher.first.map(URL.init(fileURLWithPath:)) ?? binary
+        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [binary.path] + arguments
         if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -1,4 +1,5 @@
 import DrophookDelivery
+import DrophookTestSupport
 import Foundation
 import Testing
 
@@ -17,18 +18,13 @@ extension Array {
     var curlOnly: Element? { count == 1 ? first : nil }
 }
 
-/// Polls `condition` every 20 ms until it holds, failing after `timeout`.
+/// Waits (``pollUntil(within:_:)``) until `condition` holds, failing after `timeout`.
 func curlWaitUntil(
     timeout: Duration = .seconds(10), _ condition: () throws -> Bool,
     sourceLocation: SourceLocation = #_sourceLocation
 ) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
-            return
-        }
-        try await Task.sleep(for: .milliseconds(20))
+    if try await !pollUntil(within: timeout, condition) {
+        Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
     }
 }
 
