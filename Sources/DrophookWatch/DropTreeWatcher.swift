@@ -70,7 +70,7 @@ public final class DropTreeWatcher: Sendable {
             descriptor: inotify, queue: queue, watchedPaths: watchedPaths,
             bufferSize: configuration.readBufferSize, gate: faults.readerGate)
         let engine = WatchEngine(
-            configuration: configuration, inotify: inotify, watchedPaths: watchedPaths, timeline: timeline, watchLimit: faults.watchLimit,
+            configuration: configuration, inotify: inotify, watchedPaths: watchedPaths, timeline: timeline,
             logger: logger, health: healthCell, metrics: metrics)
         // Read while the start-up scan runs, so the kernel queue drains meanwhile.
         reader.start()

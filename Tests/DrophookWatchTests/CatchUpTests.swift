@@ -1,4 +1,5 @@
 import DrophookEvents
+import DrophookTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -206,22 +207,64 @@ struct ActorAndPreflightTests {
 
 @Suite("Watch limit")
 struct WatchLimitTests {
-    @Test func directoriesBeyondTheLimitAreRescannedNotSkipped() async throws {
+    /// The kernel's own limit, lowered for the test: `fs.inotify.max_user_watches` is set to
+    /// the watches root holds now plus three, so the fourth and fifth directories of the tree
+    /// get no watch (ENOSPC from `inotify_add_watch`), and restored after.
+    @Test(.requires(.root)) func directoriesBeyondTheLimitAreRescannedNotSkipped() async throws {
         let tree = TempTree("limit")
         for name in ["a", "b", "c", "d"] { tree.mkdir(name) }
         var configuration = WatcherConfiguration.test(tree)
         configuration.unwatchedRetryInterval = .milliseconds(200)
-        let harness = try await WatchHarness.start(configuration, faults: WatcherFaults(watchLimit: 3))
+        let limit = try InotifyWatchLimit(headroom: 3)
+        defer { limit.restore() }
+        let harness = try await WatchHarness.start(configuration)
         let health = harness.watcher.health
         #expect(health.watchLimitReached)
         #expect(health.watchedDirectories == 3)
         #expect(health.unwatchedDirectories == 2)
         #expect(health.watchesNeeded == 5)
+        #expect(health.maxUserWatches == limit.lowered)
         for name in ["a", "b", "c", "d"] { tree.write("\(name)/file.txt", name) }
         // Watched directories report live; the others are found by the periodic rescan.
         #expect(await harness.waitForEvents { $0.paths(.created).count == 4 })
         await harness.stop()
+        limit.restore()
         #expect(Set(harness.events.paths(.created)) == ["a/file.txt", "b/file.txt", "c/file.txt", "d/file.txt"])
         #expect(harness.events.filter { $0.foundByScan }.count == 2)
+    }
+}
+
+/// `fs.inotify.max_user_watches` lowered to what root's processes hold now plus `headroom`
+/// (counted from every `/proc/PID/fdinfo` of a root process), and put back by ``restore()``.
+/// The limit is per user: only root's new watches meet it while it is lowered, and the tests
+/// run one at a time.
+final class InotifyWatchLimit: Sendable {
+    static let path = "/proc/sys/fs/inotify/max_user_watches"
+    let original: Int
+    let lowered: Int
+
+    init(headroom: Int) throws {
+        original = Int(try String(contentsOfFile: Self.path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        lowered = Self.watchesHeldByRoot() + headroom
+        try String(lowered).write(toFile: Self.path, atomically: false, encoding: .utf8)
+    }
+
+    func restore() {
+        try? String(original).write(toFile: Self.path, atomically: false, encoding: .utf8)
+    }
+
+    /// Every inotify watch of every process whose real uid is 0: one `inotify wd:` line each.
+    static func watchesHeldByRoot() -> Int {
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        var count = 0
+        for pid in processes where pid.allSatisfy(\.isNumber) {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                  status.split(separator: "\n").contains(where: { $0.hasPrefix("Uid:\t0\t") }) else { continue }
+            for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fdinfo")) ?? [] {
+                guard let info = try? String(contentsOfFile: "/proc/\(pid)/fdinfo/\(fd)", encoding: .utf8) else { continue }
+                count += info.split(separator: "\n").filter { $0.hasPrefix("inotify wd:") }.count
+            }
+        }
+        return count
     }
 }

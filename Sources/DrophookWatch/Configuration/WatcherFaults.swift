@@ -1,12 +1,10 @@
-/// Faults a test injects into a watcher: a stalled reader (so the kernel queue overflows) and
-/// a lower watch limit (without lowering the system-wide sysctl). Kept apart from
+/// Faults a test injects into a watcher: a stalled reader (so the kernel queue overflows; a
+/// real watch limit is made with the sysctl itself). Kept apart from
 /// ``WatcherConfiguration`` so that nothing a user configures can reach them; the public
 /// initializers of ``DropTreeWatcher`` always use ``none``.
 struct WatcherFaults: Sendable {
     /// While closed, the inotify reader reads nothing.
     var readerGate: ReaderGate?
-    /// `inotify_add_watch` fails with ENOSPC once this many directories are watched.
-    var watchLimit: Int?
 
     static let none = WatcherFaults()
 

@@ -20,8 +20,6 @@ final class WatchEngine {
     let health: HealthCell
     let metrics: WatchMetrics
     let timeline: WatchTimeline
-    /// A watch limit a test imposes (``WatcherFaults/watchLimit``); nil in production.
-    let watchLimit: Int?
 
     var nodeByWD: [Int32: TreeNode] = [:]
     /// Watch descriptors dropped by the watcher whose `IN_IGNORED` has not been read yet.
@@ -78,9 +76,8 @@ final class WatchEngine {
     }
 
     init(configuration: WatcherConfiguration, inotify: InotifyDescriptor, watchedPaths: WatchedPaths,
-         timeline: WatchTimeline = WatchTimeline(ContinuousClock()), watchLimit: Int? = nil,
+         timeline: WatchTimeline = WatchTimeline(ContinuousClock()),
          logger: Logger, health: HealthCell, metrics: WatchMetrics) {
-        self.watchLimit = watchLimit
         self.configuration = configuration
         self.timeline = timeline
         self.watchedPaths = watchedPaths
@@ -176,15 +173,7 @@ final class WatchEngine {
     /// Adds the watch of a directory node. False when the directory is already gone.
     @discardableResult
     func addWatch(_ node: TreeNode, path: String) -> Bool {
-        var result = inotify.addDirectoryWatch(path: path)
-        if let limit = watchLimit, case .success(let wd) = result,
-           nodeByWD[wd] == nil, nodeByWD.count >= limit {
-            inotify.removeWatch(wd)
-            watchedPaths.remove(wd)
-            retiredWDs.insert(wd)
-            result = .failure(WatchErrno(code: ENOSPC))
-        }
-        switch result {
+        switch inotify.addDirectoryWatch(path: path) {
         case .success(let wd):
             if let existing = nodeByWD[wd], existing !== node {
                 // The same directory under a new name, found before its move records were read.
