@@ -127,9 +127,11 @@ final class AgentUnderTest: @unchecked Sendable {
     }
 
     /// Runs a `drophook` subcommand to completion and returns (exit status, stdout, stderr).
-    /// `launcher` runs it through another command first (e.g. `setpriv` with a uid).
+    /// `launcher` runs it through another command first (e.g. `setpriv` with a uid). A command
+    /// still running after `limit` (a `run` that should have refused to start, and started) is
+    /// killed, and its status is 137, so the test fails instead of hanging on its output.
     static func command(_ arguments: [String], environment: [String: String]? = nil,
-                        launcher: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+                        launcher: [String] = [], limit: Duration = .seconds(60)) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = launcher.first.map(URL.init(fileURLWithPath:)) ?? binary
         process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [binary.path] + arguments
@@ -138,8 +140,15 @@ final class AgentUnderTest: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let pid = process.processIdentifier
+        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+        // Only this child's pid, and only while it is not reaped: the watchdog is cancelled
+        // once the output has ended and before the wait that reaps the child.
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        watchdog.cancel()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
