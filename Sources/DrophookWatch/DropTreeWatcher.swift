@@ -147,12 +147,19 @@ public final class DropTreeWatcher: Sendable {
             }
         } catch {
             engine.releaseAllHeld()
+            // The error that ended the loop is the one thrown; a commit still running is
+            // awaited so that nothing writes after the watcher has returned, and its own
+            // failure would only repeat that error.
             try? await committer.waitUntilIdle()
             throw error
         }
         engine.releaseAllHeld()
         // Stopping: the commit in flight ends; what gathered after it is caught up at the next start.
-        try? await committer.waitUntilIdle()
+        do {
+            try await committer.waitUntilIdle()
+        } catch {
+            logger.warning("the last batch could not be stored while stopping (\(error)); the next start's scan reports what it held")
+        }
     }
 
     private func shutDown(ticker: Task<Void, Never>, reader: InotifyReader, inotify: InotifyDescriptor) async {

@@ -233,4 +233,23 @@ struct HealthTruthTests {
             == "error: \(agent.stateDirectory.path): state_dir is not writable; give the agent's user write access", "\(run)")
         #expect(AgentStatus.read(stateDirectory: agent.stateDirectory.path) == nil, "nothing started")
     }
+
+    /// A status file that is there but damaged is named as such by `status` and stops
+    /// `recover-outbox` (which cannot tell whether an agent runs), instead of reading as
+    /// "drophook is not running".
+    @Test func aDamagedStatusFileIsNamedNotTakenForNoAgent() throws {
+        let agent = try AgentUnderTest(webhooks: "  []")
+        defer { agent.cleanUp() }
+        try FileManager.default.createDirectory(at: agent.stateDirectory, withIntermediateDirectories: true)
+        let file = AgentStatus.path(stateDirectory: agent.stateDirectory.path)
+        try Data("{\"pid\": 12".utf8).write(to: URL(fileURLWithPath: file))
+        let status = try AgentUnderTest.command(["status", "--config", agent.configFile.path])
+        #expect(status.status == 1)
+        #expect(status.stderr.hasPrefix("\(file): the agent's status file cannot be decoded ("), "\(status)")
+        #expect(!status.stderr.contains("not running"))
+        _ = FileManager.default.createFile(atPath: agent.stateDirectory.appendingPathComponent("outbox.sqlite").path, contents: Data())
+        let recover = try AgentUnderTest.command(["recover-outbox", "--config", agent.configFile.path])
+        #expect(recover.status == 1)
+        #expect(recover.stderr.contains("cannot tell whether the agent runs"), "\(recover)")
+    }
 }

@@ -1,5 +1,5 @@
 import DrophookEvents
-import DrophookOutbox
+@testable import DrophookOutbox
 import Foundation
 import Testing
 
@@ -57,6 +57,26 @@ struct OutboxDeliveryTests {
         #expect(try outbox.attempts(eventID: job.event.id).map(\.id) == attempts.map(\.id))
         #expect(try outbox.delivery(id: job.deliveryID)?.state == .delivered)
         #expect(try outbox.queueHead(endpoint: "hook") == nil)
+    }
+
+    @Test("headers stored in a damaged or hand-edited attempt row are shown as unreadable, not as none")
+    func unreadableStoredHeadersAreSaid() async throws {
+        let dir = try TemporaryDirectory()
+        let outbox = try Outbox(stateDirectory: dir.path)
+        try await outbox.append(WatchBatch(events: [fileEvent(path: "a")])) { _ in ["hook"] }
+        let job = try #require(try outbox.claimDueDeliveries(endpoint: "hook", limit: 1).first)
+        var record = attemptRecord(for: job, status: 500, result: .retry)
+        record.requestHeaders = [HTTPHeader("Content-Type", "application/json")]
+        try outbox.recordAttempt(record, endpoint: "hook", transition: .retry(atMillis: Outbox.nowMillis() + 60_000))
+        try await outbox.pool.write { db in
+            try db.execute(sql: "UPDATE attempt SET request_headers = 'not json', response_headers = '[[\"X-A\", \"1\"], 7]'")
+        }
+        let read = try #require(try outbox.attempts(deliveryID: job.deliveryID).first)
+        #expect(read.requestHeaders.map(\.name) == [Outbox.unreadableHeaders])
+        #expect(read.requestHeaders.first?.value.contains("not JSON") == true && read.requestHeaders.first?.value.contains("not json") == true)
+        // One bad pair is said; the good one beside it is kept.
+        #expect(read.responseHeaders.map(\.name) == ["X-A", Outbox.unreadableHeaders])
+        #expect(read.responseStatus == 500, "the rest of the attempt is readable")
     }
 
     @Test("failed deliveries are requeued by delivery id, by event id and all of an endpoint, keeping their ids")

@@ -1,3 +1,4 @@
+import DrophookEvents
 import Foundation
 
 /// What the running agent says about itself: written to `<state_dir>/status.json` and served on `/health`.
@@ -73,11 +74,18 @@ public struct AgentStatus: Codable, Sendable, Hashable {
             && (unavailableRoots ?? []).isEmpty && outboxError == nil
     }
 
-    /// Compact JSON with sorted keys.
+    /// Compact JSON with sorted keys. Should the encoder ever fail, the bytes are a status that
+    /// says so and is unhealthy (`ready: false`, `outboxError` naming the failure) rather than
+    /// `{}`, which a monitor would read as nothing at all.
     public func jsonBytes() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return Array((try? encoder.encode(self)) ?? Data("{}".utf8))
+        do {
+            return Array(try encoder.encode(self))
+        } catch {
+            let reason = JSONValue.string("cannot encode the agent's status: \(error)").serializedString
+            return Array(#"{"outboxError":\#(reason),"pid":\#(pid),"ready":false}"#.utf8)
+        }
     }
 }
 
@@ -103,12 +111,38 @@ extension AgentStatus {
         }
     }
 
-    /// The status last written by an agent using this state directory, or nil if there is none.
+    /// The status last written by an agent using this state directory, or nil if there is none
+    /// or it cannot be read: for watching a value change. Where the answer is shown to someone,
+    /// ``load(stateDirectory:)`` says why a file that is there cannot be read.
     public static func read(stateDirectory: String) -> AgentStatus? {
-        guard let data = FileManager.default.contents(atPath: path(stateDirectory: stateDirectory)) else { return nil }
-        return try? JSONDecoder().decode(AgentStatus.self, from: data)
+        do {
+            return try load(stateDirectory: stateDirectory)
+        } catch {
+            return nil
+        }
+    }
+
+    /// The status last written by an agent using this state directory; nil when there is no
+    /// status file; throws, naming the file, when there is one that cannot be read or decoded
+    /// (a damaged file, or one written by a newer drophook).
+    public static func load(stateDirectory: String) throws -> AgentStatus? {
+        let file = path(stateDirectory: stateDirectory)
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw StatusFileError(description: "\(file): cannot read the agent's status file; check its permissions")
+        }
+        do {
+            return try JSONDecoder().decode(AgentStatus.self, from: data)
+        } catch {
+            throw StatusFileError(description: "\(file): the agent's status file cannot be decoded (\(error)); a running agent rewrites it within a second")
+        }
     }
 
     /// Whether the process that wrote this status is still running.
     public var processIsAlive: Bool { kill(pid, 0) == 0 || errno == EPERM }
+}
+
+/// A status file that is there but cannot be read; the description names the file.
+public struct StatusFileError: Error, CustomStringConvertible, Sendable {
+    public var description: String
 }

@@ -56,7 +56,12 @@ final class StatusReporter: Service, Sendable {
         notifier?.send("STOPPING=1\nSTATUS=stopping: letting requests in flight finish")
         var final = await current()
         final.ready = false
-        try? final.write(stateDirectory: stateDirectory)
+        do {
+            try final.write(stateDirectory: stateDirectory)
+        } catch {
+            // `status` would go on showing the agent as ready until its pid is found gone.
+            logger.warning("cannot write the final status to \(AgentStatus.path(stateDirectory: stateDirectory)): \(error)")
+        }
     }
 
     /// The agent's status now. The counts come from the outbox's per-state tally, read off the

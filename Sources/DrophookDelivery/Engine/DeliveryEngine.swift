@@ -216,7 +216,13 @@ public final class DeliveryEngine: Sendable {
     /// under the same name; say so, since nothing else will.
     private func warnAboutOrphanedQueues() async {
         let configured = Set(endpointNames)
-        guard let counts = try? await outbox.counts() else { return }
+        let counts: [EndpointCounts]
+        do {
+            counts = try await outbox.counts()
+        } catch {
+            logger.warning("cannot look for queues of webhooks no longer in the config: \(error)")
+            return
+        }
         for count in counts where !configured.contains(count.endpoint) && (count.queued > 0 || count.failed > 0) {
             logger.warning("""
                 \(count.queued) pending and \(count.failed) failed deliveries are kept for webhook "\(count.endpoint)", \

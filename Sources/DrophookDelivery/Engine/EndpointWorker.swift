@@ -199,8 +199,14 @@ final class EndpointWorker: Sendable {
 
     func updateGauges() async {
         let name = self.name
-        guard let (depth, state) = try? await outbox.gauges(endpoint: name) else { return }
-        metrics.queueDepth.record(depth)
-        metrics.disabled.record(state.disabled ? 1 : 0)
+        do {
+            let (depth, state) = try await outbox.gauges(endpoint: name)
+            metrics.queueDepth.record(depth)
+            metrics.disabled.record(state.disabled ? 1 : 0)
+        } catch {
+            // The gauges keep their last values; the outbox's own failure is reported where it
+            // stops deliveries, so this says only what the gauges lack (at debug: it repeats).
+            logger.debug("cannot read the queue depth of \(name) for its gauges: \(error)")
+        }
     }
 }

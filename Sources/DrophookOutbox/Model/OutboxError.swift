@@ -8,6 +8,7 @@ public struct OutboxError: Error, Sendable, Hashable, CustomStringConvertible {
             case corruptRow = "outbox_corrupt_row"
             case invalidEvent = "outbox_invalid_event"
             case damaged = "outbox_damaged"
+            case durabilityLost = "outbox_durability_lost"
         }
 
         private let value: Value
@@ -22,6 +23,9 @@ public struct OutboxError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let corruptRow = Code(.corruptRow)
         /// The database file fails SQLite's integrity check (`drophook recover-outbox` rebuilds it).
         public static let damaged = Code(.damaged)
+        /// A connection could not be set back to `synchronous = FULL` after a write that may
+        /// skip the fsync; that write is failed so that no event commit runs without it.
+        public static let durabilityLost = Code(.durabilityLost)
         /// An event handed in has no id or no watch; its batch was not stored.
         public static let invalidEvent = Code(.invalidEvent)
     }

@@ -144,13 +144,23 @@ extension Outbox {
 
     private static func resendable<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
         try db.executeCached(sql: "PRAGMA synchronous = NORMAL")
-        defer { try? db.executeCached(sql: "PRAGMA synchronous = FULL") }
-        var result: T?
-        try db.inTransaction(.immediate) {
-            result = try body(db)
-            return .commit
+        let outcome = Result<T, any Error> {
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
         }
-        return result!
+        // Back to FULL whatever the transaction did: the next event commit on this connection
+        // must be fsynced. A connection left at NORMAL would lose that durability silently, so
+        // a failed restore fails this write (which is safe to redo) instead of being ignored.
+        do {
+            try db.executeCached(sql: "PRAGMA synchronous = FULL")
+        } catch {
+            throw OutboxError(.durabilityLost, "cannot set the outbox connection back to synchronous = FULL after a claim or attempt write: \(error)")
+        }
+        return try outcome.get()
     }
 
     // The walks below use `delivery_due (endpoint, state, next_attempt_at_ms, event_seq)` and

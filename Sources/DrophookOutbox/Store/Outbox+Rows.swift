@@ -65,11 +65,29 @@ extension Outbox {
         JSONValue.array(headers.map { .array([.string($0.name), .string($0.value)]) }).serializedString
     }
 
+    /// The name under which ``decodeHeaders(_:)`` shows headers it cannot read: not a valid
+    /// header name, so it can be neither sent nor mistaken for one a receiver gave.
+    static let unreadableHeaders = "(unreadable headers)"
+
+    /// The stored pairs. Headers that cannot be read back (a damaged or hand-edited row) are
+    /// not turned into "no headers": the delivery log shows one entry that says what is wrong,
+    /// and the rest of the attempt stays readable.
     static func decodeHeaders(_ text: String?) -> [HTTPHeader] {
-        guard let text, case .array(let pairs)? = try? JSONValue(parsing: text) else { return [] }
-        return pairs.compactMap { pair in
+        guard let text else { return [] }
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue(parsing: Array(text.utf8))
+        } catch {
+            return [HTTPHeader(unreadableHeaders, "the stored headers are not JSON (\(error)): \(text.prefix(200))")]
+        }
+        guard case .array(let pairs) = parsed else {
+            return [HTTPHeader(unreadableHeaders, "the stored headers are not a list of [name, value] pairs: \(text.prefix(200))")]
+        }
+        return pairs.map { pair in
             guard case .array(let parts) = pair, parts.count == 2,
-                  let name = parts[0].stringValue, let value = parts[1].stringValue else { return nil }
+                  let name = parts[0].stringValue, let value = parts[1].stringValue else {
+                return HTTPHeader(unreadableHeaders, "a stored header is not a [name, value] pair: \(pair.serializedString.prefix(200))")
+            }
             return HTTPHeader(name, value)
         }
     }

@@ -7,8 +7,10 @@ import GRDB
 /// all in one SQLite file.
 ///
 /// The agent and the CLI may open the same file at once; each keeps its own `Outbox`.
-/// Every method is synchronous and short (one transaction), so it is safe to call from
-/// any thread or task.
+/// Each method is one short transaction and safe from any thread or task. Most come in two
+/// forms: a synchronous one, for the CLI, the tests and the watcher's own thread, which blocks
+/// its caller on SQLite; and an `async` one, through GRDB's async access, which the agent's
+/// tasks use so that no cooperative-pool thread waits on the disk.
 public final class Outbox: Sendable {
     /// How the database file is opened.
     public struct Configuration: Sendable {

@@ -26,7 +26,14 @@ struct RecoverOutboxCommand: AsyncParsableCommand {
             printError("\(path): there is no outbox to recover")
             throw ExitCode(1)
         }
-        if let status = AgentStatus.read(stateDirectory: configuration.stateDirectory), status.processIsAlive {
+        let status: AgentStatus?
+        do {
+            status = try AgentStatus.load(stateDirectory: configuration.stateDirectory)
+        } catch {
+            printError("\(error); cannot tell whether the agent runs: stop it first (systemctl stop drophook) and remove the file")
+            throw ExitCode(1)
+        }
+        if let status, status.processIsAlive {
             printError("\(path): the agent (pid \(status.pid)) is running; stop it first (systemctl stop drophook)")
             throw ExitCode(1)
         }

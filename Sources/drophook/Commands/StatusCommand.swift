@@ -31,6 +31,15 @@ struct StatusCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
             status = AgentStatus.read(stateDirectory: configuration.stateDirectory)
         }
+        // The last look says why a status file that is there cannot be read.
+        if status == nil {
+            do {
+                status = try AgentStatus.load(stateDirectory: configuration.stateDirectory)
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
         guard let status, status.processIsAlive else {
             printError("drophook is not running (no live agent wrote \(AgentStatus.path(stateDirectory: configuration.stateDirectory)))")
             throw ExitCode(1)
