@@ -31,7 +31,7 @@ public enum HostRequirement: String, Sendable, CaseIterable {
         case .setpriv: access("/usr/bin/setpriv", X_OK) == 0
         case .unshare: access("/usr/bin/unshare", X_OK) == 0
         case .bindfs: access("/usr/bin/bindfs", X_OK) == 0
-        case .sshd: access("/usr/sbin/sshd", X_OK) == 0 && access("/usr/bin/sftp", X_OK) == 0 && access("/usr/bin/ssh-keygen", X_OK) == 0
+        case .sshd: OpenSSHServer.isAvailable
         case .paramiko: Self.debianPythonHasParamiko
         case .natsServer: access("/usr/sbin/nats-server", X_OK) == 0
         case .nghttpd: access("/usr/sbin/nghttpd", X_OK) == 0
@@ -69,9 +69,8 @@ public enum HostRequirement: String, Sendable, CaseIterable {
         return false
     }
 
-    private static let debianPythonHasParamiko: Bool = {
-        (try? ChildProcess.run("/usr/bin/python3", ["-c", "import paramiko"], within: .seconds(30))) != nil
-    }()
+    /// Asked once per run: it starts a Python.
+    private static let debianPythonHasParamiko = OpenSSHServer.hasParamiko
 
     private static let canBindIPv6Loopback: Bool = {
         let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)

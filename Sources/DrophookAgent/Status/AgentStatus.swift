@@ -83,8 +83,9 @@ public struct AgentStatus: Codable, Sendable, Hashable {
         do {
             return Array(try encoder.encode(self))
         } catch {
-            let reason = JSONValue.string("cannot encode the agent's status: \(error)").serializedString
-            return Array(#"{"outboxError":\#(reason),"pid":\#(pid),"ready":false}"#.utf8)
+            return Array(JSONValue.object([
+                ("outboxError", .string("cannot encode the agent's status: \(error)")), ("pid", .int(Int64(pid))), ("ready", .bool(false)),
+            ]).serializedString.utf8)
         }
     }
 }
