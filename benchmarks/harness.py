@@ -150,7 +150,7 @@ def baseline_path(payload):
     return payload.get("path") if payload else None
 
 
-def write_config(base, webhook, url, catch_up=True, secret="bench-secret"):
+def write_config(base, webhook, url, catch_up=True, secret="bench-secret", watch_extra=""):
     """An agent config in `base`: one watch on `base/drop`, one SFTP To Go webhook. Returns
     (config path, state directory, drop directory)."""
     drop = os.path.join(base, "drop")
@@ -163,7 +163,7 @@ catch_up: {"true" if catch_up else "false"}
 watches:
   - name: uploads
     path: {drop}
-webhooks:
+{watch_extra}webhooks:
   - name: {webhook}
     url: {url}
     format: sftptogo
@@ -176,8 +176,9 @@ webhooks:
 class Contender:
     """One way of turning finished files into POSTs, started on a drop directory."""
 
-    def __init__(self, name, work, receiver):
+    def __init__(self, name, work, receiver, watch_extra=""):
         self.name = name
+        self.watch_extra = watch_extra
         self.work = os.path.join(work, name)
         self.drop = os.path.join(self.work, "drop")
         os.makedirs(self.drop)
@@ -195,7 +196,7 @@ class Contender:
 
 class Drophook(Contender):
     def start(self):
-        config, _, _ = write_config(self.work, "bench", self.url)
+        config, _, _ = write_config(self.work, "bench", self.url, watch_extra=self.watch_extra)
         self.config = config
         self.log = open(os.path.join(self.work, "agent.log"), "w")
         self.process = spawn([DROPHOOK, "run", "--config", config], stderr=self.log, stdout=self.log)
@@ -261,6 +262,21 @@ def write_burst(root, directories, per_directory, size=1024, existing=False):
                 f.write(block)
             written.append(name)
     return written
+
+
+def await_paths(receiver, contender, paths, limit_seconds=60):
+    """Arrival time (nginx's $msec) of each of `paths` at the receiver, waiting for all of them
+    up to `limit_seconds`; a path that never arrives is missing from the result."""
+    wanted = set(paths)
+    arrived = {}
+    deadline = time.time() + limit_seconds
+    while wanted - arrived.keys() and time.time() < deadline:
+        for stamp, uri, payload in receiver.new_lines():
+            path = contender.paths(payload) if uri == "/" + contender.name else None
+            if path in wanted:
+                arrived.setdefault(path, stamp)
+        time.sleep(0.01)  # nginx flushes its log every 50 ms; there is nothing finer to await
+    return arrived
 
 
 def collect(receiver, contenders, expected, quiet_seconds, limit_seconds):

@@ -21,7 +21,7 @@ import tempfile
 import time
 import urllib.request
 
-from harness import (BENCH, DROPHOOK, ROOT, STARTED, Drophook, InotifywaitCurl, Receiver, WatchdogRequests, collect,
+from harness import (BENCH, DROPHOOK, ROOT, STARTED, Drophook, InotifywaitCurl, Receiver, WatchdogRequests, await_paths, collect,
                      cpu_seconds, free_port, proc_status_kib, spawn, stop, write_burst, write_config)
 
 
@@ -87,6 +87,37 @@ def latency(work, receiver, rate, seconds):
     return {"rate": rate, "seconds": seconds, "files": len(closed), "received": len(delays),
             "p50_ms": quantile(0.50), "p99_ms": quantile(0.99), "max_ms": round(delays[-1], 1),
             "note": "arrival times are nginx's $msec, 1 ms resolution"}
+
+
+def checksum_stall(work, receiver, large_mib=250, rounds=5):
+    """`sha256: true`: a 1-byte file closed right after a `large_mib` file, against a 1-byte file
+    alone. Close → receiver for the small file, median of `rounds` each, page cache warm."""
+    contender = Drophook("drophook-sha256", work, receiver, watch_extra="    sha256: true\n")
+    block = b"z" * (1 << 20)
+    alone, after = [], []
+    try:
+        contender.start()
+        for n in range(rounds):
+            for kind, delays in (("alone", alone), ("after", after)):
+                expected = [f"small-{kind}-{n}.txt"]
+                if kind == "after":
+                    expected.append(f"large-{n}.bin")
+                    with open(os.path.join(contender.drop, expected[1]), "wb") as f:
+                        for _ in range(large_mib):
+                            f.write(block)
+                with open(os.path.join(contender.drop, expected[0]), "wb") as f:
+                    f.write(b"1")
+                closed = time.time()
+                arrived = await_paths(receiver, contender, expected)
+                if expected[0] in arrived:
+                    delays.append((arrived[expected[0]] - closed) * 1000)
+                os.remove(os.path.join(contender.drop, expected[-1]))
+    finally:
+        contender.stop()
+    median = lambda values: round(statistics.median(values), 1) if values else None
+    return {"large_mib": large_mib, "rounds": rounds, "small_alone_ms_median": median(alone),
+            "small_after_large_ms_median": median(after), "small_after_large_ms_max": round(max(after), 1) if after else None,
+            "note": "close of the 1-byte file to its arrival (nginx's $msec, 1 ms resolution)"}
 
 
 def drain(work, receiver, count):
@@ -250,6 +281,9 @@ def markdown(r):
     if "latency" in r:
         l = r["latency"]
         lines.append(f"| writer's close() → receiver, {l['rate']} files/s for {l['seconds']} s | p50 {l['p50_ms']} ms, p99 {l['p99_ms']} ms, max {l['max_ms']} ms ({l['received']}/{l['files']} received) |")
+    if "checksum_stall" in r:
+        c = r["checksum_stall"]
+        lines.append(f"| `sha256: true`: a 1-byte file's close() → receiver, alone / right after a {c['large_mib']} MiB file ({c['rounds']} rounds, median) | {c['small_alone_ms_median']} ms / {c['small_after_large_ms_median']} ms (max {c['small_after_large_ms_max']} ms) |")
     if "backlog" in r:
         b = r["backlog"]
         lines += [f"| {b['deliveries']:,} deliveries owed to a dead endpoint: agent RSS | {b['rss_mib_first']} → {b['rss_mib_last']} MiB (max {b['rss_mib_max']}), database {b['database_mib']} MiB |",
@@ -267,6 +301,7 @@ def main():
     parser.add_argument("--latency-seconds", type=int, default=60)
     parser.add_argument("--backlog", type=int, default=1_000_000)
     parser.add_argument("--backlog-seconds", type=int, default=20)
+    parser.add_argument("--checksum-rounds", type=int, default=5, help="sha256 stall rounds (0: skip)")
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--skip-jetstream", action="store_true", help="no burst into NATS JetStream")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
@@ -301,6 +336,9 @@ def main():
         if not args.skip_jetstream and os.access("/usr/sbin/nats-server", os.X_OK):
             results["jetstream"] = jetstream_burst(work, args.directories, args.files_per_directory)
             print(f"jetstream: {results['jetstream']}", flush=True)
+        if args.checksum_rounds > 0:
+            results["checksum_stall"] = checksum_stall(work, receiver, rounds=args.checksum_rounds)
+            print(f"checksum stall: {results['checksum_stall']}", flush=True)
         if args.drain > 0:
             results["drain"] = drain(work, receiver, args.drain)
             print(f"drain: {results['drain']}", flush=True)

@@ -133,4 +133,24 @@ struct ChecksumTests {
         #expect(sums["large.bin"] == "none", "65 bytes is over the 64-byte limit")
         #expect(sums["marker"] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "the empty file's SHA-256")
     }
+
+    /// A checksum is read off the watch thread, a slice of each file in turn: a large file's
+    /// checksum does not hold back the next file's event.
+    @Test("a 1-byte file closed right after a 128 MiB one is reported first, each with its own checksum")
+    func smallFileIsNotHeldBackByALargeChecksum() async throws {
+        let tree = TempTree("checksum-stall")
+        var configuration = WatcherConfiguration.test(tree)
+        configuration.watches[0].checksumLimit = 256 << 20
+        let harness = try await WatchHarness.start(configuration)
+        tree.write("large.bin", String(repeating: "x", count: 128 << 20))
+        tree.write("small.txt", "hello drophook\n")
+        #expect(await harness.waitFor(.created, "large.bin", within: .seconds(60)))
+        await harness.stop()
+        let created = harness.events.filter { $0.kind == .created }
+        #expect(created.map(\.path) == ["small.txt", "large.bin"])
+        #expect(created.first?.sha256 == "d47b93468c67471a4c5d762d1ee9beb2eef970a2fcd6007425e70ed5ef440c21")
+        let large = try #require(FileStatus.of(path: tree.at("large.bin")))
+        #expect(created.last?.sha256 == FileChecksum.sha256(path: tree.at("large.bin"), expected: large, limit: 256 << 20))
+        #expect(created.last?.sha256 != nil)
+    }
 }

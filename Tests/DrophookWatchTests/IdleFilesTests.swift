@@ -78,11 +78,11 @@ struct QuietFileTests {
             engine.handle(RecordOrderTests.record(root, IN_CREATE, "f\(index).csv"))
             engine.handle(RecordOrderTests.record(root, IN_CLOSE_WRITE, "f\(index).csv"))
         }
-        let top = try #require(engine.roots[0])
+        let top = try #require(engine.roots[0].node)
         #expect(top.children.count == 50, "reported moments ago: still nodes")
         engine.tick()
         #expect(top.children.isEmpty && top.idleFiles.count == 50)
-        #expect(engine.fileByInode.isEmpty)
+        #expect(engine.inodes.isEmpty)
         #expect(engine.batch.take().events.count == 50)
         // A reader opening an old file wakes nothing.
         engine.handle(RecordOrderTests.record(root, IN_OPEN, "f3.csv"))
@@ -108,7 +108,7 @@ struct QuietFileTests {
         for index in 0..<30 { tree.write("kept/f\(index).csv", "\(index)") }
         let (first, firstInotify, _) = try RecordOnlyDirectoryTests.engine(tree)
         firstInotify.close()
-        let kept = try #require(first.roots[0]?[child: "kept"])
+        let kept = try #require(first.roots[0].node?[child: "kept"])
         #expect(kept.children.isEmpty && kept.idleFiles.count == 30, "a first start records files compact at once")
         var stored = [SnapshotRecord]()
         for index in 0..<30 {
@@ -123,7 +123,7 @@ struct QuietFileTests {
         tree.write("kept/f0.csv", "changed while down")
         let (engine, inotify, _) = try RecordOnlyDirectoryTests.engine(tree, snapshot: stored)
         defer { inotify.close() }
-        let restarted = try #require(engine.roots[0]?[child: "kept"])
+        let restarted = try #require(engine.roots[0].node?[child: "kept"])
         // Only the changed file is a node (reported, quiet from now on).
         #expect(restarted.children.keys.map(\.text).sorted() == ["f0.csv"])
         #expect(restarted.idleFiles.count == 29)
@@ -139,7 +139,7 @@ struct QuietFileTests {
         engine.handle(RecordOrderTests.record(root, IN_CLOSE_WRITE, "a.txt"))
         engine.tick()
         _ = engine.batch.take()
-        #expect(engine.roots[0]?.idleFiles.count == 1)
+        #expect(engine.roots[0].node?.idleFiles.count == 1)
         // Both done before the records are read: the new name's lstat shows one link.
         #expect(link(tree.at("a.txt"), tree.at("b.txt")) == 0)
         #expect(unlink(tree.at("a.txt")) == 0)

@@ -1,4 +1,5 @@
 import DrophookEvents
+import DrophookTestSupport
 import Glibc
 import Logging
 import Testing
@@ -22,7 +23,7 @@ struct RecordOrderTests {
         #expect(rename(tree.at("batch/report.pdf.filepart"), tree.at("batch/report.pdf")) == 0)
 
         engine.handle(Self.record(rootWD, IN_CREATE | IN_ISDIR, "batch"))
-        let batchWD = try #require(engine.roots[0]?[child: "batch"]?.wd)
+        let batchWD = try #require(engine.roots[0].node?[child: "batch"]?.wd)
         for (mask, name, cookie) in [
             (IN_CREATE, "report.pdf.filepart", 0), (IN_OPEN, "report.pdf.filepart", 0),
             (IN_CLOSE_WRITE, "report.pdf.filepart", 0), (IN_MOVED_FROM, "report.pdf.filepart", 7),
@@ -44,7 +45,7 @@ struct RecordOrderTests {
         defer { inotify.close() }
         tree.mkdir("batch.tmp")
         engine.handle(Self.record(rootWD, IN_CREATE | IN_ISDIR, "batch.tmp"))
-        let batchWD = try #require(engine.roots[0]?[child: "batch.tmp"]?.wd)
+        let batchWD = try #require(engine.roots[0].node?[child: "batch.tmp"]?.wd)
         tree.mkdir("batch.tmp/part")
         tree.write("batch.tmp/part/one.csv", "1")
         #expect(rename(tree.at("batch.tmp"), tree.at("batch")) == 0)
@@ -67,17 +68,20 @@ struct RecordOrderTests {
 @Suite("Directories known only from their records")
 struct RecordOnlyDirectoryTests {
     /// An engine started over `tree` that is fed records by the test, not by a reader.
-    static func engine(_ tree: TempTree, snapshot stored: [SnapshotRecord] = []) throws -> (WatchEngine, InotifyDescriptor, Int32) {
+    static func engine(_ tree: TempTree, snapshot stored: [SnapshotRecord] = [],
+                       configure: (inout WatcherConfiguration) -> Void = { _ in }) throws -> (WatchEngine, InotifyDescriptor, Int32) {
         let inotify = try InotifyDescriptor.open()
         var logger = Logger(label: "drophook.watch.test")
         logger.logLevel = .error
+        var configuration = WatcherConfiguration.test(tree)
+        configure(&configuration)
         let engine = WatchEngine(
-            configuration: .test(tree), inotify: inotify, watchedPaths: WatchedPaths(),
+            configuration: configuration, inotify: inotify, watchedPaths: WatchedPaths(),
             logger: logger, health: HealthCell(), metrics: WatchMetrics())
         var snapshot = stored
         engine.start(snapshot: &snapshot)
         _ = engine.batch.take()
-        return (engine, inotify, engine.roots[0]!.wd)
+        return (engine, inotify, engine.roots[0].node!.wd)
     }
 
     /// `mkdir sub` and `rmdir sub` both before the engine looked: the records prove it existed.
@@ -103,5 +107,65 @@ struct RecordOnlyDirectoryTests {
         engine.handle(RecordOrderTests.record(root, IN_MOVED_TO | IN_ISDIR, "kept", cookie: 9))
         let events = engine.batch.take().events.map { "\($0.kind) \($0.path)" }
         #expect(events == ["created kept", "created kept/f.txt"])
+    }
+}
+
+/// A file's own events keep their order while its checksum is read off the watch thread: its
+/// rename and its delete wait for that checksum (and only for it).
+@Suite("Checksums in flight")
+struct ChecksumInFlightTests {
+    @Test("a file renamed and then deleted while its checksum is read: created with its checksum, the rename, then the delete")
+    func ownEventsWaitForTheChecksum() throws {
+        let tree = TempTree("checksum-order")
+        let (engine, inotify, root) = try RecordOnlyDirectoryTests.engine(tree) { $0.watches[0].checksumLimit = 256 << 20 }
+        defer { inotify.close() }
+        let reader = ChecksumReader(ready: {})
+        defer { reader.stop() }
+        engine.checksumReader = reader
+        tree.write("large.bin", String(repeating: "y", count: 32 << 20))
+        let expected = FileChecksum.sha256(
+            path: tree.at("large.bin"), expected: try #require(FileStatus.of(path: tree.at("large.bin"))), limit: 256 << 20)
+        for mask in [IN_CREATE, IN_OPEN, IN_CLOSE_WRITE] {
+            engine.handle(RecordOrderTests.record(root, mask, "large.bin"))
+        }
+        #expect(engine.batch.isEmpty, "the created event and its record wait for the checksum")
+        #expect(rename(tree.at("large.bin"), tree.at("moved.bin")) == 0)
+        engine.handle(RecordOrderTests.record(root, IN_MOVED_FROM, "large.bin", cookie: 5))
+        engine.handle(RecordOrderTests.record(root, IN_MOVED_TO, "moved.bin", cookie: 5))
+        tree.remove("moved.bin")
+        engine.handle(RecordOrderTests.record(root, IN_DELETE, "moved.bin"))
+        engine.applyFinishedChecksums()
+        let batch = engine.batch.take()
+        let events = batch.events.map { "\($0.kind) \($0.path)\($0.partOfRename ? " (rename)" : "")" }
+        #expect(events == [
+            "created large.bin", "deleted large.bin (rename)", "created moved.bin (rename)", "renamed moved.bin",
+            "deleted moved.bin",
+        ])
+        #expect(expected != nil)
+        #expect(batch.events.first?.sha256 == expected)
+        #expect(batch.events[2].sha256 == expected, "read through the descriptor opened at the rename, after the name was gone")
+        #expect(batch.snapshot.upserts.isEmpty, "both names are gone: nothing stays recorded")
+    }
+
+    @Test("a checksummed file's created and its snapshot record are committed together, once the checksum is read")
+    func recordWaitsWithTheEvent() async throws {
+        let tree = TempTree("checksum-record")
+        let (engine, inotify, root) = try RecordOnlyDirectoryTests.engine(tree) { $0.watches[0].checksumLimit = 256 << 20 }
+        defer { inotify.close() }
+        let finished = Observed<Bool>()
+        let reader = ChecksumReader(ready: { finished.append(true) })
+        defer { reader.stop() }
+        engine.checksumReader = reader
+        tree.write("a.csv", "1,2,3\n")
+        for mask in [IN_CREATE, IN_OPEN, IN_CLOSE_WRITE] {
+            engine.handle(RecordOrderTests.record(root, mask, "a.csv"))
+        }
+        #expect(engine.batch.isEmpty)
+        #expect(await finished.wait(within: .seconds(10)) { !$0.isEmpty })
+        engine.applyFinishedChecksums()
+        let batch = engine.batch.take()
+        #expect(batch.events.map(\.path) == ["a.csv"])
+        #expect(batch.events.first?.sha256 != nil)
+        #expect(batch.snapshot.upserts.map(\.path) == ["a.csv"])
     }
 }

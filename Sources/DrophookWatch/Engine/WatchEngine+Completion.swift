@@ -14,12 +14,12 @@ extension WatchEngine {
         let look = watch != nil ? path.flatMap { FileStatus.of(path: $0) } : nil
         let decision = rules.finished(
             look: look, watchSettle: watch.flatMap { watches[$0].settle }, confirmed: confirmed,
-            mode: watch.map { completionModes[$0] } ?? .stability, wallNanos: WallClock.nanoseconds()
+            mode: watch.map { roots[$0].completionMode } ?? .stability, wallNanos: WallClock.nanoseconds()
         )
         guard let watch, let path, let fresh = look, decision != .awaitRename else {
             // Gone from its path: the held descriptor still tells the size it was closed with;
             // without one, that size is unknown (the file came and went before it was looked at).
-            if let closed = takeHeldStatus(node) {
+            if let closed = held.takeStatus(node) {
                 node.status = closed
             } else {
                 node.closedSizeUnknown = true
@@ -27,11 +27,11 @@ extension WatchEngine {
             awaitRename(node, foundByScan: foundByScan, confirmed: confirmed)
             return
         }
-        releaseHeld(node)
+        held.release(node)
         node.status = fresh
         node.statusKnown = true
         node.closedSizeUnknown = false
-        register(node)
+        inodes.register(node)
         carryOut(decision, node, watch: watch, path: path, foundByScan: foundByScan)
     }
 
@@ -66,7 +66,7 @@ extension WatchEngine {
         case .writing:
             // The watch exists (it was added before the listing), so the close will be heard.
             metrics.leaseAnswers(.writerPresent)
-            if case .writerPresent(let descriptor) = answer { hold(node, descriptor: descriptor) }
+            if case .writerPresent(let descriptor) = answer { held.hold(node, descriptor: descriptor) }
             setPhase(node, .writing)
         case .waitForStability, .leasesUnavailable:
             if case .unreadable(let code) = answer {
@@ -83,7 +83,7 @@ extension WatchEngine {
     /// The kernel refused a lease for a reason other than a writer: this watch falls back to the
     /// stability rule, said once in the log, the health and the metrics.
     func leasesUnavailable(watch: Int, code: Int32) {
-        completionModes[watch] = .stability
+        roots.setCompletionMode(watch, .stability)
         let reason = "the kernel refused a read lease (\(WatchErrno(code: code)))"
         logger.warning("watch \(watches[watch].name): \(reason); files found by scans now wait \(configuration.scanSettle) for stability")
         publishCompletionModes(reasons: [watch: reason])
@@ -91,13 +91,13 @@ extension WatchEngine {
 
     /// Puts each watch's completion mode into the health and the metrics.
     func publishCompletionModes(reasons: [Int: String]) {
-        let modes = Dictionary(uniqueKeysWithValues: watches.indices.map { (watches[$0].name, completionModes[$0]) })
+        let modes = Dictionary(uniqueKeysWithValues: watches.indices.map { (watches[$0].name, roots[$0].completionMode) })
         health.update { health in
             health.completionModes = modes
             for (index, reason) in reasons { health.completionReasons[watches[index].name] = reason }
         }
         for (index, watch) in watches.enumerated() {
-            metrics.completionMode(watch: watch.name, lease: completionModes[index] == .lease)
+            metrics.completionMode(watch: watch.name, lease: roots[index].completionMode == .lease)
         }
     }
 

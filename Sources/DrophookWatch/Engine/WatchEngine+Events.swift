@@ -7,18 +7,12 @@ extension WatchEngine {
             noteOverflow(atMemoryBound: event.wd == RawEventQueue.boundWD)
             return
         }
-        if staleWDs.contains(event.wd) {
-            if event.has(IN_IGNORED) {
-                staleWDs.remove(event.wd)
-                retiredWDs.remove(event.wd)
-            }
-            return
-        }
+        if descriptors.isStale(event) { return }
         if event.has(IN_IGNORED) {
             watchIgnored(event.wd)
             return
         }
-        guard let directory = nodeByWD[event.wd], !directory.isBoundary else { return }
+        guard let directory = descriptors[event.wd], !directory.isBoundary else { return }
         guard let name = event.name else {
             if event.has(IN_MOVE_SELF), let index = directory.rootOfWatch {
                 rootLost(index, reason: "was moved or renamed")
@@ -62,10 +56,7 @@ extension WatchEngine {
     }
 
     func watchIgnored(_ wd: Int32) {
-        watchedPaths.remove(wd)
-        if retiredWDs.remove(wd) != nil { return }
-        guard let node = nodeByWD.removeValue(forKey: wd) else { return }
-        node.wd = -1
+        guard let node = descriptors.ignored(wd) else { return }
         updateWatchHealth()
         if let index = node.rootOfWatch {
             rootLost(index, reason: "was removed")
@@ -113,9 +104,9 @@ extension WatchEngine {
         case .file:
             let node = TreeNode(name: name, kind: .file, status: status, now: now)
             node.transferName = TransferName.classify(name, ignore: watches[watch].ignore)
-            let linked = status.linkCount > 1 || fileByInode[status.inodeKey] != nil
+            let linked = status.linkCount > 1 || inodes[status.inodeKey] != nil
             directory.attach(node)
-            register(node)
+            inodes.register(node)
             switch rules.appeared(transferName: node.transferName, byRename: byRename, linked: linked, now: now) {
             case .track(let phase), .waitForWriter(let phase):
                 setPhase(node, phase)
@@ -130,7 +121,7 @@ extension WatchEngine {
     func addDirectory(_ name: String, status: FileStatus, in parent: TreeNode, path: String) {
         let node = TreeNode(name: name, kind: .directory, status: status, now: now)
         parent.attach(node)
-        if let other = watchIndexByRoot[path], other != watchIndex(of: parent) {
+        if let other = roots.watch(rootedAt: path), other != watchIndex(of: parent) {
             node.isBoundary = true
             report(node, foundByScan: false)
             return
@@ -169,7 +160,7 @@ extension WatchEngine {
             if let fresh = FileStatus.of(path: path), fresh.kind == .file {
                 node.status = fresh
                 node.statusKnown = true
-                register(node)
+                inodes.register(node)
             }
             return
         }

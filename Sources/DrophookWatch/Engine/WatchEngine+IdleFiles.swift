@@ -37,7 +37,7 @@ extension WatchEngine {
         directory.attach(node)
         // A new name already linked to this inode keeps its place in the map: its link is found
         // when this name is deleted (``finishLinkOf(_:)``).
-        if fileByInode[status.inodeKey] == nil { register(node) }
+        inodes.registerIfFree(node)
         return node
     }
 
@@ -67,13 +67,14 @@ extension WatchEngine {
     /// idle, no descriptor held, attached, on its directory's device. Otherwise leaves it be (a
     /// later record notes it quiet again).
     func keepIdle(_ node: TreeNode) {
-        guard node.kind != .directory, node.recorded, case .idle = node.phase, node.heldDescriptor < 0,
+        guard node.kind != .directory, node.recorded, case .idle = node.phase, !held.holds(node),
+              checksums.id(of: node) == nil,
               node.statusKnown, !node.closedSizeUnknown, node.transferName.isFinal,
               let parent = node.parent, parent[child: node.name] === node,
               parent.statusKnown, node.status.device == parent.status.device
         else { return }
         parent.detach(node)
-        if fileByInode[node.status.inodeKey] === node { fileByInode[node.status.inodeKey] = nil }
+        inodes.forget(node)
         parent.idleFiles.keep(node.name, IdleFiles.File(node.status))
     }
 }

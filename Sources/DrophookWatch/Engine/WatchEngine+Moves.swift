@@ -79,17 +79,18 @@ extension WatchEngine {
             let wasFinal = node.transferName.isFinal
             node.transferName = TransferName.classify(name, ignore: watches[watch].ignore)
             if node.recorded {
+                settleChecksum(of: node)
                 // A reported file renamed to another final name is a rename; to a temp name, a delete.
                 let renamed = node.transferName.isFinal
-                emit(.deleted, watch: watch, path: move.oldPath, isDirectory: false, size: nil,
-                     uid: node.status.uid, foundByScan: false, partOfRename: renamed)
+                emit(EventDraft(.deleted, path: move.oldPath, isDirectory: false, uid: node.status.uid, foundByScan: false, partOfRename: renamed), watch: watch)
                 batch.remove(watch: watches[watch].name, path: move.oldPath)
                 node.recorded = false
                 if renamed {
                     if let fresh = FileStatus.of(path: path), fresh.kind == .file { node.status = fresh }
                     report(node, foundByScan: false, partOfRename: true)
-                    emit(.renamed, watch: watch, path: relativePath, isDirectory: false, size: node.status.size,
-                         uid: node.status.uid, foundByScan: false, previousPath: move.oldPath)
+                    // After the new name's `created`, which may wait for its checksum.
+                    emit(EventDraft(.renamed, path: relativePath, isDirectory: false, size: node.status.size,
+                         uid: node.status.uid, foundByScan: false, previousPath: move.oldPath), watch: watch, after: node)
                 } else {
                     setPhase(node, .writing)
                 }
@@ -123,39 +124,49 @@ extension WatchEngine {
             }
         }
         let name = watches[watch].name
+        for (current, _) in entries { settleChecksum(of: current) }
         for (current, suffix) in entries.reversed() where current.recorded {
-            emit(.deleted, watch: watch, path: oldPath + suffix, isDirectory: current.isDirectory,
-                 size: nil, uid: current.status.uid, foundByScan: false, partOfRename: true)
+            emit(EventDraft(.deleted, path: oldPath + suffix, isDirectory: current.isDirectory,
+                 uid: current.status.uid, foundByScan: false, partOfRename: true), watch: watch)
             batch.remove(watch: name, path: oldPath + suffix)
         }
         for (current, suffix) in entries where current.recorded {
             let size = current.kind == .file ? current.status.size : nil
-            emit(.created, watch: watch, path: newPath + suffix, isDirectory: current.isDirectory,
-                 size: size, uid: current.status.uid, foundByScan: false, partOfRename: true)
+            emit(EventDraft(.created, path: newPath + suffix, isDirectory: current.isDirectory,
+                 size: size, uid: current.status.uid, foundByScan: false, partOfRename: true), watch: watch)
             record(current, watch: watch, path: newPath + suffix)
             noteQuiet(current)
         }
         // Each renamed path once more, as one event, for endpoints that take `file.renamed`.
         for (current, suffix) in entries where current.recorded {
-            emit(.renamed, watch: watch, path: newPath + suffix, isDirectory: current.isDirectory,
+            emit(EventDraft(.renamed, path: newPath + suffix, isDirectory: current.isDirectory,
                  size: current.kind == .file ? current.status.size : nil, uid: current.status.uid, foundByScan: false,
-                 previousPath: oldPath + suffix)
+                 previousPath: oldPath + suffix), watch: watch)
         }
     }
 
     /// Drops an unreported file node that a scan already found under its new name.
     func forget(_ node: TreeNode) {
-        timed[ObjectIdentifier(node)] = nil
-        if node.statusKnown, fileByInode[node.status.inodeKey] === node { fileByInode[node.status.inodeKey] = nil }
-        releaseHeld(node)
+        deadlines.remove(node)
+        inodes.forget(node)
+        held.release(node)
     }
 
     /// A renamed directory's watches keep their descriptors; their paths change.
     func repathWatches(under node: TreeNode) {
         var stack = [node]
         while let directory = stack.popLast() {
-            if directory.wd >= 0, let path = absolutePath(directory) { watchedPaths.set(directory.wd, path) }
+            if let path = absolutePath(directory) { descriptors.repath(directory, to: path) }
             stack.append(contentsOf: directory.children.values.filter(\.isDirectory))
+        }
+    }
+
+    /// Moves whose `IN_MOVED_TO` did not come by `now` (every move, when nil: a rescan finds
+    /// where things are, since either half of a move may have been lost).
+    func timeOutMoves(dueBy now: WatchInstant?) {
+        for (cookie, move) in pendingMoves where now.map({ move.deadline <= $0 }) ?? true {
+            pendingMoves[cookie] = nil
+            moveTimedOut(move)
         }
     }
 

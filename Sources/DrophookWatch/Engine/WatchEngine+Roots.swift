@@ -21,26 +21,23 @@ extension WatchEngine {
         if stored.record("") == nil {
             batch.upsert(SnapshotRecord(watch: watches[index].name, path: "", isDirectory: true, inode: 0, size: 0, mtimeNanos: 0))
         }
-        absentRoots[index] = stored.all
+        roots.markAbsent(index, snapshot: stored.all)
         scheduleRootLook()
     }
 
     /// The root of a watch disappeared: everything under it is deleted (its files are no longer
     /// at their paths), and the root is looked for until it is back.
     func rootLost(_ index: Int, reason: String) {
-        guard let root = roots[index] else { return }
+        guard let root = roots[index].node else { return }
         unavailable(index, reason)
         wakeAll(under: root)
         for child in Array(root.children.values) {
             removeSubtree(child, watch: index, path: child.name, .movedAway)
         }
         dropWatch(root, remove: true)
-        roots[index] = nil
-        if let path = rootPaths[index], watchIndexByRoot[path] == index { watchIndexByRoot[path] = nil }
-        rootPaths[index] = nil
         // What the tree held is deleted from the snapshot with the events above; the root's
         // own record stays, so whatever the directory holds when it is back is new.
-        absentRoots[index] = []
+        roots.markAbsent(index, snapshot: [])
         updateWatchHealth()
         scheduleRootLook()
     }
@@ -61,19 +58,19 @@ extension WatchEngine {
     /// deleted, what is unchanged stays quiet.
     func lookAtRoots() {
         nextRootLook = nil
-        for (index, root) in roots.enumerated() {
-            guard let root, let path = rootPaths[index], let status = FileStatus.of(path: path) else { continue }
+        for index in roots.indices {
+            guard let root = roots[index].node, let path = roots[index].path, let status = FileStatus.of(path: path) else { continue }
             if status.kind == .directory, status.inodeKey != root.status.inodeKey {
                 rootLost(index, reason: "was covered by another directory (a mount) at \(path)")
             }
         }
-        for index in absentRoots.keys.sorted() {
+        for index in roots.absent {
             guard let resolved = realpath(watches[index].root, nil) else { continue }
             let path = PathBytes.string(cString: resolved)
             free(resolved)
             guard let status = FileStatus.of(path: path), status.kind == .directory else { continue }
-            if let other = watchOwning(path), other != index {
-                if nestedRootsWarned.insert(index).inserted {
+            if let other = roots.watch(owning: path), other != index {
+                if roots.warnNested(index) {
                     logger.warning("""
                         watch \(watches[index].name): root \(watches[index].root) appeared inside watch \
                         \(watches[other].name), which reports it; restart the agent to give it its own watch
@@ -86,35 +83,28 @@ extension WatchEngine {
         scheduleRootLook()
     }
 
-    /// The watch whose tree holds `path` (its root or below), if any.
-    private func watchOwning(_ path: String) -> Int? {
-        for (index, root) in rootPaths.enumerated() {
-            guard let root, roots[index] != nil else { continue }
-            if path == root || path.utf8.starts(with: (root == "/" ? root : root + "/").utf8) { return index }
-        }
-        return nil
+    /// Makes the root node of watch `index` for the directory at `path` and watches it; nil
+    /// when the directory went away before its watch. The one way a root comes to be watched:
+    /// at start-up and when a missing root returns.
+    func watchRoot(_ index: Int, path: String, status: FileStatus) -> TreeNode? {
+        let root = TreeNode(name: "", kind: .directory, status: status, now: now)
+        root.rootOfWatch = index
+        guard addWatch(root, path: path) else { return nil }
+        roots.attach(root, to: index, path: path)
+        return root
     }
 
     private func adopt(_ index: Int, path: String, status: FileStatus) {
         let watch = watches[index]
-        let root = TreeNode(name: "", kind: .directory, status: status, now: now)
-        root.rootOfWatch = index
-        rootPaths[index] = path
-        guard addWatch(root, path: path) else {
-            rootPaths[index] = nil
-            return
-        }
-        watchIndexByRoot[path] = index
-        roots[index] = root
+        guard let root = watchRoot(index, path: path, status: status) else { return }
         let support = WatchPreflight.completion(root: path, configuration: configuration)
-        completionModes[index] = support.mode
+        roots.setCompletionMode(index, support.mode)
         publishCompletionModes(reasons: support.reason.map { [index: $0] } ?? [:])
-        startupRecords = StoredSnapshot(absentRoots.removeValue(forKey: index) ?? [], watch: watch.name)
+        startupRecords = StoredSnapshot(roots.takeAbsentSnapshot(index), watch: watch.name)
         _ = startupRecords.take("")
         // The agent was running while this tree filled: everything not in its snapshot is news.
         reconcile(root, mode: .startup(reporting: true))
         finishStartup(index, reporting: true, complete: false)
-        nestedRootsWarned.remove(index)
         health.update { $0.unavailableRoots.removeAll { $0 == watch.root } }
         updateWatchHealth()
         logger.notice("watch \(watch.name): root \(watch.root) is a directory again; watching it")

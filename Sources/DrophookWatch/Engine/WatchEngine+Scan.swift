@@ -56,18 +56,17 @@ extension WatchEngine {
             }
             let path = PathBytes.string(cString: resolved)
             free(resolved)
-            rootPaths[index] = path
-            watchIndexByRoot[path] = index
+            roots.resolve(index, path: path)
         }
         WriterProbe.ignoreLeaseBreakSignal()
         var reasons: [Int: String] = [:]
         for index in watches.indices {
-            guard let path = rootPaths[index] else { continue }
+            guard let path = roots[index].path else { continue }
             if let warning = WatchPreflight.remoteWritesWarning(watch: watches[index].name, root: path) {
                 logger.warning("\(warning)")
             }
             let support = WatchPreflight.completion(root: path, configuration: configuration)
-            completionModes[index] = support.mode
+            roots.setCompletionMode(index, support.mode)
             if let reason = support.reason {
                 reasons[index] = reason
                 logger.notice("watch \(watches[index].name): \(reason); files found by scans wait \(configuration.scanSettle) for stability")
@@ -105,7 +104,7 @@ extension WatchEngine {
             guard let index = scan.watchesLeft.popLast() else { return true }
             let watch = watches[index]
             let stored = StoredSnapshot(scan.sorted, watch: watch.name)
-            guard let path = rootPaths[index] else {
+            guard let path = roots[index].path else {
                 keepAbsent(index, stored: stored)
                 continue
             }
@@ -114,14 +113,11 @@ extension WatchEngine {
                 keepAbsent(index, stored: stored)
                 continue
             }
-            let root = TreeNode(name: "", kind: .directory, status: status, now: now)
-            root.rootOfWatch = index
-            guard addWatch(root, path: path) else {
+            guard let root = watchRoot(index, path: path, status: status) else {
                 unavailable(index, "disappeared while starting")
                 keepAbsent(index, stored: stored)
                 continue
             }
-            roots[index] = root
             startupRecords = stored
             scan.complete = startupRecords.take("") != nil
             scan.reporting = configuration.catchUp && scan.complete
@@ -137,13 +133,12 @@ extension WatchEngine {
         // Stored paths not found on disk, children before parents.
         for stored in startupRecords.untaken() {
             if reporting {
-                emit(.deleted, watch: index, path: stored.path, isDirectory: stored.isDirectory, size: nil,
-                     uid: roots[index]?.status.uid ?? 0, foundByScan: true)
+                emit(EventDraft(.deleted, path: stored.path, isDirectory: stored.isDirectory, uid: roots[index].node?.status.uid ?? 0, foundByScan: true), watch: index)
             }
             batch.remove(watch: watch.name, path: stored.path)
         }
         startupRecords = StoredSnapshot()
-        if !complete, let root = roots[index] {
+        if !complete, let root = roots[index].node {
             // The root's own record marks the watch as recorded, even when its tree is empty.
             record(root, watch: index, path: "")
             root.recorded = false
@@ -261,7 +256,7 @@ extension WatchEngine {
         case .directory:
             let node = TreeNode(name: name, kind: .directory, status: status, now: now)
             directory.attach(node)
-            if let other = watchIndexByRoot[path], other != watch {
+            if let other = roots.watch(rootedAt: path), other != watch {
                 node.isBoundary = true
                 foundSettled(node, watch: watch, relative: relative, mode: mode)
                 return nil
@@ -276,7 +271,7 @@ extension WatchEngine {
             let node = TreeNode(name: name, kind: .file, status: status, now: now)
             node.transferName = TransferName.classify(name, ignore: watches[watch].ignore)
             directory.attach(node)
-            register(node)
+            inodes.register(node)
             if !node.transferName.isFinal {
                 setPhase(node, .writing)
                 return nil
@@ -309,8 +304,7 @@ extension WatchEngine {
                 return
             }
             if let stored, stored.isDirectory != node.isDirectory {
-                emit(.deleted, watch: watch, path: relative, isDirectory: stored.isDirectory, size: nil,
-                     uid: node.status.uid, foundByScan: true)
+                emit(EventDraft(.deleted, path: relative, isDirectory: stored.isDirectory, uid: node.status.uid, foundByScan: true), watch: watch)
             }
             if node.kind == .file {
                 complete(node, foundByScan: true, confirmed: false)
@@ -352,7 +346,7 @@ extension WatchEngine {
             if !node.transferName.isFinal {
                 node.status = status
                 node.statusKnown = true
-                register(node)
+                inodes.register(node)
                 return nil
             }
             if node.recorded, case .idle = node.phase {

@@ -5,14 +5,11 @@ extension WatchEngine {
     /// Fires what is due: unpaired moves, links, settled files, rescans, watch retries.
     func tick() {
         let now = self.now
-        for (cookie, move) in pendingMoves where move.deadline <= now {
-            pendingMoves[cookie] = nil
-            moveTimedOut(move)
-        }
-        if !timed.isEmpty {
+        timeOutMoves(dueBy: now)
+        if !deadlines.isEmpty {
             let wallNow = WallClock.nanoseconds()
             let rules = self.rules
-            for node in Array(timed.values) {
+            for node in Array(deadlines.nodes.values) {
                 switch rules.due(node.phase, now: now) {
                 case .notYet:
                     break
@@ -35,17 +32,17 @@ extension WatchEngine {
                         awaitRename(node, foundByScan: foundByScan, confirmed: confirmed)
                     }
                 case .noDeadline:
-                    timed[ObjectIdentifier(node)] = nil
+                    // ``Deadlines`` holds exactly the nodes whose phase has one.
+                    assertionFailure("a node without a deadline was among the deadlines")
                 }
             }
         }
         keepQuietFilesIdle()
-        if let due = rescanDue, due <= now {
-            rescanDue = nil
+        if rescans.takeDue(at: now) {
             rescanAll()
         }
-        if let retry = nextUnwatchedRetry, retry <= now {
-            retryUnwatched()
+        if let waiting = unwatched.takeDue(at: now) {
+            retryUnwatched(waiting)
         }
         if let look = nextRootLook, look <= now {
             lookAtRoots()
@@ -62,15 +59,7 @@ extension WatchEngine {
         let now = self.now
         metrics.overflows.increment()
         health.update { $0.overflows += 1 }
-        if let last = lastOverflow, now - last < .seconds(60) {
-            rescanBackoff = min(max(rescanBackoff * 2, .milliseconds(500)), configuration.maxRescanBackoff)
-        } else {
-            rescanBackoff = .zero
-        }
-        lastOverflow = now
-        let earliest = lastRescan.map { $0 + rescanBackoff } ?? now
-        let due = max(now, earliest)
-        rescanDue = min(rescanDue ?? due, due)
+        let due = rescans.overflowed(at: now)
         if atMemoryBound {
             logger.warning("rescanning the watched trees in \(due - now) for the records dropped at the memory bound")
             return
@@ -82,37 +71,30 @@ extension WatchEngine {
     }
 
     func rescanAll() {
-        lastRescan = now
         metrics.rescans.increment()
         health.update { $0.rescans += 1 }
         // Either half of a move may have been lost; the rescan finds where things are now.
-        for move in pendingMoves.values { moveTimedOut(move) }
-        pendingMoves = [:]
-        for root in roots.compactMap({ $0 }) {
+        timeOutMoves(dueBy: nil)
+        for root in roots.watchedNodes {
             reconcile(root, mode: .rescan)
         }
         updateWatchHealth()
     }
 
-    func retryUnwatched() {
-        nextUnwatchedRetry = nil
-        let waiting = Array(unwatched.values)
+    func retryUnwatched(_ waiting: [TreeNode]) {
         for node in waiting {
-            guard let path = absolutePath(node) else {
-                unwatched[ObjectIdentifier(node)] = nil
-                continue
-            }
-            unwatched[ObjectIdentifier(node)] = nil
+            unwatched.remove(node)
+            guard let path = absolutePath(node) else { continue }
             if addWatch(node, path: path), node.wd >= 0 {
                 reconcile(node, mode: .rescan)
             }
         }
         if !unwatched.isEmpty {
             // Still short of watches: at least rescan those directories for changes.
-            for node in Array(unwatched.values) where node.root != nil {
+            for node in Array(unwatched.nodes.values) where node.root != nil {
                 reconcile(node, mode: .rescan)
             }
-            nextUnwatchedRetry = now + configuration.unwatchedRetryInterval
+            unwatched.scheduleRetry(at: now)
         } else {
             health.update { $0.watchLimitReached = false }
             logger.notice("every directory of the watched trees has an inotify watch again")

@@ -28,6 +28,14 @@ extension WatchEngine {
         reconcile(node, mode: .live)
     }
 
+    /// Directories that left the tree: nothing to retry, nothing to count.
+    func forgetUnreadableGone() {
+        guard !unreadable.isEmpty else { return }
+        let before = unreadable.count
+        unreadable = unreadable.filter { $0.value.root != nil }
+        if unreadable.count != before { publishUnreadable() }
+    }
+
     /// Puts the number of unreadable directories into the health and the gauge.
     func publishUnreadable() {
         let count = unreadable.count

@@ -3,64 +3,46 @@ import Glibc
 import Logging
 
 /// The watcher's state machine: turns raw inotify records and scans into file events and the
-/// snapshot changes that record them. Owned by one task; never shared.
+/// snapshot changes that record them. Owned by ``WatchDriver`` and used on its thread only.
+///
+/// Its state lives in parts that each keep their own invariant: the watch descriptors
+/// (``WatchDescriptors``), the roots (``WatchRoots``), the deadlines (``Deadlines``), the inode
+/// index (``InodeIndex``), the held files (``HeldFiles``), the checksums in flight
+/// (``ChecksumsInFlight``), the start-up scan (``StartupScan``); what it says goes into
+/// ``batch``. The rules that decide when a file is finished are ``CompletionRules``.
 final class WatchEngine {
     let configuration: WatcherConfiguration
     let watches: [WatchConfiguration]
-    /// Resolved absolute root path of each watch, nil when unavailable.
-    var rootPaths: [String?]
-    var roots: [TreeNode?]
-    /// Watch index by resolved root path: a directory at one of these paths belongs to that watch.
-    var watchIndexByRoot: [String: Int] = [:]
-
     let inotify: InotifyDescriptor
-    /// Paths of the watched directories, for the reader's early watches (``WatchedPaths``).
-    let watchedPaths: WatchedPaths
     var logger: Logger
     let health: HealthCell
     let metrics: WatchMetrics
     let timeline: WatchTimeline
 
-    var nodeByWD: [Int32: TreeNode] = [:]
-    /// Watch descriptors dropped by the watcher whose `IN_IGNORED` has not been read yet.
-    var retiredWDs: Set<Int32> = []
-    /// Retired descriptors the kernel handed out again: their records up to the old `IN_IGNORED`
-    /// belong to the old directory and are skipped.
-    var staleWDs: Set<Int32> = []
-    var fileByInode: [InodeKey: TreeNode] = [:]
+    var roots: WatchRoots
+    var descriptors: WatchDescriptors
+    var inodes = InodeIndex()
+    var deadlines = Deadlines()
+    var held = HeldFiles()
+    /// Files whose `created` waits for its checksum (``ChecksumsInFlight``).
+    var checksums = ChecksumsInFlight()
+    /// Reads checksums off this thread; nil for an engine a test drives, which hashes inline.
+    var checksumReader: ChecksumReader?
     var pendingMoves: [UInt32: PendingMove] = [:]
-    /// Nodes waiting on a deadline: `.awaitingOpen` or `.settling`. Kept by ``setPhase(_:_:)``;
-    /// only removal from the tree drops an entry by hand.
-    var timed: [ObjectIdentifier: TreeNode] = [:]
-    /// Files held open while their writers write (``holdWhileWriting(_:)``).
-    var held: [ObjectIdentifier: TreeNode] = [:]
     /// Directories the agent may not read (EACCES), by path: said once each, looked at again
     /// when their permissions change (``directoryAttributesChanged(_:in:)``).
     var unreadable: [String: TreeNode] = [:]
-    /// Directories that could not get a watch because of the watch limit.
-    var unwatched: [ObjectIdentifier: TreeNode] = [:]
-    var nextUnwatchedRetry: WatchInstant?
+    var unwatched: UnwatchedDirectories
     var actors = ActorResolver()
     /// Files recorded lately, oldest first, from ``quietHead`` on (``keepQuietFilesIdle()``).
     var quietFiles: [QuietFile] = []
     var quietHead = 0
     var batch = BatchBuilder()
 
-    // Overflow recovery.
-    var rescanDue: WatchInstant?
-    var lastRescan: WatchInstant?
-    var lastOverflow: WatchInstant?
-    var rescanBackoff: Duration = .zero
+    var rescans: RescanSchedule
 
-    /// Watches whose root is missing, with the stored snapshot a returning root is compared
-    /// with (``lookAtRoots()``).
-    var absentRoots: [Int: [SnapshotRecord]] = [:]
+    /// When missing roots are looked for next, and watched roots checked (``lookAtRoots()``).
     var nextRootLook: WatchInstant?
-    /// Absent roots that appeared inside another watch's tree, warned about once.
-    var nestedRootsWarned: Set<Int> = []
-
-    /// How each watch decides that a scan-found file is finished.
-    var completionModes: [CompletionMode]
 
     /// Snapshot records of the watch being scanned at start-up, by relative path.
     var startupRecords = StoredSnapshot()
@@ -80,18 +62,25 @@ final class WatchEngine {
          logger: Logger, health: HealthCell, metrics: WatchMetrics) {
         self.configuration = configuration
         self.timeline = timeline
-        self.watchedPaths = watchedPaths
         self.watches = configuration.watches
         self.inotify = inotify
         self.logger = logger
         self.health = health
         self.metrics = metrics
-        self.rootPaths = Array(repeating: nil, count: configuration.watches.count)
-        self.roots = Array(repeating: nil, count: configuration.watches.count)
-        self.completionModes = Array(repeating: .stability, count: configuration.watches.count)
+        self.roots = WatchRoots(configuration.watches)
+        self.descriptors = WatchDescriptors(paths: watchedPaths)
+        self.unwatched = UnwatchedDirectories(retryInterval: configuration.unwatchedRetryInterval)
+        self.rescans = RescanSchedule(maxBackoff: configuration.maxRescanBackoff)
     }
 
     var now: WatchInstant { timeline.now() }
+
+    /// The watcher stops: held descriptors are closed and checksums in flight forgotten (their
+    /// files were never committed, so the next start reports them).
+    func stop() {
+        held.releaseAll()
+        checksums.removeAll()
+    }
 
     /// The completion rules with this engine's windows.
     var rules: CompletionRules {
@@ -101,7 +90,7 @@ final class WatchEngine {
     // MARK: Paths
 
     func absolutePath(_ node: TreeNode) -> String? {
-        guard let root = node.root, let index = root.rootOfWatch, let base = rootPaths[index],
+        guard let root = node.root, let index = root.rootOfWatch, let base = roots[index].path,
               let relative = node.relativePath
         else { return nil }
         return relative.isEmpty ? base : base + "/" + relative
@@ -115,57 +104,77 @@ final class WatchEngine {
 
     // MARK: Emitting
 
-    func emit(_ kind: FileEvent.Kind, watch: Int, path: String, isDirectory: Bool, size: Int64?, uid: UInt32, foundByScan: Bool,
-              previousPath: String? = nil, partOfRename: Bool = false, sha256: String? = nil) {
+    /// Turns a draft into the event sent: the id, the actor and the time are filled in here.
+    func event(_ draft: EventDraft, watch: Int) -> FileEvent {
         let configuration = watches[watch]
-        let event = FileEvent(
+        return FileEvent(
             id: newEventID(),
-            kind: kind,
+            kind: draft.kind,
             watch: configuration.name,
-            path: path,
-            isDirectory: isDirectory,
-            size: size,
-            actor: actors.actor(rule: configuration.actor, relativePath: path, uid: uid),
+            path: draft.path,
+            isDirectory: draft.isDirectory,
+            size: draft.size,
+            actor: actors.actor(rule: configuration.actor, relativePath: draft.path, uid: draft.uid),
             occurredAtMillis: WallClock.nanoseconds() / 1_000_000,
-            foundByScan: foundByScan,
-            previousPath: previousPath,
-            partOfRename: partOfRename,
-            sha256: sha256)
+            foundByScan: draft.foundByScan,
+            previousPath: draft.previousPath,
+            partOfRename: draft.partOfRename,
+            sha256: nil)
+    }
+
+    /// Adds an event to the batch.
+    func emit(_ draft: EventDraft, watch: Int) {
+        append(event(draft, watch: watch))
+    }
+
+    func append(_ event: FileEvent) {
         batch.append(event)
         metrics.events.increment()
     }
 
-    func record(_ node: TreeNode, watch: Int, path: String) {
-        node.recorded = true
-        batch.upsert(SnapshotRecord(
+    /// The snapshot record of `node` at `path` as it stands.
+    func snapshotRecord(of node: TreeNode, watch: Int, path: String) -> SnapshotRecord {
+        SnapshotRecord(
             watch: watches[watch].name, path: path, isDirectory: node.isDirectory,
-            inode: node.status.inode, size: node.status.size, mtimeNanos: node.status.mtimeNanos))
+            inode: node.status.inode, size: node.status.size, mtimeNanos: node.status.mtimeNanos)
+    }
+
+    func record(_ node: TreeNode, watch: Int, path: String) {
+        settleChecksum(of: node)
+        node.recorded = true
+        batch.upsert(snapshotRecord(of: node, watch: watch, path: path))
     }
 
     /// Reports a node as created (a finished file, a new directory or symlink) and records it.
+    /// A file whose watch sends checksums is committed once its checksum is read
+    /// (``reportWithChecksum(_:watch:path:limit:event:)``).
     func report(_ node: TreeNode, foundByScan: Bool, partOfRename: Bool = false) {
         guard let watch = watchIndex(of: node), let path = node.relativePath else { return }
+        settleChecksum(of: node)
         setPhase(node, .idle)
-        let checksum = node.kind == .file ? watches[watch].checksumLimit.flatMap { limit in
-            absolutePath(node).flatMap { FileChecksum.sha256(path: $0, expected: node.status, limit: limit) }
-        } : nil
-        emit(.created, watch: watch, path: path, isDirectory: node.isDirectory,
-             size: node.kind == .file ? node.status.size : nil, uid: node.status.uid, foundByScan: foundByScan,
-             partOfRename: partOfRename, sha256: checksum)
-        record(node, watch: watch, path: path)
+        let created = event(EventDraft(
+            .created, path: path, isDirectory: node.isDirectory, size: node.kind == .file ? node.status.size : nil,
+            uid: node.status.uid, foundByScan: foundByScan, partOfRename: partOfRename), watch: watch)
+        if node.kind == .file, let limit = watches[watch].checksumLimit,
+           reportWithChecksum(node, watch: watch, path: path, limit: limit, event: created) {
+            noteQuiet(node)
+            return
+        }
+        appendCreated(created, recording: node, watch: watch, path: path)
         noteQuiet(node)
     }
 
-    /// Moves a node to `phase` and keeps ``timed`` in step: a node is checked by ``tick()``
-    /// exactly while its phase has a deadline.
-    func setPhase(_ node: TreeNode, _ phase: TreeNode.Phase) {
-        node.phase = phase
-        timed[ObjectIdentifier(node)] = phase.hasDeadline ? node : nil
+    /// A `created` event and the record of its node, in the same batch.
+    func appendCreated(_ event: FileEvent, recording node: TreeNode, watch: Int, path: String) {
+        append(event)
+        node.recorded = true
+        batch.upsert(snapshotRecord(of: node, watch: watch, path: path))
     }
 
-    func register(_ node: TreeNode) {
-        guard node.kind == .file, node.statusKnown else { return }
-        fileByInode[node.status.inodeKey] = node
+    /// Moves a node to `phase` (``Deadlines/enter(_:_:)``: checked by ``tick()`` exactly while
+    /// its phase has a deadline).
+    func setPhase(_ node: TreeNode, _ phase: TreeNode.Phase) {
+        deadlines.enter(node, phase)
     }
 
     // MARK: Watches
@@ -175,15 +184,8 @@ final class WatchEngine {
     func addWatch(_ node: TreeNode, path: String) -> Bool {
         switch inotify.addDirectoryWatch(path: path) {
         case .success(let wd):
-            if let existing = nodeByWD[wd], existing !== node {
-                // The same directory under a new name, found before its move records were read.
-                existing.wd = -1
-            }
-            if retiredWDs.contains(wd) { staleWDs.insert(wd) }
-            nodeByWD[wd] = node
-            node.wd = wd
-            watchedPaths.set(wd, path)
-            if unwatched.removeValue(forKey: ObjectIdentifier(node)) != nil { updateWatchHealth() }
+            descriptors.watch(node, wd: wd, path: path)
+            if unwatched.remove(node) { updateWatchHealth() }
             return true
         case .failure(let error) where error.code == ENOSPC:
             noteWatchLimit(node, path: path)
@@ -195,30 +197,28 @@ final class WatchEngine {
             return true
         case .failure(let error):
             logger.error("cannot watch directory \(path): \(error); files under it are reported only by rescans")
-            unwatched[ObjectIdentifier(node)] = node
+            unwatched.addWithoutRetry(node)
             updateWatchHealth()
             return true
         }
     }
 
     func noteWatchLimit(_ node: TreeNode, path: String) {
-        let first = unwatched.isEmpty
-        unwatched[ObjectIdentifier(node)] = node
-        if nextUnwatchedRetry == nil { nextUnwatchedRetry = now + configuration.unwatchedRetryInterval }
+        let first = unwatched.add(node, at: now)
         updateWatchHealth()
         if first {
             let limit = WatchPreflight.maxUserWatches() ?? 0
             logger.error("""
                 inotify watch limit reached at \(path): fs.inotify.max_user_watches is \(limit), \
-                at least \(nodeByWD.count + unwatched.count) needed; raise it \
-                (sysctl fs.inotify.max_user_watches=\(max(limit * 2, (nodeByWD.count + unwatched.count) * 2))); \
+                at least \(descriptors.count + unwatched.count) needed; raise it \
+                (sysctl fs.inotify.max_user_watches=\(max(limit * 2, (descriptors.count + unwatched.count) * 2))); \
                 directories without a watch are rescanned every \(configuration.unwatchedRetryInterval)
                 """)
         }
     }
 
     func updateWatchHealth() {
-        let watched = nodeByWD.count
+        let watched = descriptors.count
         let missing = unwatched.count
         health.update {
             $0.watchedDirectories = watched
@@ -235,15 +235,8 @@ final class WatchEngine {
     /// Drops the watch of a directory node; `remove` also asks the kernel (for a directory that
     /// still exists, e.g. moved out of the tree).
     func dropWatch(_ node: TreeNode, remove: Bool) {
-        unwatched[ObjectIdentifier(node)] = nil
-        guard node.wd >= 0 else { return }
-        let wd = node.wd
-        node.wd = -1
-        guard nodeByWD[wd] === node else { return }
-        nodeByWD[wd] = nil
-        watchedPaths.remove(wd)
-        retiredWDs.insert(wd)
-        if remove { inotify.removeWatch(wd) }
+        unwatched.remove(node)
+        if let wd = descriptors.release(node), remove { inotify.removeWatch(wd) }
     }
 
     // MARK: Removing
@@ -268,7 +261,7 @@ final class WatchEngine {
     /// Removes a node and everything under it: one `deleted` per recorded path, children before
     /// parents; an abandoned client temp file is a `failed` transfer.
     func removeSubtree(_ node: TreeNode, watch: Int, path: String, _ removal: Removal) {
-        let (removeWatches, foundByScan, silentRoot) = (removal.removesWatches, removal.foundByScan, removal.silentRoot)
+        let foundByScan = removal.foundByScan
         if node.isDirectory { wakeAll(under: node) }
         let parent = node.parent
         parent?.detach(node)
@@ -280,52 +273,45 @@ final class WatchEngine {
                 stack.append((child, Self.join(currentPath, child.name)))
             }
         }
-        let rootUID = roots[watch]?.status.uid ?? 0
+        let rootUID = roots[watch].node?.status.uid ?? 0
         for (current, currentPath) in ordered.reversed() {
             let isTop = current === node
+            settleChecksum(of: current)
             finishLinkOf(current)
-            if current.recorded, !(isTop && silentRoot) {
-                emit(.deleted, watch: watch, path: currentPath, isDirectory: current.isDirectory,
-                     size: nil, uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan)
+            if current.recorded, !(isTop && removal.silentRoot) {
+                emit(EventDraft(.deleted, path: currentPath, isDirectory: current.isDirectory,
+                     uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan), watch: watch)
                 batch.remove(watch: watches[watch].name, path: currentPath)
             } else if current.recorded {
                 batch.remove(watch: watches[watch].name, path: currentPath)
             } else if current.isDirectory, !current.statusKnown {
                 // A directory known only from its records (gone before it was looked at).
-                emit(.created, watch: watch, path: currentPath, isDirectory: true, size: nil, uid: rootUID, foundByScan: false)
-                emit(.deleted, watch: watch, path: currentPath, isDirectory: true, size: nil, uid: rootUID, foundByScan: foundByScan)
+                emit(EventDraft(.created, path: currentPath, isDirectory: true, uid: rootUID, foundByScan: false), watch: watch)
+                emit(EventDraft(.deleted, path: currentPath, isDirectory: true, uid: rootUID, foundByScan: foundByScan), watch: watch)
             } else if current.kind == .file, current.transferName.isFinal, current.statusKnown,
                       let seenFoundByScan = current.phase.finishedUnreported {
                 // Seen finished on disk, gone before it was reported: say what happened.
                 let uid = current.status.uid
-                emit(.created, watch: watch, path: currentPath, isDirectory: false,
-                     size: current.closedSizeUnknown ? nil : current.status.size, uid: uid, foundByScan: seenFoundByScan)
-                emit(.deleted, watch: watch, path: currentPath, isDirectory: false, size: nil,
-                     uid: uid, foundByScan: foundByScan)
+                emit(EventDraft(.created, path: currentPath, isDirectory: false,
+                     size: current.closedSizeUnknown ? nil : current.status.size, uid: uid, foundByScan: seenFoundByScan), watch: watch)
+                emit(EventDraft(.deleted, path: currentPath, isDirectory: false, uid: uid, foundByScan: foundByScan), watch: watch)
             } else if current.kind == .file, current.transferName == .clientTemp,
                       isAbandoned(current, parent: isTop ? parent : current.parent) {
                 let parentPath = currentPath.split(separator: "/").dropLast().joined(separator: "/")
                 let finalName = TransferName.finalName(forTemp: current.name) ?? current.name
-                emit(.failed, watch: watch, path: Self.join(parentPath, finalName), isDirectory: false,
+                emit(EventDraft(.failed, path: Self.join(parentPath, finalName), isDirectory: false,
                      size: current.statusKnown ? current.status.size : nil,
-                     uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan)
+                     uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan), watch: watch)
             }
             current.recorded = false
-            releaseHeld(current)
-            if current.isDirectory { dropWatch(current, remove: removeWatches) }
-            timed[ObjectIdentifier(current)] = nil
-            if current.statusKnown, fileByInode[current.status.inodeKey] === current {
-                fileByInode[current.status.inodeKey] = nil
-            }
+            held.release(current)
+            if current.isDirectory { dropWatch(current, remove: removal.removesWatches) }
+            deadlines.remove(current)
+            inodes.forget(current)
         }
         for (current, _) in ordered where current !== node { current.dropChildren() }
         node.dropChildren()
-        if !unreadable.isEmpty, node.isDirectory {
-            // Gone from the tree: nothing to retry, nothing to count.
-            let before = unreadable.count
-            unreadable = unreadable.filter { $0.value.root != nil }
-            if unreadable.count != before { publishUnreadable() }
-        }
+        if node.isDirectory { forgetUnreadableGone() }
         updateWatchHealth()
     }
 
@@ -335,7 +321,7 @@ final class WatchEngine {
     /// link of this content, so it is finished now: reported before the old name's delete, as
     /// when the link was seen at once.
     func finishLinkOf(_ removed: TreeNode) {
-        guard removed.kind == .file, removed.statusKnown, let linked = fileByInode[removed.status.inodeKey],
+        guard removed.kind == .file, removed.statusKnown, let linked = inodes[removed.status.inodeKey],
               linked !== removed, case .awaitingOpen = linked.phase
         else { return }
         setPhase(linked, .writing)
@@ -345,7 +331,7 @@ final class WatchEngine {
     /// Whether a client temp file that disappeared was abandoned rather than linked or renamed
     /// to its final name.
     func isAbandoned(_ temp: TreeNode, parent: TreeNode?) -> Bool {
-        if temp.statusKnown, let other = fileByInode[temp.status.inodeKey], other !== temp { return false }
+        if temp.statusKnown, let other = inodes[temp.status.inodeKey], other !== temp { return false }
         if let parent, let finalName = TransferName.finalName(forTemp: temp.name),
            let sibling = child(finalName, of: parent), sibling.kind == .file {
             if temp.statusKnown, sibling.status.inodeKey == temp.status.inodeKey { return false }

@@ -55,7 +55,7 @@ final class TreeNode {
     private(set) var children: [ExactText: TreeNode] = [:]
     /// Files reported and quiet since, kept compact (``IdleFiles``); a directory's only.
     var idleFiles = IdleFiles()
-    /// Watch descriptor of a directory, -1 when it has none.
+    /// Watch descriptor of a directory, -1 when it has none; written by ``WatchDescriptors`` alone.
     var wd: Int32 = -1
     /// Index of the watch this node is the root of; nil for every other node.
     var rootOfWatch: Int?
@@ -64,6 +64,7 @@ final class TreeNode {
     var status: FileStatus
     /// In the stored snapshot: reported, or recorded silently.
     var recorded = false
+    /// Written by ``Deadlines/enter(_:_:)`` alone, which keeps the deadlines in step.
     var phase: Phase = .idle
     var transferName: TransferName = .final
     /// When the watcher first saw this node (orders a temp file against its final name).
@@ -73,9 +74,6 @@ final class TreeNode {
     var closeSeen = false
     /// Closed after writing, but gone before its size could be read: reported without a size.
     var closedSizeUnknown = false
-    /// A read-only descriptor on the file while its writer writes, -1 when none
-    /// (``WatchEngine/holdWhileWriting(_:)``).
-    var heldDescriptor: Int32 = -1
     /// Whether the inode was known from a successful `lstat` (not only assumed).
     var statusKnown: Bool
 
