@@ -2,14 +2,14 @@
 import PackageDescription
 
 let strictSwift: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
     name: "drophook",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "drophook", targets: ["drophook"]),
+        .executable(name: "drophook", targets: ["drophook"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -9,6 +9,7 @@
 #                           systemd in systemd-nspawn, install it with apt and run the service's
 #                           user story against it (packaging/systemd-test/run; needs root)
 #   packaging/dev.sh deps   only install what is missing
+#   packaging/dev.sh format apply the code style of .swift-format (the test run checks it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -80,9 +81,18 @@ demo() {
     wait "$agent"
 }
 
+# The style the tree is kept in (.swift-format): checked, not remembered. `dev.sh format` applies it.
+swift_sources=(Sources Tests Package.swift)
+
+check_style() {
+    swift format lint --strict --recursive --parallel "${swift_sources[@]}" \
+        || { echo "the code above is not in the style of .swift-format; run packaging/dev.sh format" >&2; exit 1; }
+}
+
 run_tests() {
     install_missing
     install_python_packages
+    check_style
     swift build --build-tests
     # A bound on the whole run, so a hung test fails the run instead of stalling it.
     # Serially: the suites start real agents, sshd and HTTP servers and time their answers;
@@ -107,5 +117,6 @@ case "${1:-}" in
     test) run_tests ;;
     package-test) package_test ;;
     deps) install_missing; install_python_packages ;;
-    *) echo "usage: packaging/dev.sh demo|test|package-test|deps" >&2; exit 2 ;;
+    format) swift format format --in-place --recursive --parallel "${swift_sources[@]}" ;;
+    *) echo "usage: packaging/dev.sh demo|test|package-test|deps|format" >&2; exit 2 ;;
 esac

@@ -50,7 +50,8 @@ extension JetStreamPublisher {
             var steps: [(String, () -> natsStatus)] = []
             switch authentication {
             case .none: break
-            case .credentialsFile(let file): steps.append(("credentials file \(file)", { natsOptions_SetUserCredentialsFromFiles(options, file, nil) }))
+            case .credentialsFile(let file):
+                steps.append(("credentials file \(file)", { natsOptions_SetUserCredentialsFromFiles(options, file, nil) }))
             case .nkey(let key, let seed): steps.append(("NKey seed file \(seed)", { natsOptions_SetNKeyFromSeed(options, key, seed) }))
             case .userPassword(let user, let password): steps.append(("user \(user)", { natsOptions_SetUserInfo(options, user, password) }))
             case .token(let token): steps.append(("token", { natsOptions_SetToken(options, token) }))
@@ -60,7 +61,11 @@ extension JetStreamPublisher {
                 steps.append(("CA file \(caFile)", { natsOptions_LoadCATrustedCertificates(options, caFile) }))
             }
             if let clientCertificate, let clientKey {
-                steps.append(("client certificate \(clientCertificate)", { natsOptions_LoadCertificatesChain(options, clientCertificate, clientKey) }))
+                steps.append(
+                    (
+                        "client certificate \(clientCertificate)",
+                        { natsOptions_LoadCertificatesChain(options, clientCertificate, clientKey) }
+                    ))
             }
             for (setting, step) in steps {
                 let status = step()

@@ -12,7 +12,8 @@ extension JetStreamPublisher {
         /// How long messages are kept; nil keeps them until other limits drop them.
         public var maxAge: Duration?
 
-        public init(name: String, subjects: [String], replicas: Int = 1, duplicateWindow: Duration = .seconds(120), maxAge: Duration? = nil) {
+        public init(name: String, subjects: [String], replicas: Int = 1, duplicateWindow: Duration = .seconds(120), maxAge: Duration? = nil)
+        {
             self.name = name
             self.subjects = subjects
             self.replicas = replicas
@@ -44,7 +45,8 @@ extension JetStreamPublisher {
         }
         if let info { jsStreamInfo_Destroy(info) }
         guard status == NATS_OK else {
-            throw JetStreamError(.rejected, "cannot create stream \(settings.name): \(Self.lastError(status)) (JetStream error \(code.rawValue))")
+            throw JetStreamError(
+                .rejected, "cannot create stream \(settings.name): \(Self.lastError(status)) (JetStream error \(code.rawValue))")
         }
     }
 }

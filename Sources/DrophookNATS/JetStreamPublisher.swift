@@ -1,6 +1,6 @@
 import CNats
-import Glibc
 import DrophookEvents
+import Glibc
 import Synchronization
 
 /// What the stream said about one stored message.
@@ -51,10 +51,12 @@ public final class JetStreamPublisher: @unchecked Sendable {
         defer { natsOptions_Destroy(options) }
         let status = Self.withCStrings(servers) { list, count in natsOptions_SetServers(options, list, count) }
         guard status == NATS_OK else {
-            throw JetStreamError(.connect, "the NATS server list \(servers) is not valid: \(Self.lastError(status)); write each as nats://host:port")
+            throw JetStreamError(
+                .connect, "the NATS server list \(servers) is not valid: \(Self.lastError(status)); write each as nats://host:port")
         }
         if let (setting, refused) = configuration.apply(to: options) {
-            throw JetStreamError(.connect, "libnats refused the \(setting): \(Self.lastError(refused)); check that the file exists and is readable")
+            throw JetStreamError(
+                .connect, "libnats refused the \(setting): \(Self.lastError(refused)); check that the file exists and is readable")
         }
         let name = configuration.name
         let connectTimeout = configuration.connectTimeout
@@ -70,7 +72,10 @@ public final class JetStreamPublisher: @unchecked Sendable {
         var connection: OpaquePointer?
         let connected = natsConnection_Connect(&connection, options)
         guard connected == NATS_OK, let connection else {
-            throw JetStreamError(.connect, "cannot connect to NATS at \(servers.joined(separator: ", ")): \(Self.lastError(connected)); check that a server listens there")
+            throw JetStreamError(
+                .connect,
+                "cannot connect to NATS at \(servers.joined(separator: ", ")): \(Self.lastError(connected)); check that a server listens there"
+            )
         }
         let pending = PendingAcks()
         var jetStreamOptions = jsOptions()
@@ -128,7 +133,9 @@ public final class JetStreamPublisher: @unchecked Sendable {
             bytes.withMemoryRebound(to: CChar.self) { natsMsg_Create(&message, subject, nil, $0.baseAddress, Int32(bytes.count)) }
         }
         guard created == NATS_OK, let made = message else {
-            return continuation.resume(returning: .failure(JetStreamError(.rejected, "cannot make a NATS message for subject \(subject): \(Self.lastError(created))")))
+            return continuation.resume(
+                returning: .failure(
+                    JetStreamError(.rejected, "cannot make a NATS message for subject \(subject): \(Self.lastError(created))")))
         }
         for header in headers { _ = natsMsgHeader_Add(made, header.name, header.value) }
         var options = jsPubOptions()
@@ -151,7 +158,9 @@ public final class JetStreamPublisher: @unchecked Sendable {
         let reason = text ?? lastError(status)
         switch status {
         case NATS_NO_RESPONDERS:
-            return JetStreamError(.noStream, """
+            return JetStreamError(
+                .noStream,
+                """
                 no JetStream stream captures subject \(subject); create one whose subjects match it \
                 (nats stream add, or create_stream in the config), or fix the subject template
                 """)
@@ -173,7 +182,8 @@ public final class JetStreamPublisher: @unchecked Sendable {
     }
 
     /// Runs `body` with `strings` as a C array of C strings (libnats' lists of servers, subjects).
-    static func withCStrings<Result>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, Int32) -> Result) -> Result {
+    static func withCStrings<Result>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, Int32) -> Result) -> Result
+    {
         let copies = strings.map { strdup($0) }
         defer { copies.forEach { free($0) } }
         var pointers = copies.map { UnsafePointer($0) }

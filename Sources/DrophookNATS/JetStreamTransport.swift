@@ -45,18 +45,20 @@ public final class JetStreamTransport: WebhookTransport {
         case .failure(let error): return .failure(Self.failure(error, duration: clock.now - began))
         }
         guard let subject = request.streamSubject else {
-            return .failure(TransportFailure(kind: .invalidRequest, message: "\(request.url) is not a NATS subject (nats:<subject>)", duration: .zero))
+            return .failure(
+                TransportFailure(kind: .invalidRequest, message: "\(request.url) is not a NATS subject (nats:<subject>)", duration: .zero))
         }
         do {
             let ack = try await publisher.publish(
                 subject: subject, messageID: request.messageID ?? "", headers: request.headers, body: request.body,
                 timeout: request.options.totalTimeout)
-            return .response(WebhookResponse(
-                status: 200,
-                headers: [HTTPHeader("Nats-Stream", ack.stream), HTTPHeader("Nats-Sequence", "\(ack.sequence)")],
-                body: Array(#"{"stream":"\#(ack.stream)","seq":\#(ack.sequence),"duplicate":\#(ack.duplicate)}"#.utf8),
-                duration: clock.now - began,
-                httpVersion: ""))
+            return .response(
+                WebhookResponse(
+                    status: 200,
+                    headers: [HTTPHeader("Nats-Stream", ack.stream), HTTPHeader("Nats-Sequence", "\(ack.sequence)")],
+                    body: Array(#"{"stream":"\#(ack.stream)","seq":\#(ack.sequence),"duplicate":\#(ack.duplicate)}"#.utf8),
+                    duration: clock.now - began,
+                    httpVersion: ""))
         } catch {
             return .failure(Self.failure(error, duration: clock.now - began))
         }
@@ -96,11 +98,12 @@ public final class JetStreamTransport: WebhookTransport {
     /// Every JetStream failure is worth retrying: a server comes back, a leader is elected, an
     /// operator adds the missing stream or makes room in a full one.
     static func failure(_ error: JetStreamError, duration: Duration) -> TransportFailure {
-        let kind: TransportFailure.Kind = switch error.code {
-        case .connect, .closed: .connectFailure
-        case .timeout: .timeout
-        default: .other
-        }
+        let kind: TransportFailure.Kind =
+            switch error.code {
+            case .connect, .closed: .connectFailure
+            case .timeout: .timeout
+            default: .other
+            }
         return TransportFailure(kind: kind, message: error.description, duration: duration)
     }
 }

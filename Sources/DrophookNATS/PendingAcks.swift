@@ -37,15 +37,19 @@ final class PendingAcks: Sendable {
         guard let waiter = pending.take(message) else { return }
         let subject = natsMsg_GetSubject(message).map { String(cString: $0) } ?? ""
         if let ack {
-            waiter.resume(returning: .success(JetStreamAck(
-                stream: ack.pointee.Stream.map { String(cString: $0) } ?? "",
-                sequence: ack.pointee.Sequence,
-                duplicate: ack.pointee.Duplicate)))
+            waiter.resume(
+                returning: .success(
+                    JetStreamAck(
+                        stream: ack.pointee.Stream.map { String(cString: $0) } ?? "",
+                        sequence: ack.pointee.Sequence,
+                        duplicate: ack.pointee.Duplicate)))
         } else {
             let status = error?.pointee.Err ?? NATS_ERR
             let text = error?.pointee.ErrText.map { String(cString: $0) } ?? String(cString: natsStatus_GetText(status))
-            waiter.resume(returning: .failure(JetStreamPublisher.failure(
-                status, error?.pointee.ErrCode ?? jsErrCode(0), subject: subject, text: text)))
+            waiter.resume(
+                returning: .failure(
+                    JetStreamPublisher.failure(
+                        status, error?.pointee.ErrCode ?? jsErrCode(0), subject: subject, text: text)))
         }
     }
 }

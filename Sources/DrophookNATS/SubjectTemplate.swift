@@ -49,7 +49,9 @@ public struct SubjectTemplate: Sendable, Hashable, CustomStringConvertible {
             throw Problem(description: "'\(text)' has an empty token (two dots in a row, or a dot at an end)")
         }
         guard !sample.unicodeScalars.contains(where: Self.isForbidden) else {
-            throw Problem(description: "'\(text)' holds a space, '*', '>' or a control character; publish subjects are plain tokens separated by dots")
+            throw Problem(
+                description: "'\(text)' holds a space, '*', '>' or a control character; publish subjects are plain tokens separated by dots"
+            )
         }
         self.parts = parts
         self.description = text

@@ -86,7 +86,9 @@ final class WebhookInbox: Sendable {
                     if let error = state.preempted.removeValue(forKey: id) { return .failure(error) }
                     if state.total >= count { return .success(state.history) }
                     if state.isStopping {
-                        return .failure(ReceiverError(code: .timedOut, description: "receiver stopped after \(state.total) webhooks, before \(count) arrived"))
+                        return .failure(
+                            ReceiverError(
+                                code: .timedOut, description: "receiver stopped after \(state.total) webhooks, before \(count) arrived"))
                     }
                     state.waiters.append(Waiter(id: id, count: count, continuation: continuation))
                     return nil
@@ -119,7 +121,9 @@ final class WebhookInbox: Sendable {
             return (state.waiters, state.total)
         }
         for waiter in waiters.0 {
-            waiter.continuation.resume(throwing: ReceiverError(code: .timedOut, description: "receiver stopped after \(waiters.1) webhooks, before \(waiter.count) arrived"))
+            waiter.continuation.resume(
+                throwing: ReceiverError(
+                    code: .timedOut, description: "receiver stopped after \(waiters.1) webhooks, before \(waiter.count) arrived"))
         }
         continuation.finish()
     }

@@ -28,7 +28,8 @@ public enum WebhookReceiver {
                 if let port = channel.localAddress?.port {
                     startedContinuation.yield(.success(port))
                 } else {
-                    startedContinuation.yield(.failure(ReceiverError(code: .startFailed, description: "receiver on \(configuration.host) has no bound port")))
+                    startedContinuation.yield(
+                        .failure(ReceiverError(code: .startFailed, description: "receiver on \(configuration.host) has no bound port")))
                 }
             },
             logger: logger
@@ -50,9 +51,13 @@ public enum WebhookReceiver {
             return RunningReceiver(host: configuration.host, port: port, inbox: inbox, group: group, task: task)
         case .failure(let error)?:
             task.cancel()
-            throw ReceiverError(code: .startFailed, description: "receiver could not listen on \(configuration.host):\(configuration.port): \(error); choose another host or port")
+            throw ReceiverError(
+                code: .startFailed,
+                description:
+                    "receiver could not listen on \(configuration.host):\(configuration.port): \(error); choose another host or port")
         case nil:
-            throw ReceiverError(code: .startFailed, description: "receiver on \(configuration.host):\(configuration.port) stopped before listening")
+            throw ReceiverError(
+                code: .startFailed, description: "receiver on \(configuration.host):\(configuration.port) stopped before listening")
         }
     }
 }

@@ -41,7 +41,9 @@ extension SessionLog {
             await changed.wait(for: deadline - now)
         }
         for index in open {
-            logger.debug("session log: no line about \(events[index].watch):\(events[index].path) within \(configuration.wait); sent with the actor rule's answer")
+            logger.debug(
+                "session log: no line about \(events[index].watch):\(events[index].path) within \(configuration.wait); sent with the actor rule's answer"
+            )
         }
         Self.copyToRenames(&events)
         for event in events where roots[event.watch] != nil && !event.foundByScan {
@@ -73,9 +75,11 @@ extension SessionLog {
     private static func copyToRenames(_ events: inout [FileEvent]) {
         for index in events.indices where events[index].kind == .renamed {
             let renamed = events[index]
-            guard let half = events.first(where: {
-                $0.kind == .created && $0.partOfRename && $0.watch == renamed.watch && $0.path == renamed.path
-            }), half.clientAddress != nil else { continue }
+            guard
+                let half = events.first(where: {
+                    $0.kind == .created && $0.partOfRename && $0.watch == renamed.watch && $0.path == renamed.path
+                }), half.clientAddress != nil
+            else { continue }
             events[index].actor = half.actor
             events[index].clientAddress = half.clientAddress
         }

@@ -117,10 +117,12 @@ public final class SessionLog: Sendable {
             let unconfirmed = ledger.withLock { $0.expire(now: .now) }
             for operation in unconfirmed { metrics.disagreement(operation) }
         }
-        guard let source = running.withLock({ state -> RunningSource? in
-            defer { state = nil }
-            return state
-        }) else { return }
+        guard
+            let source = running.withLock({ state -> RunningSource? in
+                defer { state = nil }
+                return state
+            })
+        else { return }
         source.stop()
         await source.waitUntilStopped()
     }
@@ -150,7 +152,8 @@ public final class SessionLog: Sendable {
             return
         }
         if case .sessionOpened(let user, _) = message,
-           let refusal = SessionSender.refusal(pid: sender.pid, comm: sender.comm(), uid: sender.uid ?? UInt32.max, user: user) {
+            let refusal = SessionSender.refusal(pid: sender.pid, comm: sender.comm(), uid: sender.uid ?? UInt32.max, user: user)
+        {
             metrics.rejected()
             logger.warning("session log: ignored a session line claiming user \(user.debugDescription): \(refusal)")
             return
@@ -175,9 +178,10 @@ public final class SessionLog: Sendable {
 struct SessionLogMetrics: Sendable {
     private let lines = Counter(label: "drophook_session_log_lines_total")
     private let rejectedLines = Counter(label: "drophook_session_log_rejected_total")
-    private let disagreements: [UnconfirmedOperation: Counter] = Dictionary(uniqueKeysWithValues: UnconfirmedOperation.allCases.map {
-        ($0, Counter(label: "drophook_session_log_disagreements_total", dimensions: [("operation", $0.rawValue)]))
-    })
+    private let disagreements: [UnconfirmedOperation: Counter] = Dictionary(
+        uniqueKeysWithValues: UnconfirmedOperation.allCases.map {
+            ($0, Counter(label: "drophook_session_log_disagreements_total", dimensions: [("operation", $0.rawValue)]))
+        })
     let attributed = Counter(label: "drophook_session_log_events_total", dimensions: [("result", "attributed")])
     let unattributed = Counter(label: "drophook_session_log_events_total", dimensions: [("result", "unattributed")])
     let interrupted = Counter(label: "drophook_session_log_interrupted_total")

@@ -40,7 +40,8 @@ public struct SocketDirectoryAccess: Sendable, Equatable {
         /// This process's user, as the fix text names it.
         public static var current: Account {
             let uid = geteuid()
-            return Account(name: userName(uid) ?? "\(uid)", uid: uid, groups: [getegid()], groupName: groupName(getegid()) ?? "\(getegid())")
+            return Account(
+                name: userName(uid) ?? "\(uid)", uid: uid, groups: [getegid()], groupName: groupName(getegid()) ?? "\(getegid())")
         }
 
         static func groupName(_ gid: gid_t) -> String? {
@@ -80,9 +81,11 @@ public struct SocketDirectoryAccess: Sendable, Equatable {
             case .missing:
                 return "\(directory) does not exist; \(prepare), or `install -d -o root -g \(account.groupName) -m 0775 \(directory)`"
             case .readOnly:
-                return "the service sees \(directory) read-only (the unit's ProtectSystem=strict); allow it with `systemctl edit drophook`: [Service] ReadWritePaths=\(directory)"
+                return
+                    "the service sees \(directory) read-only (the unit's ProtectSystem=strict); allow it with `systemctl edit drophook`: [Service] ReadWritePaths=\(directory)"
             case .denied(let owner, let mode):
-                return "\(account.name) may not create a socket in \(directory) (\(owner) \(String(mode & 0o7777, radix: 8))); \(prepare), or `chgrp \(account.groupName) \(directory) && chmod g+rwx \(directory)`"
+                return
+                    "\(account.name) may not create a socket in \(directory) (\(owner) \(String(mode & 0o7777, radix: 8))); \(prepare), or `chgrp \(account.groupName) \(directory) && chmod g+rwx \(directory)`"
             case .other(let reason):
                 return "\(reason) in \(directory)"
             }
@@ -128,7 +131,8 @@ public struct SocketDirectoryAccess: Sendable, Equatable {
         }
         var status = stat()
         guard stat(directory, &status) == 0 else { return .missing }
-        if let writablePaths, !writablePaths.contains(where: { directory == $0 || directory.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
+        if let writablePaths, !writablePaths.contains(where: { directory == $0 || directory.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") })
+        {
             return .readOnly
         }
         guard account.uid != 0 else { return nil }

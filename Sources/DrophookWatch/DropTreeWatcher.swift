@@ -64,11 +64,12 @@ public final class DropTreeWatcher: Sendable {
             timeline: timeline, faults: faults, passed: { [self] in passes.withLock { $0 += 1 } })
         // Handed over, not copied: the driver's copy is the only one alive (a million records
         // at a first start over a large tree).
-        try await driver.run(snapshot: { [self] in
-            snapshot.withLock { held in
-                defer { held = [] }
-                return held
-            }
-        }, sink: sink)
+        try await driver.run(
+            snapshot: { [self] in
+                snapshot.withLock { held in
+                    defer { held = [] }
+                    return held
+                }
+            }, sink: sink)
     }
 }

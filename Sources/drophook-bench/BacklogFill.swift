@@ -18,8 +18,9 @@ struct BacklogFill {
             let size = min(batch, count - appended)
             let now = Outbox.nowMillis()
             let events = (appended..<appended + size).map {
-                FileEvent(id: Outbox.newID(), kind: .created, watch: "uploads", path: "backlog/d\($0 / 1000)/f\($0).csv",
-                          size: 1024, actor: "partner", occurredAtMillis: now)
+                FileEvent(
+                    id: Outbox.newID(), kind: .created, watch: "uploads", path: "backlog/d\($0 / 1000)/f\($0).csv",
+                    size: 1024, actor: "partner", occurredAtMillis: now)
             }
             let endpoint = self.endpoint
             try outbox.append(WatchBatch(events: events)) { _ in [endpoint] }

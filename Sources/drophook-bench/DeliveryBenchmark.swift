@@ -32,8 +32,9 @@ struct DeliveryBenchmark {
 
     func makeEvents(_ count: Int) -> [FileEvent] {
         (0..<count).map {
-            FileEvent(id: Outbox.newID(), kind: .created, watch: "uploads", path: "in/file-\($0).csv", size: 1234,
-                      actor: "alice", occurredAtMillis: Outbox.nowMillis())
+            FileEvent(
+                id: Outbox.newID(), kind: .created, watch: "uploads", path: "in/file-\($0).csv", size: 1234,
+                actor: "alice", occurredAtMillis: Outbox.nowMillis())
         }
     }
 
@@ -45,9 +46,10 @@ struct DeliveryBenchmark {
         var commits = 0
         for chunk in stride(from: 0, to: count, by: batch) {
             let events = Array(all[chunk..<min(chunk + batch, count)])
-            let delta = SnapshotDelta(upserts: events.map {
-                SnapshotRecord(watch: $0.watch, path: $0.path, isDirectory: false, inode: 1, size: 1234, mtimeNanos: 0)
-            })
+            let delta = SnapshotDelta(
+                upserts: events.map {
+                    SnapshotRecord(watch: $0.watch, path: $0.path, isDirectory: false, inode: 1, size: 1234, mtimeNanos: 0)
+                })
             try outbox.append(WatchBatch(events: events, snapshot: delta)) { _ in ["a", "b"] }
             commits += 1
         }
@@ -65,11 +67,13 @@ struct DeliveryBenchmark {
             commits += 1
             if jobs.isEmpty { break }
             for job in jobs {
-                try outbox.recordAttempt(AttemptRecord(
-                    id: Outbox.newID(), deliveryID: job.deliveryID, number: 1, startedAtMillis: Outbox.nowMillis(),
-                    durationMillis: 1, requestURL: "http://127.0.0.1/x", requestHeaders: [HTTPHeader("Content-Type", "application/json")],
-                    requestBody: Array(repeating: 65, count: 600), responseStatus: 204, result: .delivered
-                ), endpoint: "a", transition: .delivered)
+                try outbox.recordAttempt(
+                    AttemptRecord(
+                        id: Outbox.newID(), deliveryID: job.deliveryID, number: 1, startedAtMillis: Outbox.nowMillis(),
+                        durationMillis: 1, requestURL: "http://127.0.0.1/x",
+                        requestHeaders: [HTTPHeader("Content-Type", "application/json")],
+                        requestBody: Array(repeating: 65, count: 600), responseStatus: 204, result: .delivered
+                    ), endpoint: "a", transition: .delivered)
                 commits += 1
             }
         }
@@ -102,13 +106,17 @@ struct DeliveryBenchmark {
         try await task.value
         await transport.shutdown()
         await receiver.stop()
-        report("engine → \(stream == nil ? "HTTP receiver" : "JetStream (acknowledged)"), concurrency \(concurrency)", count, count, elapsed, nil)
+        report(
+            "engine → \(stream == nil ? "HTTP receiver" : "JetStream (acknowledged)"), concurrency \(concurrency)", count, count, elapsed,
+            nil)
     }
 
     /// One table row; `commits` is nil where the engine groups them and does not say how many.
     func report(_ name: String, _ count: Int, _ batch: Int, _ elapsed: Duration, _ commits: Int?) {
         let seconds = elapsed.secondsDouble
-        print("| \(name) | \(count) | \(batch) | \(String(format: "%.2f", seconds)) | \(Int(Double(count) / seconds)) | \(commits.map(String.init) ?? "grouped") |")
+        print(
+            "| \(name) | \(count) | \(batch) | \(String(format: "%.2f", seconds)) | \(Int(Double(count) / seconds)) | \(commits.map(String.init) ?? "grouped") |"
+        )
     }
 
     func peakRSSMegabytes() -> Int { procStatusKiB("VmHWM:") / 1024 }

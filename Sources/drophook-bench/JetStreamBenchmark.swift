@@ -20,7 +20,10 @@ struct JetStreamBenchmark {
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
         let url = "nats://127.0.0.1:\(port)"
         var publisher: JetStreamPublisher?
         for _ in 0..<100 where publisher == nil {
@@ -43,7 +46,8 @@ struct JetStreamBenchmark {
                     group.addTask {
                         var index = lane
                         while index < messages {
-                            _ = try await publisher.publish(subject: "sftp.bench.uploads.file.created", messageID: "m-\(base + index)", body: body)
+                            _ = try await publisher.publish(
+                                subject: "sftp.bench.uploads.file.created", messageID: "m-\(base + index)", body: body)
                             index += inFlight
                         }
                     }
@@ -52,7 +56,9 @@ struct JetStreamBenchmark {
             }
             offset += messages
             let seconds = (ContinuousClock.now - start).secondsDouble
-            print("| \(inFlight) | \(messages) | \(String(format: "%.2f", seconds)) | \(String(format: "%.0f", Double(messages) / seconds)) |")
+            print(
+                "| \(inFlight) | \(messages) | \(String(format: "%.2f", seconds)) | \(String(format: "%.0f", Double(messages) / seconds)) |"
+            )
         }
 
         // The same events through the delivery engine (outbox claim → sign → send → record),

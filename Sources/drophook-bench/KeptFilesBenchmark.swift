@@ -37,7 +37,8 @@ struct KeptFilesBenchmark {
         /// Starts a watcher into the outbox on the snapshot `load` returns (loaded straight into
         /// the watcher, as the agent does, so nothing else holds it); returns how long it took to
         /// be watching (from `since`) and the resident size then, and stops it.
-        func watch(snapshot load: () async throws -> [SnapshotRecord], since start: ContinuousClock.Instant) async throws -> (Duration, Int) {
+        func watch(snapshot load: () async throws -> [SnapshotRecord], since start: ContinuousClock.Instant) async throws -> (Duration, Int)
+        {
             let watcher = DropTreeWatcher(configuration: configuration, snapshot: try await load(), logger: logger)
             let running = Task { try await watcher.run { batch in _ = try await outbox.append(batch) { _ in [] } } }
             while !watcher.health.isWatching { try await Task.sleep(for: .milliseconds(5)) }
@@ -59,10 +60,16 @@ struct KeptFilesBenchmark {
         let rows: [(String, String)] = [
             ("files kept", "\(kept) in \(directories) directories"),
             ("first start (records the tree)", String(format: "%.2f s", firstTime.secondsDouble)),
-            ("VmRSS watching, above the start", "\((rssWatching - rssBefore) / 1024) MiB (\((rssWatching - rssBefore) * 1024 / max(kept, 1)) bytes per file)"),
+            (
+                "VmRSS watching, above the start",
+                "\((rssWatching - rssBefore) / 1024) MiB (\((rssWatching - rssBefore) * 1024 / max(kept, 1)) bytes per file)"
+            ),
             ("restart: load snapshot + catch-up", String(format: "%.2f s (%d records)", restartTime.secondsDouble, records)),
             ("VmRSS after the restart", "\(rssRestarted / 1024) MiB"),
-            ("peak VmHWM: first start / restart", "\(firstPeak / 1024) / \(procStatusKiB("VmHWM:") / 1024) MiB\(peakReset ? "" : " (the restart's peak includes the first start's: clear_refs refused)")"),
+            (
+                "peak VmHWM: first start / restart",
+                "\(firstPeak / 1024) / \(procStatusKiB("VmHWM:") / 1024) MiB\(peakReset ? "" : " (the restart's peak includes the first start's: clear_refs refused)")"
+            ),
         ]
         print("| measure | value |")
         print("|---|---|")

@@ -19,7 +19,8 @@ struct LatencyBenchmark {
     var modes: [Bool] = [true, false]
 
     func run() async throws {
-        print("| completion | files | trees | written in (s) | found by listing | p50 (ms) | p99 (ms) | max (ms) | all committed after (s) |")
+        print(
+            "| completion | files | trees | written in (s) | found by listing | p50 (ms) | p99 (ms) | max (ms) | all committed after (s) |")
         print("|---|---|---|---|---|---|---|---|---|")
         for leases in modes {
             try await measure(leases: leases)
@@ -83,7 +84,8 @@ struct LatencyBenchmark {
             String(format: "%.1f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))])
         }
         let mode = leases ? "lease" : "stability (2 s)"
-        print("| \(mode) | \(expected)\(missing > 0 ? " (\(missing) missing)" : "") | \(trees) | \(String(format: "%.2f", writing.secondsDouble)) | \(scanned.value) | \(percentile(0.5)) | \(percentile(0.99)) | \(String(format: "%.1f", latencies.last!)) | \(String(format: "%.2f", allCommitted.secondsDouble)) |")
+        print(
+            "| \(mode) | \(expected)\(missing > 0 ? " (\(missing) missing)" : "") | \(trees) | \(String(format: "%.2f", writing.secondsDouble)) | \(scanned.value) | \(percentile(0.5)) | \(percentile(0.99)) | \(String(format: "%.1f", latencies.last!)) | \(String(format: "%.2f", allCommitted.secondsDouble)) |"
+        )
     }
 }
-

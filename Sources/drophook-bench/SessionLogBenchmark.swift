@@ -13,16 +13,27 @@ struct SessionLogBenchmark {
         var lines: [(key: SessionKey, bytes: [UInt8])] = []
         lines.reserveCapacity(uploads * 2 + sessions)
         for session in 0..<sessions {
-            lines.append((SessionKey(source: 0, pid: Int32(1000 + session)),
-                          Array("<38>Dec  2 06:04:13 internal-sftp[\(1000 + session)]: session opened for local user user\(session) from [192.0.2.\(session % 250)]".utf8)))
+            lines.append(
+                (
+                    SessionKey(source: 0, pid: Int32(1000 + session)),
+                    Array(
+                        "<38>Dec  2 06:04:13 internal-sftp[\(1000 + session)]: session opened for local user user\(session) from [192.0.2.\(session % 250)]"
+                            .utf8)
+                ))
         }
         for upload in 0..<uploads {
             let pid = 1000 + upload % sessions
             let path = "/upload/batch-\(upload / 1000)/invoice-\(upload).csv"
-            lines.append((SessionKey(source: 0, pid: Int32(pid)),
-                          Array("<38>Dec  2 06:04:13 internal-sftp[\(pid)]: open \"\(path)\" flags WRITE,CREATE,TRUNCATE mode 0644".utf8)))
-            lines.append((SessionKey(source: 0, pid: Int32(pid)),
-                          Array("<38>Dec  2 06:04:13 internal-sftp[\(pid)]: close \"\(path)\" bytes read 0 written \(upload)".utf8)))
+            lines.append(
+                (
+                    SessionKey(source: 0, pid: Int32(pid)),
+                    Array("<38>Dec  2 06:04:13 internal-sftp[\(pid)]: open \"\(path)\" flags WRITE,CREATE,TRUNCATE mode 0644".utf8)
+                ))
+            lines.append(
+                (
+                    SessionKey(source: 0, pid: Int32(pid)),
+                    Array("<38>Dec  2 06:04:13 internal-sftp[\(pid)]: close \"\(path)\" bytes read 0 written \(upload)".utf8)
+                ))
         }
         var ledger = SessionLedger<ContinuousClock.Instant>(
             layout: ChrootLayout(chroot: "/srv/sftp/%u"), limits: .init(records: max(65536, uploads)), homes: { _ in nil })
@@ -38,12 +49,16 @@ struct SessionLogBenchmark {
         let answered = clock.measure {
             for upload in 0..<uploads {
                 let user = "user\(upload % sessions)"
-                let query = SessionQuery(change: .created(byRename: false), path: "/srv/sftp/\(user)/upload/batch-\(upload / 1000)/invoice-\(upload).csv", isDirectory: false)
+                let query = SessionQuery(
+                    change: .created(byRename: false), path: "/srv/sftp/\(user)/upload/batch-\(upload / 1000)/invoice-\(upload).csv",
+                    isDirectory: false)
                 if case .attributed = ledger.attribute(query) { attributed += 1 }
             }
         }
         func micros(_ duration: Duration, per count: Int) -> String {
-            String(format: "%.2f", Double(duration.components.attoseconds / 1_000_000_000_000 + duration.components.seconds * 1_000_000) / Double(count))
+            String(
+                format: "%.2f",
+                Double(duration.components.attoseconds / 1_000_000_000_000 + duration.components.seconds * 1_000_000) / Double(count))
         }
         print("| session log (\(uploads) uploads, \(sessions) sessions) | value |")
         print("| --- | --- |")

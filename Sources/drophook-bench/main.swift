@@ -14,7 +14,9 @@ import Synchronization
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else {
-    print("usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | kept [files=200000] [directories=2000] | delivery [events=10000] | sessions [uploads=100000] | jetstream [messages=20000] | backlog STATE_DIR COUNT ENDPOINT")
+    print(
+        "usage: drophook-bench watch [directories=100000] [seconds=5] | latency [files=10000] [trees=2000] [lease|stability] | kept [files=200000] [directories=2000] | delivery [events=10000] | sessions [uploads=100000] | jetstream [messages=20000] | backlog STATE_DIR COUNT ENDPOINT"
+    )
     exit(2)
 }
 switch command {
@@ -154,7 +156,10 @@ struct WatchBenchmark {
             ("VmRSS before start", "\(rssBefore / 1024) MiB"),
             ("VmRSS watching \(watched) dirs", "\(rssWatching / 1024) MiB"),
             ("RSS per watched directory", String(format: "%.0f bytes", Double((rssWatching - rssBefore) * 1024) / Double(max(watched, 1)))),
-            ("files written (\(writers) writers, \(seconds) s)", "\(files) (\(String(format: "%.0f", Double(files) / writeTime.secondsDouble))/s)"),
+            (
+                "files written (\(writers) writers, \(seconds) s)",
+                "\(files) (\(String(format: "%.0f", Double(files) / writeTime.secondsDouble))/s)"
+            ),
             ("events reported", "\(reported) of \(expected)"),
             ("inotify records read", "≈\(files * 3) (create, open, close-write per file)"),
             ("sustained file events/s", String(format: "%.0f", rate)),
@@ -201,4 +206,3 @@ func readInteger(_ path: String) -> Int? {
 func writeInteger(_ path: String, _ value: Int) -> Bool {
     (try? "\(value)\n".write(toFile: path, atomically: false, encoding: .utf8)) != nil
 }
-

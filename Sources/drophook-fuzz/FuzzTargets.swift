@@ -32,13 +32,16 @@ enum FuzzTarget: String, CaseIterable {
     private static func encode(_ bytes: [UInt8]) {
         let size = bytes.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) }
         let path = PathBytes.string(from: bytes.dropFirst(min(8, bytes.count)))
-        let event = FileEvent(id: "01a2", kind: bytes.first.map { $0 & 1 == 0 ? .created : .deleted } ?? .created, watch: "w",
-                              path: path, size: size, actor: path, occurredAtMillis: size)
+        let event = FileEvent(
+            id: "01a2", kind: bytes.first.map { $0 & 1 == 0 ? .created : .deleted } ?? .created, watch: "w",
+            path: path, size: size, actor: path, occurredAtMillis: size)
         let context = DeliveryContext(webhookID: "h", deliveryID: "d", attemptID: "a", pipeID: "p", sessionDetails: true)
         for format in WebhookFormats.all where format.carries(event) {
             let message = format.message(for: event, context: context)
             for scheme in SignatureScheme.allCases {
-                guard let signer = try? RequestSigner(scheme: scheme, secrets: [Array("whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=".utf8)]) else { continue }
+                guard let signer = try? RequestSigner(scheme: scheme, secrets: [Array("whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=".utf8)]) else {
+                    continue
+                }
                 _ = message.signed(with: signer, messageID: "m", timestampSeconds: size)
             }
         }
@@ -48,7 +51,10 @@ enum FuzzTarget: String, CaseIterable {
     private static func verify(_ bytes: [UInt8]) {
         let parts = bytes.split(separator: 0, maxSplits: 4, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         let names = ["webhook-signature", "X-Hub-Signature", "X-Rilavek-Signature", "X-Signature-Timestamp"]
-        let headers = zip(names, parts).map { HTTPHeader($0, $1) } + [HTTPHeader("webhook-id", "m"), HTTPHeader("webhook-timestamp", parts.first ?? "")]
+        let headers =
+            zip(names, parts).map { HTTPHeader($0, $1) } + [
+                HTTPHeader("webhook-id", "m"), HTTPHeader("webhook-timestamp", parts.first ?? ""),
+            ]
         let body = Array(parts.last?.utf8 ?? "".utf8)
         for secret in ["whsec_c2VjcmV0", "plain secret", "whpk_AAAA"] {
             _ = SignatureVerifier(secret: Array(secret.utf8)).verify(body: body, headers: headers, nowSeconds: 1_700_000_000)

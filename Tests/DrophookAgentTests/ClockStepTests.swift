@@ -12,12 +12,13 @@ struct ClockStepTests {
     @Test(.timeLimit(.minutes(2)))
     func retriesKeepTheirSpacingWhenTheWallClockIsStepped() async throws {
         let receiver = try await WebhookReceiver.start(.init(script: .sequence([.status(500), .status(500)], then: .noContent)))
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(receiver.baseURL)/hook
-                format: sftptogo
-                retry: [2s, 2s, 2s]
-            """)
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(receiver.baseURL)/hook
+                    format: sftptogo
+                    retry: [2s, 2s, 2s]
+                """)
         defer { agent.cleanUp() }
         let wallClock = try WallClockShift()
         defer { wallClock.remove() }

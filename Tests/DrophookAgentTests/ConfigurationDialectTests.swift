@@ -30,7 +30,8 @@ struct ConfigurationDialectTests {
         #expect(github.endpointConfigurations.first?.signer.scheme == .github)
         let plain = try AgentConfiguration.parse(webhook(""), file: "t.yaml", environment: [:])
         #expect(plain.endpointConfigurations.first?.signer.scheme == .hub)
-        let standard = try AgentConfiguration.parse(webhook("", format: "standard", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), file: "t.yaml", environment: [:])
+        let standard = try AgentConfiguration.parse(
+            webhook("", format: "standard", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), file: "t.yaml", environment: [:])
         #expect(standard.endpointConfigurations.first?.signer.scheme == .standard)
         let unknown = base.problems(webhook("signature: sha1"))
         #expect(unknown.map(\.key) == ["webhooks[0].signature"])
@@ -63,10 +64,12 @@ struct ConfigurationDialectTests {
             #expect(found.map(\.key) == ["webhooks[0].headers.\(name)"], "\(name)")
             #expect(found.first?.description.contains("cannot be replaced") == true)
         }
-        #expect(base.problems(webhook("authorization: Bearer t\nheaders:\n  Authorization: Basic x")).map(\.key)
-            == ["webhooks[0].headers.Authorization"])
+        #expect(
+            base.problems(webhook("authorization: Bearer t\nheaders:\n  Authorization: Basic x")).map(\.key)
+                == ["webhooks[0].headers.Authorization"])
         // Another scheme's header name is the user's own to send.
-        let other = try AgentConfiguration.parse(webhook("headers:\n  X-Rilavek-Signature: kept\n  Authorization: Basic x"), file: "t.yaml", environment: [:])
+        let other = try AgentConfiguration.parse(
+            webhook("headers:\n  X-Rilavek-Signature: kept\n  Authorization: Basic x"), file: "t.yaml", environment: [:])
         #expect(other.webhooks.first?.headers.map(\.name) == ["X-Rilavek-Signature", "Authorization"])
     }
 }
@@ -88,13 +91,17 @@ extension ConfigurationDialectTests {
     @Test("cloudevents: structured by default, binary by option; the option belongs to that format only")
     func cloudEventsMode() throws {
         let whsec = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-        let binary = try AgentConfiguration.parse(webhook("cloudevents_mode: binary", format: "cloudevents", secret: whsec), file: "t.yaml", environment: [:])
+        let binary = try AgentConfiguration.parse(
+            webhook("cloudevents_mode: binary", format: "cloudevents", secret: whsec), file: "t.yaml", environment: [:])
         #expect((binary.endpointConfigurations.first?.format as? CloudEventsFormat)?.mode == .binary)
         #expect(binary.webhooks.first?.topics == [.fileCreated, .fileDeleted, .fileFailed])
         let structured = try AgentConfiguration.parse(webhook("", format: "cloudevents", secret: whsec), file: "t.yaml", environment: [:])
         #expect((structured.endpointConfigurations.first?.format as? CloudEventsFormat)?.mode == .structured)
         #expect(base.problems(webhook("cloudevents_mode: binary")).map(\.key) == ["webhooks[0].cloudevents_mode"])
-        #expect(base.problems(webhook("cloudevents_mode: batched", format: "cloudevents", secret: whsec)).map(\.key) == ["webhooks[0].cloudevents_mode"])
+        #expect(
+            base.problems(webhook("cloudevents_mode: batched", format: "cloudevents", secret: whsec)).map(\.key) == [
+                "webhooks[0].cloudevents_mode"
+            ])
     }
 }
 
@@ -108,7 +115,9 @@ extension ConfigurationDialectTests {
         #expect(plain.watcherConfiguration.watches.first?.checksumLimit == 256 << 20)
         let capped = try AgentConfiguration.parse(watch("    sha256: true\n    sha256_max_size: 1MiB"), file: "t.yaml", environment: [:])
         #expect(capped.watcherConfiguration.watches.first?.checksumLimit == 1 << 20)
-        #expect(try AgentConfiguration.parse(webhook(""), file: "t.yaml", environment: [:]).watcherConfiguration.watches.first?.checksumLimit == nil)
+        #expect(
+            try AgentConfiguration.parse(webhook(""), file: "t.yaml", environment: [:]).watcherConfiguration.watches.first?.checksumLimit
+                == nil)
         #expect(base.problems(watch("    sha256_max_size: 1MiB")).map(\.key) == ["watches[0].sha256_max_size"])
     }
 }

@@ -27,21 +27,26 @@ struct ConfigurationNATSTests {
 
     @Test("servers, subject, host, authentication and create_stream as written; defaults otherwise")
     func readsADestination() throws {
-        let loaded = try AgentConfiguration.parse(config("""
-            servers: [nats://10.0.0.5:4222, tls://10.0.0.6:4222]
-            subject: files.{host}.{topic}
-            host: sftp-eu-1
-            user: drophook
-            password: ${NATS_PASSWORD}
-            ordered: true
-            create_stream: {name: SFTP, replicas: 3, duplicate_window: 10m, max_age: 30d}
-            """), file: "t.yaml", environment: ["NATS_PASSWORD": "a-long-nats-password"])
+        let loaded = try AgentConfiguration.parse(
+            config(
+                """
+                servers: [nats://10.0.0.5:4222, tls://10.0.0.6:4222]
+                subject: files.{host}.{topic}
+                host: sftp-eu-1
+                user: drophook
+                password: ${NATS_PASSWORD}
+                ordered: true
+                create_stream: {name: SFTP, replicas: 3, duplicate_window: 10m, max_age: 30d}
+                """), file: "t.yaml", environment: ["NATS_PASSWORD": "a-long-nats-password"])
         let fleet = try #require(loaded.webhooks.first)
         let nats = try #require(fleet.nats)
         #expect(nats.settings.connection.servers == ["nats://10.0.0.5:4222", "tls://10.0.0.6:4222"])
         #expect(nats.settings.connection.authentication == .userPassword(user: "drophook", password: "a-long-nats-password"))
         #expect(nats.subject(watch: "uploads", topic: "file.created") == "files.sftp-eu-1.file.created")
-        #expect(nats.settings.createStream == .init(name: "SFTP", subjects: ["files.*.*.*"], replicas: 3, duplicateWindow: .seconds(600), maxAge: .seconds(30 * 86_400)))
+        #expect(
+            nats.settings.createStream
+                == .init(
+                    name: "SFTP", subjects: ["files.*.*.*"], replicas: 3, duplicateWindow: .seconds(600), maxAge: .seconds(30 * 86_400)))
         #expect(fleet.ordered)
         guard case .stream = try #require(loaded.endpointConfigurations.first).destination else {
             Issue.record("a nats entry must publish into its stream")
@@ -59,12 +64,15 @@ struct ConfigurationNATSTests {
 
     @Test("NATS destinations and webhooks share one set of names")
     func namesAreSharedWithWebhooks() {
-        let found = base.problems(config("servers: [nats://127.0.0.1:4222]", webhooks: """
-            webhooks:
-              - name: fleet
-                url: https://hooks.example.com/sftp
-                format: standard
-            """))
+        let found = base.problems(
+            config(
+                "servers: [nats://127.0.0.1:4222]",
+                webhooks: """
+                    webhooks:
+                      - name: fleet
+                        url: https://hooks.example.com/sftp
+                        format: standard
+                    """))
         #expect(found.count == 1 && found.first?.description.contains("fleet") == true, "\(found)")
     }
 

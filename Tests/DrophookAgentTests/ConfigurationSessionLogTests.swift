@@ -28,14 +28,16 @@ struct ConfigurationSessionLogTests {
 
     @Test("each source with its own keys; the chroot layout and wait as written")
     func sources() throws {
-        let socket = try AgentConfiguration.parse(config("""
-            source: socket
-            sockets: [/srv/sftp/%u/dev/log, /run/drophook/sftp.sock]
-            relay: /dev/log
-            chroot: /srv/sftp/%u
-            start_directory: /upload
-            wait: 100ms
-            """, webhookExtra: "session_details: true"), file: "t.yaml", environment: [:])
+        let socket = try AgentConfiguration.parse(
+            config(
+                """
+                source: socket
+                sockets: [/srv/sftp/%u/dev/log, /run/drophook/sftp.sock]
+                relay: /dev/log
+                chroot: /srv/sftp/%u
+                start_directory: /upload
+                wait: 100ms
+                """, webhookExtra: "session_details: true"), file: "t.yaml", environment: [:])
         let log = try #require(socket.sessionLog)
         #expect(log.source == .sockets(["/srv/sftp/%u/dev/log", "/run/drophook/sftp.sock"]))
         #expect(log.relay == "/dev/log")
@@ -95,12 +97,20 @@ struct ConfigurationSessionLogTests {
                 secret: s3cret-long-enough-to-sign-with
             """
         let mapped = try AgentConfiguration.parse(text, file: "t.yaml", environment: [:])
-        #expect(AgentPreflight.sessionLogLines(mapped) == ["session log: alice's \"/\" is \(root)/sftp/alice, which lies in watch uploads (\(root)/sftp)"])
+        #expect(
+            AgentPreflight.sessionLogLines(mapped) == [
+                "session log: alice's \"/\" is \(root)/sftp/alice, which lies in watch uploads (\(root)/sftp)"
+            ])
         #expect(AgentPreflight.check(mapped).isEmpty)
-        let elsewhere = try AgentConfiguration.parse(text.replacingOccurrences(of: "chroot: \(root)/sftp/%u", with: "chroot: \(root)/jails/%u"), file: "t.yaml", environment: [:])
+        let elsewhere = try AgentConfiguration.parse(
+            text.replacingOccurrences(of: "chroot: \(root)/sftp/%u", with: "chroot: \(root)/jails/%u"), file: "t.yaml", environment: [:])
         #expect(AgentPreflight.sessionLogLines(elsewhere) == ["session log: alice's \"/\" is \(root)/jails/alice, in no watch"])
         #expect(AgentPreflight.check(elsewhere).map(\.subject) == ["session_log.chroot"])
-        let unjailed = try AgentConfiguration.parse(text.replacingOccurrences(of: "  chroot: \(root)/sftp/%u\n", with: ""), file: "t.yaml", environment: [:])
-        #expect(AgentPreflight.sessionLogLines(unjailed) == ["session log: paths are logged as they are on disk (no chroot); every watch can be matched"])
+        let unjailed = try AgentConfiguration.parse(
+            text.replacingOccurrences(of: "  chroot: \(root)/sftp/%u\n", with: ""), file: "t.yaml", environment: [:])
+        #expect(
+            AgentPreflight.sessionLogLines(unjailed) == [
+                "session log: paths are logged as they are on disk (no chroot); every watch can be matched"
+            ])
     }
 }

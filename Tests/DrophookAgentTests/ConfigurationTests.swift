@@ -175,7 +175,8 @@ struct ConfigurationTests {
     }
 
     @Test func rilavekDefaultsToFinishedAndFailedTransfers() throws {
-        let text = Self.valid.replacingOccurrences(of: "format: sftptogo", with: "format: rilavek")
+        let text =
+            Self.valid.replacingOccurrences(of: "format: sftptogo", with: "format: rilavek")
             + "\n    retry: [1m, 5m, 30m, 2h, 24h]\n"
         let webhook = try #require(try AgentConfiguration.parse(text, file: "t.yaml", environment: [:]).webhooks.first)
         #expect(webhook.topics == [.fileCreated, .fileFailed])

@@ -34,11 +34,13 @@ struct DaemonPartsTests {
 
     @Test("journald lines carry the syslog priority and no timestamp; controls are escaped in every line")
     func logLines() {
-        let journal = AgentLogHandler.line(level: .warning, message: "cannot read a\nb\u{1B}[31m", metadata: ["path": "x\ty"], label: "drophook", style: .journal)
+        let journal = AgentLogHandler.line(
+            level: .warning, message: "cannot read a\nb\u{1B}[31m", metadata: ["path": "x\ty"], label: "drophook", style: .journal)
         #expect(journal == "<4>drophook: cannot read a\\x0Ab\\x1B[31m path=x\\x09y\n")
         #expect(AgentLogHandler.line(level: .error, message: "m", metadata: [:], label: "l", style: .journal).hasPrefix("<3>l: "))
         #expect(AgentLogHandler.line(level: .debug, message: "m", metadata: [:], label: "l", style: .journal).hasPrefix("<7>l: "))
-        let plain = AgentLogHandler.line(level: .info, message: "m", metadata: [:], label: "l", style: .plain, now: Date(timeIntervalSince1970: 1_764_655_453.5))
+        let plain = AgentLogHandler.line(
+            level: .info, message: "m", metadata: [:], label: "l", style: .plain, now: Date(timeIntervalSince1970: 1_764_655_453.5))
         #expect(plain == "2025-12-02T06:04:13.500Z info l: m\n")
         // JOURNAL_STREAM must name this very stderr.
         #expect(AgentLogHandler.style(environment: [:]) == .plain)
@@ -84,7 +86,10 @@ struct DaemonPartsTests {
         #expect(long.first?.description.contains("at most 25s") == true)
         #expect(base.problems(webhook("connect_timeout: 20s")).map(\.key) == ["webhooks[0].connect_timeout"])
         #expect(base.problems(webhook("connect_timeout: 0s")).map(\.key) == ["webhooks[0].connect_timeout"])
-        #expect(base.problems(webhook("timeout: 25s").replacingOccurrences(of: "log_level: debug", with: "log_level: loud")).map(\.key) == ["log_level"])
+        #expect(
+            base.problems(webhook("timeout: 25s").replacingOccurrences(of: "log_level: debug", with: "log_level: loud")).map(\.key) == [
+                "log_level"
+            ])
         let fine = try? AgentConfiguration.parse(webhook("timeout: 25s"), file: "t.yaml", environment: [:])
         #expect(fine?.logLevel == .debug)
     }

@@ -15,14 +15,15 @@ struct DaemonTests {
     @Test(.timeLimit(.minutes(2)))
     func speaksSystemdsNotifyProtocolAndJournaldsPriorities() async throws {
         let receiver = try await WebhookReceiver.start(.init(secret: Array(Self.secret.utf8)))
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(receiver.baseURL)/hook
-                format: sftptogo
-                secret: \(Self.secret)
-                authorization: "Bearer daemon-token-7431"
-                retry: [100ms]
-            """)
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(receiver.baseURL)/hook
+                    format: sftptogo
+                    secret: \(Self.secret)
+                    authorization: "Bearer daemon-token-7431"
+                    retry: [100ms]
+                """)
         defer { agent.cleanUp() }
         let notify = try DatagramCollector(path: agent.root.path + "/notify.sock")
         defer { notify.close() }
@@ -30,13 +31,16 @@ struct DaemonTests {
         _ = FileManager.default.createFile(atPath: agent.logFile.path, contents: nil)
         var log = stat()
         #expect(stat(agent.logFile.path, &log) == 0)
-        try await agent.start(environment: [
-            "NOTIFY_SOCKET": notify.path,
-            "WATCHDOG_USEC": "1000000",
-            "JOURNAL_STREAM": "\(log.st_dev):\(log.st_ino)",
-        ], keepLog: true)
+        try await agent.start(
+            environment: [
+                "NOTIFY_SOCKET": notify.path,
+                "WATCHDOG_USEC": "1000000",
+                "JOURNAL_STREAM": "\(log.st_dev):\(log.st_ino)",
+            ], keepLog: true)
 
-        let ready = await pollUntil(within: .seconds(10)) { notify.received.contains { $0.hasPrefix("READY=1\nSTATUS=watching 1 directory; 0 deliveries owed") } }
+        let ready = await pollUntil(within: .seconds(10)) {
+            notify.received.contains { $0.hasPrefix("READY=1\nSTATUS=watching 1 directory; 0 deliveries owed") }
+        }
         #expect(ready, "\(notify.received)")
         // Fed at half the interval while the watcher and the delivery engine go round.
         let fed = await pollUntil(within: .seconds(10)) { notify.received.filter { $0 == "WATCHDOG=1" }.count >= 3 }
@@ -66,7 +70,9 @@ struct DaemonTests {
         #expect(rows.count == 2, "a newline in the name split the row: \(table.stdout)")
         #expect(!table.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E })
         #expect(table.stdout.contains("inv\\x1B]52;c;SGVsbG8=\\x07\\x0AFAKE LINE\\u{202E}fdp.csv"), "\(table.stdout)")
-        let json = try AgentUnderTest.command(["deliveries", "--config", agent.configFile.path, "--json", "--path", "inv*", "--since", "1h"])
+        let json = try AgentUnderTest.command([
+            "deliveries", "--config", agent.configFile.path, "--json", "--path", "inv*", "--since", "1h",
+        ])
         guard case .array(let listed) = try JSONValue(parsing: Array(json.stdout.utf8)) else {
             Issue.record("not a JSON array: \(json.stdout)")
             return
@@ -89,7 +95,9 @@ struct DaemonTests {
         #expect(pair["secret"]?.stringValue?.hasPrefix("whsk_") == true && pair["public_key"]?.stringValue?.hasPrefix("whpk_") == true)
 
         // The attempt in full shows the headers, with the secrets redacted.
-        let detail = try AgentUnderTest.command(["deliveries", "--config", agent.configFile.path, try #require(arrived.first?.json?["Id"]?.stringValue)])
+        let detail = try AgentUnderTest.command([
+            "deliveries", "--config", agent.configFile.path, try #require(arrived.first?.json?["Id"]?.stringValue),
+        ])
         #expect(detail.stdout.contains("Authorization: [redacted]"), "\(detail.stdout)")
 
         #expect(agent.terminate() == 0)
@@ -156,11 +164,12 @@ struct HealthTruthTests {
     func aMissingRootIsUnhealthyAndNamed() async throws {
         let receiver = try await WebhookReceiver.start(.init())
         let endpoints = try await AgentEndpoints.free()
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(receiver.baseURL)/hook
-                format: sftptogo
-            """, topLevelExtra: endpoints.configLine)
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(receiver.baseURL)/hook
+                    format: sftptogo
+                """, topLevelExtra: endpoints.configLine)
         defer { agent.cleanUp() }
         try FileManager.default.removeItem(at: agent.dropDirectory)
         try await agent.start()
@@ -210,8 +219,10 @@ struct HealthTruthTests {
         defer { _ = try? ChildProcess.run("/bin/umount", [agent.stateDirectory.path], within: .seconds(20)) }
         let run = try AgentUnderTest.command(["run", "--config", agent.configFile.path])
         #expect(run.status == 1)
-        #expect(run.stderr.trimmingCharacters(in: .newlines)
-            == "error: \(agent.stateDirectory.path): state_dir is on a read-only file system; remount it read-write or point state_dir elsewhere", "\(run)")
+        #expect(
+            run.stderr.trimmingCharacters(in: .newlines)
+                == "error: \(agent.stateDirectory.path): state_dir is on a read-only file system; remount it read-write or point state_dir elsewhere",
+            "\(run)")
     }
 
     /// The state directory exists but the agent's user may not write it (root would ignore the
@@ -223,14 +234,15 @@ struct HealthTruthTests {
         let agent = try AgentUnderTest(webhooks: "  []")
         defer { agent.cleanUp() }
         try FileManager.default.createDirectory(at: agent.stateDirectory, withIntermediateDirectories: true)
-        #expect(chmod(agent.stateDirectory.path, 0o755) == 0)  // root's, open to read, closed to write
+        #expect(chmod(agent.stateDirectory.path, 0o755) == 0) // root's, open to read, closed to write
         #expect(chmod(agent.root.path, 0o755) == 0)
         #expect(chown(agent.configFile.path, uid, uid) == 0)
         let asUser = ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups"]
         let run = try AgentUnderTest.command(["run", "--config", agent.configFile.path], launcher: asUser)
         #expect(run.status == 1)
-        #expect(run.stderr.trimmingCharacters(in: .newlines)
-            == "error: \(agent.stateDirectory.path): state_dir is not writable; give the agent's user write access", "\(run)")
+        #expect(
+            run.stderr.trimmingCharacters(in: .newlines)
+                == "error: \(agent.stateDirectory.path): state_dir is not writable; give the agent's user write access", "\(run)")
         #expect(AgentStatus.read(stateDirectory: agent.stateDirectory.path) == nil, "nothing started")
     }
 

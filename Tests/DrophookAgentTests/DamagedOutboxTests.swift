@@ -30,9 +30,11 @@ struct DamagedOutboxTests {
         defer { try? queue.close() }
         try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         let pages = try queue.read { db in
-            try Int.fetchAll(db, sql: root
-                ? "SELECT pageno FROM dbstat WHERE name = ? AND path = '/'"
-                : "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno", arguments: [table])
+            try Int.fetchAll(
+                db,
+                sql: root
+                    ? "SELECT pageno FROM dbstat WHERE name = ? AND path = '/'"
+                    : "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno", arguments: [table])
         }
         return try #require(pages.isEmpty ? nil : pages[pages.count / 2], "no page of \(table) in \(file)")
     }
@@ -43,10 +45,12 @@ struct DamagedOutboxTests {
         let queue = try DatabaseQueue(path: file)
         defer { try? queue.close() }
         return try queue.read { db in
-            let owed = try String.fetchAll(db, sql: """
-                SELECT event.path FROM delivery JOIN event ON event.seq = delivery.event_seq
-                WHERE delivery.endpoint = 'ops' AND delivery.state = 'pending'
-                """)
+            let owed = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT event.path FROM delivery JOIN event ON event.seq = delivery.event_seq
+                    WHERE delivery.endpoint = 'ops' AND delivery.state = 'pending'
+                    """)
             let known = try String.fetchAll(db, sql: "SELECT path FROM snapshot WHERE watch = 'uploads' AND path != ''")
             let roots = try String.fetchAll(db, sql: "SELECT watch FROM snapshot WHERE path = ''")
             return (Set(owed), Set(known), roots)
@@ -56,12 +60,13 @@ struct DamagedOutboxTests {
     @Test(.timeLimit(.minutes(2)), arguments: Damage.allCases)
     func aDamagedOutboxIsNamedAtStartAndRecovered(damage: Damage) async throws {
         let receiver = try await WebhookReceiver.start(.init(script: .always(.status(503))))
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(receiver.baseURL)/hook
-                format: sftptogo
-                retry: [1h]
-            """)
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(receiver.baseURL)/hook
+                    format: sftptogo
+                    retry: [1h]
+                """)
         defer { agent.cleanUp() }
         try await agent.start()
         let names = (0..<300).map { "owed-\($0).csv" }
@@ -87,7 +92,9 @@ struct DamagedOutboxTests {
         let refused = try AgentUnderTest.command(["run", "--config", agent.configFile.path])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("the outbox \(file) is damaged"), "\(refused.stderr)")
-        #expect(refused.stderr.contains("stop the agent and run `drophook recover-outbox --config \(agent.configFile.path)`"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("stop the agent and run `drophook recover-outbox --config \(agent.configFile.path)`"),
+            "\(refused.stderr)")
 
         let recovered = try AgentUnderTest.command(["recover-outbox", "--config", agent.configFile.path, "--json"])
         #expect(recovered.status == 0, "\(recovered)")
@@ -100,7 +107,9 @@ struct DamagedOutboxTests {
         for table in tables {
             if let name = table["name"]?.stringValue, let kept = table["kept"]?.intValue { keptRows[name] = Int(kept) }
         }
-        let aside = try FileManager.default.contentsOfDirectory(atPath: agent.stateDirectory.path).filter { $0.hasPrefix("outbox.sqlite.damaged-") }
+        let aside = try FileManager.default.contentsOfDirectory(atPath: agent.stateDirectory.path).filter {
+            $0.hasPrefix("outbox.sqlite.damaged-")
+        }
         #expect(!aside.isEmpty)
 
         let (owed, known, roots) = try Self.rebuilt(file)
@@ -132,7 +141,10 @@ struct DamagedOutboxTests {
             Set(receiver.received.dropFirst(300).compactMap { $0.json?["Data"]?["Path"]?.stringValue }).isSuperset(of: due)
         }
         let got = Set(receiver.received.dropFirst(300).compactMap { $0.json?["Data"]?["Path"]?.stringValue })
-        #expect(delivered, "owed \(owed.count), unknown to the snapshot \(300 - known.count); received \(got.count), missing \(due.subtracting(got).sorted().prefix(5))")
+        #expect(
+            delivered,
+            "owed \(owed.count), unknown to the snapshot \(300 - known.count); received \(got.count), missing \(due.subtracting(got).sorted().prefix(5))"
+        )
         #expect(agent.terminate() == 0)
         await receiver.stop()
     }

@@ -17,21 +17,22 @@ struct DialectEndToEndTests {
         try (Self.secret + "\n").write(to: secretFile, atomically: true, encoding: .utf8)
         chmod(secretFile.path, 0o600)
         defer { try? FileManager.default.removeItem(at: secretFile) }
-        let agent = try AgentUnderTest(webhooks: """
-              - name: std
-                url: \(receiver.baseURL)/standard
-                format: standard
-                secret_file: \(secretFile.path)
-                retry: [100ms]
-              - name: ce
-                url: \(receiver.baseURL)/ce
-                format: cloudevents
-                cloudevents_mode: binary
-                signature: github
-                secret: "\(Self.secret)"
-                paths: ["in/**", "!**/*.tmp"]
-                retry: [100ms]
-            """)
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: std
+                    url: \(receiver.baseURL)/standard
+                    format: standard
+                    secret_file: \(secretFile.path)
+                    retry: [100ms]
+                  - name: ce
+                    url: \(receiver.baseURL)/ce
+                    format: cloudevents
+                    cloudevents_mode: binary
+                    signature: github
+                    secret: "\(Self.secret)"
+                    paths: ["in/**", "!**/*.tmp"]
+                    retry: [100ms]
+                """)
         defer { agent.cleanUp() }
         try await agent.start()
         let drop = agent.dropDirectory
@@ -51,8 +52,9 @@ struct DialectEndToEndTests {
         for webhook in received { #expect(webhook.signatureVerified == true, "\(webhook.path): \(webhook.summary)") }
         let standard = received.filter { $0.path == "/standard" }
         let cloudEvents = received.filter { $0.path == "/ce" }
-        #expect(Set(standard.compactMap { $0.json?["data"]?["path"]?.stringValue })
-            == ["in", "in/a.csv", "other", "other/b.csv", "in/x.tmp", "in/zz.csv"])
+        #expect(
+            Set(standard.compactMap { $0.json?["data"]?["path"]?.stringValue })
+                == ["in", "in/a.csv", "other", "other/b.csv", "in/x.tmp", "in/zz.csv"])
         for webhook in standard {
             #expect(webhook.header("webhook-id") == webhook.json?["data"]?["id"]?.stringValue)
             #expect(webhook.header("X-Drophook-Event") == webhook.json?["type"]?.stringValue)

@@ -15,11 +15,12 @@ struct DiskFullTests {
     func eventsWaitWhileTheStateDiskIsFullAndAreDeliveredWhenItHasRoom() async throws {
         let receiver = try await WebhookReceiver.start(.init())
         let endpoints = try await AgentEndpoints.free()
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(receiver.baseURL)/hook
-                format: sftptogo
-            """, topLevelExtra: endpoints.configLine)
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(receiver.baseURL)/hook
+                    format: sftptogo
+                """, topLevelExtra: endpoints.configLine)
         defer { agent.cleanUp() }
         // systemd's end of `sd_notify`: every STATUS= line the agent sends.
         let notify = try DatagramCollector(path: agent.root.path + "/notify.sock")

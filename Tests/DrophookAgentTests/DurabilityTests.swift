@@ -23,7 +23,8 @@ struct DurabilityTests {
         var ids: [String: Set<String>] = [:]
         for webhook in webhooks where webhook.topic == "file.created" {
             guard let json = webhook.json, let path = json["Data"]?["Path"]?.stringValue, !path.hasSuffix("/"),
-                  let id = json["Id"]?.stringValue else { continue }
+                let id = json["Id"]?.stringValue
+            else { continue }
             ids[path, default: []].insert(id)
         }
         return ids
@@ -38,7 +39,8 @@ struct DurabilityTests {
         let total = 5000
         var expected: Set<String> = []
         for folder in 0..<10 {
-            try FileManager.default.createDirectory(at: agent.dropDirectory.appendingPathComponent("d\(folder)"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: agent.dropDirectory.appendingPathComponent("d\(folder)"), withIntermediateDirectories: true)
         }
         var killed = false
         for index in 0..<total {

@@ -77,7 +77,8 @@ struct EndToEndTests {
         #expect(json["CreatedAt"]?.intValue == json["UpdatedAt"]?.intValue)
 
         #expect(sftp.contains { $0.json?["Data"]?["Path"]?.stringValue == "batch/" && $0.topic == "file.created" })
-        #expect(sftp.contains { $0.json?["Data"]?["Path"]?.stringValue == "batch/report.pdf" && $0.json?["Data"]?["Size"]?.intValue == 4096 })
+        #expect(
+            sftp.contains { $0.json?["Data"]?["Path"]?.stringValue == "batch/report.pdf" && $0.json?["Data"]?["Size"]?.intValue == 4096 })
         let deleted = try #require(sftp.first { $0.topic == "file.deleted" })
         #expect(deleted.json?["Data"]?["Path"]?.stringValue == "invoice.csv")
         #expect(deleted.json?["Data"]?["Size"]?.isNull == true)
@@ -102,17 +103,17 @@ struct EndToEndTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("bad.yaml")
         try """
-            watches:
-              - name: uploads
-                path: \(folder.path)/missing
-                actor: someone
-            webhooks:
-              - name: ops
-                url: hooks.example.com
-                format: sftptogo
-                secret_file: \(folder.path)/nope.secret
-                timeot: 5s
-            """.write(to: file, atomically: true, encoding: .utf8)
+        watches:
+          - name: uploads
+            path: \(folder.path)/missing
+            actor: someone
+        webhooks:
+          - name: ops
+            url: hooks.example.com
+            format: sftptogo
+            secret_file: \(folder.path)/nope.secret
+            timeot: 5s
+        """.write(to: file, atomically: true, encoding: .utf8)
         let (status, _, stderr) = try AgentUnderTest.command(["check", "--config", file.path])
         #expect(status != 0)
         let lines = stderr.split(separator: "\n")
@@ -126,15 +127,18 @@ struct EndToEndTests {
         // Once the config is right, check goes on to the paths: the missing root is named, as a
         // warning (it is watched when it appears); a state directory that is a file is an error.
         try """
-            watches:
-              - name: uploads
-                path: \(folder.path)/missing
-            webhooks: []
-            state_dir: \(folder.path)/bad.yaml
-            """.write(to: file, atomically: true, encoding: .utf8)
+        watches:
+          - name: uploads
+            path: \(folder.path)/missing
+        webhooks: []
+        state_dir: \(folder.path)/bad.yaml
+        """.write(to: file, atomically: true, encoding: .utf8)
         let second = try AgentUnderTest.command(["check", "--config", file.path])
         #expect(second.status == 1)
-        #expect(second.stderr.contains("warning: \(folder.path)/missing: watch uploads: root \(folder.path)/missing does not exist yet; it is watched when it appears"), "\(second)")
+        #expect(
+            second.stderr.contains(
+                "warning: \(folder.path)/missing: watch uploads: root \(folder.path)/missing does not exist yet; it is watched when it appears"
+            ), "\(second)")
         #expect(second.stderr.contains("error: \(folder.path)/bad.yaml: state_dir is not a directory"), "\(second)")
     }
 

@@ -18,11 +18,12 @@ struct FileSystemFaultTests {
     func anUnreadableDirectoryIsSaidOnceAndReadWhenItOpens() async throws {
         let receiver = try await WebhookReceiver.start(.init())
         let endpoints = try await AgentEndpoints.free()
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(receiver.baseURL)/hook
-                format: sftptogo
-            """, topLevelExtra: endpoints.configLine)
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(receiver.baseURL)/hook
+                    format: sftptogo
+                """, topLevelExtra: endpoints.configLine)
         defer { agent.cleanUp() }
         #expect(chown(agent.dropDirectory.path, Self.uid, Self.uid) == 0)
         try FileManager.default.createDirectory(at: agent.stateDirectory, withIntermediateDirectories: true)
@@ -91,15 +92,16 @@ struct UnresolvableNameTests {
     @Test(.requires(.root, .unshare), .timeLimit(.minutes(2)))
     func aNameThatDoesNotResolveFailsItsAttemptsAndHoldsNothingElseUp() async throws {
         let receiver = try await WebhookReceiver.start(.init())
-        let agent = try AgentUnderTest(webhooks: """
-              - name: known
-                url: http://hooks.drophook.test:\(receiver.port)/hook
-                format: sftptogo
-              - name: unknown
-                url: http://gone.drophook.test:\(receiver.port)/hook
-                format: sftptogo
-                retry: [1h]
-            """)
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: known
+                    url: http://hooks.drophook.test:\(receiver.port)/hook
+                    format: sftptogo
+                  - name: unknown
+                    url: http://gone.drophook.test:\(receiver.port)/hook
+                    format: sftptogo
+                    retry: [1h]
+                """)
         defer { agent.cleanUp() }
         let hosts = agent.root.appendingPathComponent("hosts").path
         let resolver = agent.root.appendingPathComponent("resolv.conf").path

@@ -8,8 +8,9 @@ import Testing
 /// The agent as the packaged unit runs it: not root, with only CAP_DAC_READ_SEARCH and
 /// CAP_LEASE (given with `setpriv`, as systemd's AmbientCapabilities= does), on a drop tree
 /// only root may read.
-@Suite("Least privilege", .serialized,
-       .requires(.root, .setpriv))
+@Suite(
+    "Least privilege", .serialized,
+    .requires(.root, .setpriv))
 struct LeastPrivilegeTests {
     /// An unused uid, standing for the package's `drophook` user.
     static let uid: UInt32 = 4242
@@ -18,13 +19,14 @@ struct LeastPrivilegeTests {
     @Test(.timeLimit(.minutes(2)))
     func readsAPrivateTreeWithTwoCapabilitiesAndNoRoot() async throws {
         let receiver = try await WebhookReceiver.start(.init(secret: Array(Self.secret.utf8)))
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(receiver.baseURL)/hook
-                format: sftptogo
-                secret: \(Self.secret)
-                retry: [100ms]
-            """)
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(receiver.baseURL)/hook
+                    format: sftptogo
+                    secret: \(Self.secret)
+                    retry: [100ms]
+                """)
         defer { agent.cleanUp() }
         // The tree is root's and closed to everyone else; the state directory is the agent's.
         #expect(chmod(agent.dropDirectory.path, 0o700) == 0)
@@ -61,13 +63,14 @@ struct LeastPrivilegeTests {
     @Test(.timeLimit(.minutes(2)))
     func aFileNobodyMayReadIsReportedOnceWithItsSize() async throws {
         let receiver = try await WebhookReceiver.start(.init())
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(receiver.baseURL)/hook
-                format: standard
-                secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-                retry: [100ms]
-            """, watchExtra: "    sha256: true")
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(receiver.baseURL)/hook
+                    format: standard
+                    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+                    retry: [100ms]
+                """, watchExtra: "    sha256: true")
         defer { agent.cleanUp() }
         for path in [agent.dropDirectory.path, agent.configFile.path] { #expect(chown(path, Self.uid, Self.uid) == 0) }
         try FileManager.default.createDirectory(at: agent.stateDirectory, withIntermediateDirectories: true)
@@ -87,8 +90,12 @@ struct LeastPrivilegeTests {
         close(descriptor)
         // The agent really cannot read it (what the test stands on).
         #expect(throws: ChildProcessFailure.self, "cat as uid \(Self.uid) must be refused") {
-            try ChildProcess.run("/usr/bin/setpriv", ["--reuid=\(Self.uid)", "--regid=\(Self.uid)", "--clear-groups",
-                                                      "--inh-caps=-all", "/bin/cat", locked], within: .seconds(10))
+            try ChildProcess.run(
+                "/usr/bin/setpriv",
+                [
+                    "--reuid=\(Self.uid)", "--regid=\(Self.uid)", "--clear-groups",
+                    "--inh-caps=-all", "/bin/cat", locked,
+                ], within: .seconds(10))
         }
         // A readable file after it, to know the agent has passed the locked one.
         try Data("after".utf8).write(to: agent.dropDirectory.appendingPathComponent("after.csv"))

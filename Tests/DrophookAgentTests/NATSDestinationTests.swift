@@ -1,16 +1,17 @@
 import DrophookAgent
 import DrophookEvents
 import DrophookNATS
-import DrophookTestSupport
 import DrophookOutbox
+import DrophookTestSupport
 import Foundation
 import GRDB
 import Testing
 
 /// The `drophook` binary publishing into real `nats-server`s with JetStream on loopback: one
 /// message per event, stored exactly once through crashes and a stream leader's loss.
-@Suite("NATS JetStream destination", .serialized,
-       .requires(.natsServer))
+@Suite(
+    "NATS JetStream destination", .serialized,
+    .requires(.natsServer))
 struct NATSDestinationTests {
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -37,7 +38,9 @@ struct NATSDestinationTests {
     }
 
     /// Writes `count` files into `directory`, one folder per hundred.
-    static func burst(_ count: Int, into directory: URL, prefix: String = "file", during: (Int) throws -> Void = { _ in }) throws -> [String] {
+    static func burst(
+        _ count: Int, into directory: URL, prefix: String = "file", during: (Int) throws -> Void = { _ in }
+    ) throws -> [String] {
         var written: [String] = []
         for index in 0..<count {
             let folder = directory.appendingPathComponent("d\(index / 100)")
@@ -59,8 +62,10 @@ struct NATSDestinationTests {
 
     /// Every file of `written` in the stream once, under one id each, and no other file; every
     /// message (the burst's directories too) under its own id.
-    static func expectExactlyOnce(_ messages: [(subject: String, body: [UInt8], headers: [String: String])], _ written: [String],
-                                  sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectExactlyOnce(
+        _ messages: [(subject: String, body: [UInt8], headers: [String: String])], _ written: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let paths = messages.compactMap { path($0.body) }
         let ids = Set(messages.compactMap { $0.headers["Nats-Msg-Id"] })
         #expect(paths.count == written.count, "\(paths.count) file messages for \(written.count) files", sourceLocation: sourceLocation)
@@ -79,7 +84,9 @@ struct NATSDestinationTests {
         let early = try Self.burst(3, into: agent.dropDirectory, prefix: "early")
 
         // No stream captures the subject yet: each attempt fails with the fix in its message.
-        let explained = await pollUntil(within: .seconds(20)) { agent.log.contains("no JetStream stream captures subject sftp.sftp-a.uploads.file.created") }
+        let explained = await pollUntil(within: .seconds(20)) {
+            agent.log.contains("no JetStream stream captures subject sftp.sftp-a.uploads.file.created")
+        }
         #expect(explained, "\(agent.log.suffix(2000))")
         let publisher = try JetStreamPublisher(servers: [server.url])
         defer { publisher.close() }
@@ -137,7 +144,9 @@ struct NATSDestinationTests {
         defer { server.stop() }
         let admin = try StreamAdmin(url: server.url)
         try admin.capStream("SFTP", subjects: ["sftp.>"], maxMessages: 2)
-        let refused = await pollUntil(within: .seconds(30)) { agent.log.contains("JetStream refused the message on subject sftp.sftp-a.uploads.") }
+        let refused = await pollUntil(within: .seconds(30)) {
+            agent.log.contains("JetStream refused the message on subject sftp.sftp-a.uploads.")
+        }
         #expect(refused, "\(agent.log.suffix(2000))")
         #expect(try admin.messageCount("SFTP") == 2)
 
@@ -154,16 +163,18 @@ struct NATSDestinationTests {
     func cloudEventsTravelAsCEHeadersAndData() async throws {
         let server = try NATSServer.start()
         defer { server.stop() }
-        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: """
-            nats:
-              - name: events
-                servers: [\(server.url)]
-                subject: ce.{host}.{topic}
-                host: sftp.eu-1
-                format: cloudevents
-                cloudevents_mode: binary
-                create_stream: {name: CE}
-            """)
+        let agent = try AgentUnderTest(
+            webhooks: "  []",
+            topLevelExtra: """
+                nats:
+                  - name: events
+                    servers: [\(server.url)]
+                    subject: ce.{host}.{topic}
+                    host: sftp.eu-1
+                    format: cloudevents
+                    cloudevents_mode: binary
+                    create_stream: {name: CE}
+                """)
         defer { agent.cleanUp() }
         try await agent.start()
         try Data("a,b\n".utf8).write(to: agent.dropDirectory.appendingPathComponent("report.csv"))
@@ -190,10 +201,14 @@ struct NATSDestinationTests {
         let credentials = try NATSCredentials(directory: directory)
         let server = try NATSServer.start(["-c", credentials.serverConfig])
         defer { server.stop() }
-        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: [server.url], extra: """
-                credentials_file: \(credentials.userCredentials)
-                create_stream: {name: SFTP}
-            """))
+        let agent = try AgentUnderTest(
+            webhooks: "  []",
+            topLevelExtra: Self.nats(
+                servers: [server.url],
+                extra: """
+                        credentials_file: \(credentials.userCredentials)
+                        create_stream: {name: SFTP}
+                    """))
         defer { agent.cleanUp() }
 
         chmod(credentials.userCredentials, 0o644)
@@ -218,7 +233,8 @@ struct NATSDestinationTests {
         defer { first.stop() }
         let second = try NATSServer.start()
         defer { second.stop() }
-        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: [first.url], extra: "    create_stream: {name: SFTP}"))
+        let agent = try AgentUnderTest(
+            webhooks: "  []", topLevelExtra: Self.nats(servers: [first.url], extra: "    create_stream: {name: SFTP}"))
         defer { agent.cleanUp() }
         try await agent.start()
         let before = try Self.burst(10, into: agent.dropDirectory, prefix: "before")
@@ -242,10 +258,14 @@ struct NATSDestinationTests {
     func killNineMidBurstLeavesEachEventInTheStreamOnce() async throws {
         let server = try NATSServer.start()
         defer { server.stop() }
-        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: [server.url], extra: """
-                create_stream: {name: SFTP}
-                concurrency: 16
-            """))
+        let agent = try AgentUnderTest(
+            webhooks: "  []",
+            topLevelExtra: Self.nats(
+                servers: [server.url],
+                extra: """
+                        create_stream: {name: SFTP}
+                        concurrency: 16
+                    """))
         defer { agent.cleanUp() }
         try await agent.start()
         let admin = try StreamAdmin(url: server.url)
@@ -283,8 +303,8 @@ struct NATSDestinationTests {
     /// second: the worker had nothing in flight at that moment.
     static func killWithAnUnrecordedPublish(_ agent: AgentUnderTest, outbox: String, admin: StreamAdmin) throws -> Bool {
         var configuration = Configuration()
-        configuration.allowsUnsafeTransactions = true  // the lock spans two accesses on purpose
-        configuration.busyMode = .timeout(10)  // the agent commits often; wait for a gap
+        configuration.allowsUnsafeTransactions = true // the lock spans two accesses on purpose
+        configuration.busyMode = .timeout(10) // the agent commits often; wait for a gap
         let lock = try DatabaseQueue(path: outbox, configuration: configuration)
         try lock.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
         let atLock = try admin.messageCount("SFTP")
@@ -305,10 +325,14 @@ struct NATSDestinationTests {
     func aStreamLeaderStoppedMidBurstLosesAndDuplicatesNothing() async throws {
         let cluster = try NATSCluster()
         defer { cluster.stopAll() }
-        let agent = try AgentUnderTest(webhooks: "  []", topLevelExtra: Self.nats(servers: cluster.urls, extra: """
-                create_stream: {name: SFTP, replicas: 3}
-                concurrency: 16
-            """))
+        let agent = try AgentUnderTest(
+            webhooks: "  []",
+            topLevelExtra: Self.nats(
+                servers: cluster.urls,
+                extra: """
+                        create_stream: {name: SFTP, replicas: 3}
+                        concurrency: 16
+                    """))
         defer { agent.cleanUp() }
         try await agent.start()
         let admin = try StreamAdmin(url: cluster.urls.joined(separator: ","))
@@ -354,7 +378,8 @@ struct NATSDestinationTests {
             // Directories made before the start: files found by a new directory's first scan
             // come in directory order, not the order they were written in.
             for folder in 0..<(perHost / 100) {
-                try FileManager.default.createDirectory(at: agent.dropDirectory.appendingPathComponent("d\(folder)"), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: agent.dropDirectory.appendingPathComponent("d\(folder)"), withIntermediateDirectories: true)
             }
             try await agent.start()
         }

@@ -10,8 +10,9 @@ import Testing
 /// with the OpenSSH `sftp` client and with paramiko (whose rename is plain `SSH_FXP_RENAME`,
 /// i.e. link + unlink on the server), and a receiver gets exactly the webhooks it should, in
 /// both shapes, signed, each once.
-@Suite("Uploads through OpenSSH to webhooks", .serialized,
-       .requires(.root, .sshd, .paramiko))
+@Suite(
+    "Uploads through OpenSSH to webhooks", .serialized,
+    .requires(.root, .sshd, .paramiko))
 struct SFTPUploadTests {
     static let secret = "sftp-e2e-secret"
     /// The SFTP account: `nobody` exists on every Debian system, and its files have uid 65534.
@@ -26,19 +27,20 @@ struct SFTPUploadTests {
         let receiver = try await WebhookReceiver.start(.init(secret: Array(Self.secret.utf8)))
         // The SFTP To Go webhook is ordered: once the closing marker arrives there, every earlier
         // event has been delivered, so anything arriving twice would already show.
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(receiver.baseURL)/sftptogo
-                format: sftptogo
-                secret: \(Self.secret)
-                ordered: true
-                retry: [100ms]
-              - name: pipeline
-                url: \(receiver.baseURL)/rilavek
-                format: rilavek
-                secret: \(Self.secret)
-                retry: [100ms]
-            """, dropDirectory: URL(fileURLWithPath: jail + "/upload"))
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(receiver.baseURL)/sftptogo
+                    format: sftptogo
+                    secret: \(Self.secret)
+                    ordered: true
+                    retry: [100ms]
+                  - name: pipeline
+                    url: \(receiver.baseURL)/rilavek
+                    format: rilavek
+                    secret: \(Self.secret)
+                    retry: [100ms]
+                """, dropDirectory: URL(fileURLWithPath: jail + "/upload"))
         defer { agent.cleanUp() }
         try await agent.start()
         // Root may take a lease on the partner's files: completion is asked of the kernel, and said so.
@@ -56,18 +58,20 @@ struct SFTPUploadTests {
         let user = Self.user
 
         // put; put under a temp name then rename; the first half of a resumed upload.
-        try server.sftp([
-            "put \(local)/a.csv /upload/a.csv",
-            "put \(local)/a.csv /upload/b.csv.filepart", "rename /upload/b.csv.filepart /upload/b.csv",
-            "put \(local)/r-prefix.bin /upload/r.bin",
-        ], user: user)
+        try server.sftp(
+            [
+                "put \(local)/a.csv /upload/a.csv",
+                "put \(local)/a.csv /upload/b.csv.filepart", "rename /upload/b.csv.filepart /upload/b.csv",
+                "put \(local)/r-prefix.bin /upload/r.bin",
+            ], user: user)
         try await Self.waitFor(receiver, sftpPath: "r.bin")
         // The resumed upload (reopen and append); posix-rename; rm.
-        try server.sftp([
-            "reput \(local)/r-full.bin /upload/r.bin",
-            "rename /upload/a.csv /upload/a2.csv",
-            "rm /upload/a2.csv",
-        ], user: user)
+        try server.sftp(
+            [
+                "reput \(local)/r-full.bin /upload/r.bin",
+                "rename /upload/a.csv /upload/a2.csv",
+                "rm /upload/a2.csv",
+            ], user: user)
         // The fast mkdir/put/rm/rmdir batch. The directory always shows (its own records prove
         // it); its file only if the directory's watch was in place before the file came and went,
         // a race with the client that a busy machine can lose. Each try must say nothing false,
@@ -75,19 +79,22 @@ struct SFTPUploadTests {
         var wholeBatch: Int?
         var batchLines: [String] = []
         for attempt in 0..<5 where wholeBatch == nil {
-            try server.sftp([
-                "mkdir /upload/sub\(attempt)", "put \(local)/c.txt /upload/sub\(attempt)/c.txt",
-                "rm /upload/sub\(attempt)/c.txt", "rmdir /upload/sub\(attempt)",
-                "put \(local)/small.txt /upload/sync\(attempt)",
-            ], user: user)
+            try server.sftp(
+                [
+                    "mkdir /upload/sub\(attempt)", "put \(local)/c.txt /upload/sub\(attempt)/c.txt",
+                    "rm /upload/sub\(attempt)/c.txt", "rmdir /upload/sub\(attempt)",
+                    "put \(local)/small.txt /upload/sync\(attempt)",
+                ], user: user)
             try await Self.waitFor(receiver, sftpPath: "sync\(attempt)")
             let mine = receiver.received.filter { $0.path == "/sftptogo" }.compactMap { webhook -> String? in
                 let data = webhook.json?["Data"]
                 guard let path = data?["Path"]?.stringValue, path.hasPrefix("sub\(attempt)/") else { return nil }
                 return "\(webhook.topic ?? "?") \(path) \(data?["Size"]?.intValue.map(String.init) ?? "-")"
             }
-            let whole = ["file.created sub\(attempt)/ -", "file.created sub\(attempt)/c.txt 7",
-                         "file.deleted sub\(attempt)/c.txt -", "file.deleted sub\(attempt)/ -"]
+            let whole = [
+                "file.created sub\(attempt)/ -", "file.created sub\(attempt)/c.txt 7",
+                "file.deleted sub\(attempt)/c.txt -", "file.deleted sub\(attempt)/ -",
+            ]
             // Closed and removed before the watcher could read its size: reported without one.
             var sizeUnknown = whole
             sizeUnknown[1] = "file.created sub\(attempt)/c.txt -"
@@ -98,7 +105,8 @@ struct SFTPUploadTests {
         }
         #expect(wholeBatch != nil, "no try of mkdir/put/rm/rmdir showed the file")
         // paramiko: a put, and SSH_FXP_RENAME (the server links the new name, then unlinks the old).
-        try server.paramiko("""
+        try server.paramiko(
+            """
             sftp.put("\(local)/small.txt", "/upload/p.txt")
             sftp.rename("/upload/b.csv", "/upload/b2.csv")
             """, user: user)

@@ -57,20 +57,23 @@ struct SecretsTests {
         let secretFile = folder.file("ops.secret", "a-long-enough-secret-value-1234\n", mode: 0o644)
         let configFile = folder.file("drophook.yaml", config("    secret_file: \(secretFile)"), mode: 0o644)
         var configuration = try AgentConfiguration.load(file: configFile, environment: [:])
-        #expect(AgentPreflight.startupErrors(configuration).map(\.description) == [
-            "error: \(secretFile): holds webhooks[0].secret_file's secret and is readable by every user; run `chmod o-rwx \(secretFile)`",
-        ])
+        #expect(
+            AgentPreflight.startupErrors(configuration).map(\.description) == [
+                "error: \(secretFile): holds webhooks[0].secret_file's secret and is readable by every user; run `chmod o-rwx \(secretFile)`"
+            ])
         chmod(secretFile, 0o640)
         #expect(AgentPreflight.startupErrors(configuration).isEmpty)
 
         // A secret written in the config itself: the config file is the one to protect.
         for lines in ["    secret: a-long-enough-secret-value-1234", "    authorization: Bearer abc"] {
-            let literal = folder.file("literal.yaml", config(lines).replacingOccurrences(of: "https://hooks", with: "https://hooks"), mode: 0o644)
+            let literal = folder.file(
+                "literal.yaml", config(lines).replacingOccurrences(of: "https://hooks", with: "https://hooks"), mode: 0o644)
             configuration = try AgentConfiguration.load(file: literal, environment: [:])
             let found = AgentPreflight.startupErrors(configuration)
             #expect(found.count == 1 && found.first?.message.contains("run `chmod o-rwx \(literal)`") == true, "\(found)")
         }
-        let withPassword = folder.file("password.yaml", config("").replacingOccurrences(of: "https://hooks", with: "https://bob:hunter2@hooks"), mode: 0o644)
+        let withPassword = folder.file(
+            "password.yaml", config("").replacingOccurrences(of: "https://hooks", with: "https://bob:hunter2@hooks"), mode: 0o644)
         configuration = try AgentConfiguration.load(file: withPassword, environment: [:])
         #expect(AgentPreflight.startupErrors(configuration).first?.message.hasPrefix("holds webhooks[0].url written out") == true)
         // From the environment, nothing secret is in the file.
@@ -81,8 +84,9 @@ struct SecretsTests {
         let short = folder.file("short.yaml", config("    secret: tiny"), mode: 0o600)
         configuration = try AgentConfiguration.load(file: short, environment: [:])
         #expect(AgentPreflight.startupErrors(configuration).isEmpty)
-        #expect(AgentPreflight.check(configuration).map(\.description).contains(
-            "warning: webhooks[0].secret: webhook ops's secret is only 4 bytes; use at least 32 random bytes (`drophook keygen`)"))
+        #expect(
+            AgentPreflight.check(configuration).map(\.description).contains(
+                "warning: webhooks[0].secret: webhook ops's secret is only 4 bytes; use at least 32 random bytes (`drophook keygen`)"))
     }
 
     /// A signing secret's file and an mTLS client key are both secrets: either readable by
@@ -92,24 +96,31 @@ struct SecretsTests {
         let agent = try AgentUnderTest(webhooks: "  []")
         defer { agent.cleanUp() }
         let secretFile = agent.root.appendingPathComponent("ops.\(key)").path
-        _ = FileManager.default.createFile(atPath: secretFile, contents: Data("a-long-enough-secret-value-1234\n".utf8), attributes: [.posixPermissions: 0o644])
+        _ = FileManager.default.createFile(
+            atPath: secretFile, contents: Data("a-long-enough-secret-value-1234\n".utf8), attributes: [.posixPermissions: 0o644])
         // A certificate is public: only the key beside it is judged.
         let certificate = agent.root.appendingPathComponent("client.crt").path
-        _ = FileManager.default.createFile(atPath: certificate, contents: Data("-----BEGIN CERTIFICATE-----\n".utf8), attributes: [.posixPermissions: 0o644])
-        let lines = key == "client_key" ? "    client_cert: \(certificate)\n    client_key: \(secretFile)" : "    secret_file: \(secretFile)"
-        let yaml = try String(contentsOf: agent.configFile, encoding: .utf8).replacingOccurrences(of: "webhooks:\n  []", with: """
-            webhooks:
-              - name: ops
-                url: https://127.0.0.1:9/hook
-                format: sftptogo
-            \(lines)
-            """)
+        _ = FileManager.default.createFile(
+            atPath: certificate, contents: Data("-----BEGIN CERTIFICATE-----\n".utf8), attributes: [.posixPermissions: 0o644])
+        let lines =
+            key == "client_key" ? "    client_cert: \(certificate)\n    client_key: \(secretFile)" : "    secret_file: \(secretFile)"
+        let yaml = try String(contentsOf: agent.configFile, encoding: .utf8).replacingOccurrences(
+            of: "webhooks:\n  []",
+            with: """
+                webhooks:
+                  - name: ops
+                    url: https://127.0.0.1:9/hook
+                    format: sftptogo
+                \(lines)
+                """)
         try yaml.write(to: agent.configFile, atomically: true, encoding: .utf8)
         chmod(agent.configFile.path, 0o600)
         let run = try AgentUnderTest.command(["run", "--config", agent.configFile.path])
         #expect(run.status == 1)
-        #expect(run.stderr.trimmingCharacters(in: .newlines)
-            == "error: \(secretFile): holds webhooks[0].\(key)'s secret and is readable by every user; run `chmod o-rwx \(secretFile)`", "\(run)")
+        #expect(
+            run.stderr.trimmingCharacters(in: .newlines)
+                == "error: \(secretFile): holds webhooks[0].\(key)'s secret and is readable by every user; run `chmod o-rwx \(secretFile)`",
+            "\(run)")
     }
 
     /// A URL password, an `Authorization` value and a signing secret appear in no log line, no
@@ -121,15 +132,16 @@ struct SecretsTests {
         let token = "token-never-shown-3307"
         let receiver = try await WebhookReceiver.start(.init(secret: Array(secret.utf8)))
         let url = receiver.baseURL.replacingOccurrences(of: "http://", with: "http://hooks:\(password)@") + "/hook"
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(url)
-                format: sftptogo
-                topics: [file.created, webhook.ping]
-                secret: \(secret)
-                authorization: "Bearer \(token)"
-                headers: {X-Api-Key: \(token)}
-            """)
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(url)
+                    format: sftptogo
+                    topics: [file.created, webhook.ping]
+                    secret: \(secret)
+                    authorization: "Bearer \(token)"
+                    headers: {X-Api-Key: \(token)}
+                """)
         defer { agent.cleanUp() }
         try await agent.start(keepLog: true)
         try Data("x".utf8).write(to: agent.dropDirectory.appendingPathComponent("a.csv"))
@@ -142,8 +154,10 @@ struct SecretsTests {
         #expect(pinged.json?["Data"]?["Url"]?.stringValue == url.replacingOccurrences(of: password, with: "***"))
 
         var shown = [agent.log, ping.stdout, ping.stderr]
-        for arguments in [["deliveries"], ["deliveries", "--json"], ["status"], ["status", "--json"], ["check"], ["check", "--json"],
-                          ["deliveries", try #require(pinged.json?["Id"]?.stringValue)]] {
+        for arguments in [
+            ["deliveries"], ["deliveries", "--json"], ["status"], ["status", "--json"], ["check"], ["check", "--json"],
+            ["deliveries", try #require(pinged.json?["Id"]?.stringValue)],
+        ] {
             let output = try AgentUnderTest.command(arguments + ["--config", agent.configFile.path])
             shown += [output.stdout, output.stderr]
         }

@@ -9,8 +9,9 @@ import Testing
 /// OpenSSH's session log through the real binary: a real sshd whose chrooted `internal-sftp -l INFO`
 /// sessions log to sockets the agent binds in each chroot, two SFTP accounts that are one
 /// system user, a client killed mid-upload, and a forged datagram.
-@Suite("SFTP session log", .serialized,
-       .requires(.root, .sshd))
+@Suite(
+    "SFTP session log", .serialized,
+    .requires(.root, .sshd))
 struct SessionLogTests {
     static let secret = "session-log-secret"
     /// `nobody` and a second account with its uid: `actor: owner` cannot tell their files apart.
@@ -23,10 +24,11 @@ struct SessionLogTests {
         defer { OpenSSHServer.removeAccount(Self.twin) }
         // sshd accepts a chroot only if every component is root-owned and not world-writable: not under /tmp.
         let base = "/srv/drophook-sessions-\(UUID().uuidString.prefix(8))"
-        let server = try OpenSSHServer.start(chroots: [
-            .init(name: Self.user, root: base + "/" + Self.user, writable: ["upload"]),
-            .init(name: Self.twin, root: base + "/" + Self.twin, writable: ["upload"]),
-        ], sftpLogLevel: "INFO")
+        let server = try OpenSSHServer.start(
+            chroots: [
+                .init(name: Self.user, root: base + "/" + Self.user, writable: ["upload"]),
+                .init(name: Self.twin, root: base + "/" + Self.twin, writable: ["upload"]),
+            ], sftpLogLevel: "INFO")
         defer {
             server.stop()
             try? FileManager.default.removeItem(atPath: base)
@@ -35,40 +37,44 @@ struct SessionLogTests {
         let relay = try DatagramCollector(path: server.directory + "/relay.sock")
         defer { relay.close() }
         let receiver = try await WebhookReceiver.start(.init(secret: Array(Self.secret.utf8)))
-        let agent = try AgentUnderTest(webhooks: """
-              - name: ops
-                url: \(receiver.baseURL)/sftptogo
-                format: sftptogo
-                secret: \(Self.secret)
-                ordered: true
-                retry: [100ms]
-              - name: ops-failures
-                url: \(receiver.baseURL)/sftptogo-failed
-                format: sftptogo
-                secret: \(Self.secret)
-                topics: [file.failed]
-                retry: [100ms]
-              - name: pipeline
-                url: \(receiver.baseURL)/rilavek
-                format: rilavek
-                secret: \(Self.secret)
-                session_details: true
-                ordered: true
-                retry: [100ms]
-            """, topLevelExtra: """
-            session_log:
-              source: socket
-              sockets: [\(base)/%u/dev/log]
-              relay: \(relay.path)
-              chroot: \(base)/%u
-            """, dropDirectory: URL(fileURLWithPath: base))
+        let agent = try AgentUnderTest(
+            webhooks: """
+                  - name: ops
+                    url: \(receiver.baseURL)/sftptogo
+                    format: sftptogo
+                    secret: \(Self.secret)
+                    ordered: true
+                    retry: [100ms]
+                  - name: ops-failures
+                    url: \(receiver.baseURL)/sftptogo-failed
+                    format: sftptogo
+                    secret: \(Self.secret)
+                    topics: [file.failed]
+                    retry: [100ms]
+                  - name: pipeline
+                    url: \(receiver.baseURL)/rilavek
+                    format: rilavek
+                    secret: \(Self.secret)
+                    session_details: true
+                    ordered: true
+                    retry: [100ms]
+                """,
+            topLevelExtra: """
+                session_log:
+                  source: socket
+                  sockets: [\(base)/%u/dev/log]
+                  relay: \(relay.path)
+                  chroot: \(base)/%u
+                """, dropDirectory: URL(fileURLWithPath: base))
         defer { agent.cleanUp() }
         try await agent.start()
         let sockets = [Self.user, Self.twin].map { "\(base)/\($0)/dev/log" }
         let bound = await pollUntil(within: .seconds(10)) { sockets.allSatisfy { Self.isSocket($0) } }
         #expect(bound, "the agent did not bind \(sockets)\n\(agent.log)")
         let check = try AgentUnderTest.command(["check", "--config", agent.configFile.path])
-        #expect(check.stdout.contains("session log: \(Self.twin)'s \"/\" is \(base)/\(Self.twin), which lies in watch uploads (\(base))"), "\(check)")
+        #expect(
+            check.stdout.contains("session log: \(Self.twin)'s \"/\" is \(base)/\(Self.twin), which lies in watch uploads (\(base))"),
+            "\(check)")
 
         let local = server.directory
         try SFTPUploadTests.file(local + "/a.csv", size: 100)
@@ -77,10 +83,11 @@ struct SessionLogTests {
 
         // A forger on the same socket: its own process claims to be the twin's session and
         // closes a file; the kernel names it, so nothing of it may count.
-        let forger = try DatagramCollector.send([
-            "<38>Dec  2 06:04:13 internal-sftp[1]: session opened for local user \(Self.twin) from [6.6.6.6]",
-            "<38>Dec  2 06:04:13 internal-sftp[1]: close \"/upload/a.csv\" bytes read 0 written 1",
-        ], to: sockets[0])
+        let forger = try DatagramCollector.send(
+            [
+                "<38>Dec  2 06:04:13 internal-sftp[1]: session opened for local user \(Self.twin) from [6.6.6.6]",
+                "<38>Dec  2 06:04:13 internal-sftp[1]: close \"/upload/a.csv\" bytes read 0 written 1",
+            ], to: sockets[0])
         #expect(forger == 2)
         try server.sftp(["put \(local)/a.csv /upload/a.csv"], user: Self.user)
         try server.sftp(["put \(local)/a.csv /upload/a.csv"], user: Self.twin)
@@ -113,16 +120,20 @@ struct SessionLogTests {
         }
         // The sockets and their `dev` directories, made before the first scan, are no uploads.
         // The cut-off upload is never `file.created`; its completing resume is.
-        #expect(sftp == [
-            "file.created \(Self.user)/upload/a.csv 100 \(Self.user)",
-            "file.created \(Self.twin)/upload/a.csv 100 \(Self.twin)",
-            "file.created \(Self.twin)/upload/big.bin 3000000 \(Self.twin)",
-            "file.created \(Self.user)/upload/zz-marker 10 \(Self.user)",
-        ])
+        #expect(
+            sftp == [
+                "file.created \(Self.user)/upload/a.csv 100 \(Self.user)",
+                "file.created \(Self.twin)/upload/a.csv 100 \(Self.twin)",
+                "file.created \(Self.twin)/upload/big.bin 3000000 \(Self.twin)",
+                "file.created \(Self.user)/upload/zz-marker 10 \(Self.user)",
+            ])
         // The SFTP To Go webhook that asked for failures got this one, in SFTP To Go's envelope.
         let failures = received.filter { $0.path == "/sftptogo-failed" }
-        #expect(failures.map { "\($0.topic ?? "?") \($0.json?["Data"]?["Path"]?.stringValue ?? "?") \($0.json?["Data"]?["Size"]?.intValue ?? -1)" }
-            == ["file.failed \(Self.twin)/upload/big.bin \(cutSize)"])
+        #expect(
+            failures.map {
+                "\($0.topic ?? "?") \($0.json?["Data"]?["Path"]?.stringValue ?? "?") \($0.json?["Data"]?["Size"]?.intValue ?? -1)"
+            }
+                == ["file.failed \(Self.twin)/upload/big.bin \(cutSize)"])
         #expect(failures.first?.json?["Actor"]?["Id"]?.stringValue == Self.twin)
         // The vendor's default shape gains no key.
         #expect(received.filter { $0.path == "/sftptogo" }.allSatisfy { $0.json?["Data"]?["ClientAddress"] == nil })
@@ -134,13 +145,14 @@ struct SessionLogTests {
                 data?["sender"]?.stringValue, data?["client_address"]?.stringValue, data?["bytes_written"]?.intValue.map(String.init),
             ].map { $0 ?? "-" }.joined(separator: " ")
         }
-        #expect(rilavek == [
-            "transferred a.csv 100 \(Self.user) 127.0.0.1 100",
-            "transferred a.csv 100 \(Self.twin) 127.0.0.1 100",
-            "failed big.bin \(cutSize) \(Self.twin) 127.0.0.1 \(cutSize)",
-            "transferred big.bin 3000000 \(Self.twin) 127.0.0.1 \(3_000_000 - cutSize)",
-            "transferred zz-marker 10 \(Self.user) 127.0.0.1 10",
-        ], "\(agent.log.split(separator: "\n").filter { $0.contains("session log") }.joined(separator: "\n"))")
+        #expect(
+            rilavek == [
+                "transferred a.csv 100 \(Self.user) 127.0.0.1 100",
+                "transferred a.csv 100 \(Self.twin) 127.0.0.1 100",
+                "failed big.bin \(cutSize) \(Self.twin) 127.0.0.1 \(cutSize)",
+                "transferred big.bin 3000000 \(Self.twin) 127.0.0.1 \(3_000_000 - cutSize)",
+                "transferred zz-marker 10 \(Self.user) 127.0.0.1 10",
+            ], "\(agent.log.split(separator: "\n").filter { $0.contains("session log") }.joined(separator: "\n"))")
         #expect(agent.log.contains("ignored a session line claiming user \"\(Self.twin)\""), "\(agent.log)")
         // Every datagram went on to the system log too, the forger's included.
         let relayed = relay.received.joined(separator: "\n")

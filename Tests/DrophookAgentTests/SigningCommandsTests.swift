@@ -42,7 +42,8 @@ struct SigningCommandsTests {
         #expect(derived.trimmingCharacters(in: .whitespacesAndNewlines) == publicKey)
         // A receiver holding only the public key verifies what the secret key signs.
         let body = Array(#"{"type":"file.created"}"#.utf8)
-        let headers = try RequestSigner(scheme: .standard, secrets: [Array(secretKey.utf8)]).headers(body: body, messageID: "m", timestampSeconds: 1)
+        let headers = try RequestSigner(scheme: .standard, secrets: [Array(secretKey.utf8)]).headers(
+            body: body, messageID: "m", timestampSeconds: 1)
         #expect(SignatureVerifier(secret: Array(publicKey.utf8)).verify(body: body, headers: headers) == .verified(.standard))
     }
 
@@ -54,16 +55,16 @@ struct SigningCommandsTests {
         try (old + "\n").write(toFile: directory + "/secret", atomically: true, encoding: .utf8)
         let config = directory + "/drophook.yaml"
         try """
-            state_dir: \(directory)/state
-            watches:
-              - name: uploads
-                path: \(directory)
-            webhooks:
-              - name: ops
-                url: https://hooks.example.com/sftp
-                format: standard
-                secret_file: secret
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        state_dir: \(directory)/state
+        watches:
+          - name: uploads
+            path: \(directory)
+        webhooks:
+          - name: ops
+            url: https://hooks.example.com/sftp
+            format: standard
+            secret_file: secret
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         let (status, output) = try Self.drophook(["rotate-secret", "ops", "--overlap", "1h", "--config", config], in: directory)
         #expect(status == 0, "\(output)")
         let lines = try String(contentsOfFile: directory + "/secret", encoding: .utf8).split(separator: "\n")
@@ -95,7 +96,8 @@ struct SigningCommandsTests {
             .headers(body: Array(body.utf8), messageID: "m", timestampSeconds: 1_700_000_000)
         func capture(_ body: String) throws -> String {
             let path = directory + "/request-\(UUID().uuidString.prefix(6))"
-            let text = "POST /hook HTTP/1.1\r\nContent-Type: application/json\r\n"
+            let text =
+                "POST /hook HTTP/1.1\r\nContent-Type: application/json\r\n"
                 + headers.map { "\($0.name): \($0.value)\r\n" }.joined() + "\r\n" + body
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             return path
@@ -103,9 +105,11 @@ struct SigningCommandsTests {
         let good = try capture(body)
         let (status, output) = try Self.drophook(["verify", "--secret", secret, "--request", good, "--now", "1700000060"], in: directory)
         #expect(status == 0 && output.contains("signature ok (timestamped"), "\(output)")
-        let (stale, staleOutput) = try Self.drophook(["verify", "--secret", secret, "--request", good, "--now", "1700001000"], in: directory)
+        let (stale, staleOutput) = try Self.drophook(
+            ["verify", "--secret", secret, "--request", good, "--now", "1700001000"], in: directory)
         #expect(stale == 1 && staleOutput.contains("from now"), "\(staleOutput)")
-        let (tampered, tamperedOutput) = try Self.drophook(["verify", "--secret", secret, "--request", try capture(#"{"b":3,"a":"é"}"#), "--now", "1700000060"], in: directory)
+        let (tampered, tamperedOutput) = try Self.drophook(
+            ["verify", "--secret", secret, "--request", try capture(#"{"b":3,"a":"é"}"#), "--now", "1700000060"], in: directory)
         #expect(tampered == 1 && tamperedOutput.contains("FAILED"), "\(tamperedOutput)")
     }
 }

@@ -3,6 +3,7 @@ import DrophookTestSupport
 import Foundation
 import Glibc
 import Testing
+
 @testable import DrophookAgent
 
 /// Where the session log's sockets can be bound when the agent is the `drophook` user under
@@ -30,7 +31,8 @@ struct SocketDirectoryTests {
     }
 
     func configuration() throws -> AgentConfiguration {
-        try AgentConfiguration.parse("""
+        try AgentConfiguration.parse(
+            """
             state_dir: \(base)/state
             session_log:
               source: socket
@@ -63,7 +65,8 @@ struct SocketDirectoryTests {
         #expect(SessionLogPaths.chrootUsers("\(base)/%u") == ["nobody"])
         // A root-owned chroot named after no account, without a dev: nothing to bind, nothing said.
         _ = try directory("no-such-account-here", mode: 0o755)
-        #expect(AgentPreflight.sessionLogFindings(try configuration(), judgement: judgement()).map(\.subject)
+        #expect(
+            AgentPreflight.sessionLogFindings(try configuration(), judgement: judgement()).map(\.subject)
                 == ["\(base)/nobody/dev/log"])
     }
 
@@ -118,7 +121,9 @@ struct SocketDirectoryTests {
 
     @Test("the unit's writable paths under ProtectSystem=strict, as systemctl show prints them")
     func writablePathsOfTheUnit() {
-        let paths = ServiceUnit.writablePaths(["ProtectSystem": "strict", "ReadWritePaths": "-/srv/sftp +/data", "StateDirectory": "drophook"])
+        let paths = ServiceUnit.writablePaths([
+            "ProtectSystem": "strict", "ReadWritePaths": "-/srv/sftp +/data", "StateDirectory": "drophook",
+        ])
         #expect(paths?.prefix(3) == ["/srv/sftp", "/data", "/var/lib/drophook"])
         #expect(ServiceUnit.writablePaths(["ProtectSystem": "full", "ReadWritePaths": "/srv"]) == nil)
         let access = SocketDirectoryAccess(account: nobody, writablePaths: paths)
@@ -131,7 +136,9 @@ struct SocketDirectoryTests {
         let dev = try directory("nobody/dev", mode: 0o773)
         #expect(chown(dev, 0, nobody.groups[0]) == 0)
         #expect(chmod(dev, 0o763) == 0)
-        #expect(SocketDirectoryAccess(account: nobody, writablePaths: nil).problem(bindingIn: dev) == .denied(owner: "root:\(nobody.groupName)", mode: S_IFDIR | 0o763))
+        #expect(
+            SocketDirectoryAccess(account: nobody, writablePaths: nil).problem(bindingIn: dev)
+                == .denied(owner: "root:\(nobody.groupName)", mode: S_IFDIR | 0o763))
         #expect(SocketDirectoryAccess(account: nobody, writablePaths: nil, searchesEverywhere: true).problem(bindingIn: dev) == nil)
     }
 }

@@ -27,11 +27,16 @@ struct CurlFailureClassificationTests {
     }
 
     @Test func treatsAReplyWithoutAStatusLineAsTheReceiversFault() {
-        #expect(TransportFailure.Kind(curlCode: CURLE_UNSUPPORTED_PROTOCOL, errorText: "Received HTTP/0.9 when not allowed") == .invalidResponse)
-        #expect(TransportFailure.Kind(curlCode: CURLE_UNSUPPORTED_PROTOCOL, errorText: "Unsupported HTTP version in response") == .invalidResponse)
+        #expect(
+            TransportFailure.Kind(curlCode: CURLE_UNSUPPORTED_PROTOCOL, errorText: "Received HTTP/0.9 when not allowed") == .invalidResponse
+        )
+        #expect(
+            TransportFailure.Kind(curlCode: CURLE_UNSUPPORTED_PROTOCOL, errorText: "Unsupported HTTP version in response")
+                == .invalidResponse)
         #expect(TransportFailure.Kind(curlCode: CURLE_UNSUPPORTED_PROTOCOL, errorText: "Protocol \"ftp\" not supported") == .invalidRequest)
-        #expect(RetryPolicy().classify(.failure(TransportFailure(kind: .invalidResponse, message: "", duration: .zero)))
-            == .retry(reason: "invalidResponse: ", after: nil))
+        #expect(
+            RetryPolicy().classify(.failure(TransportFailure(kind: .invalidResponse, message: "", duration: .zero)))
+                == .retry(reason: "invalidResponse: ", after: nil))
     }
 
     @Test func treatsATLSAlertDuringReceiveAsATLSFailure() {

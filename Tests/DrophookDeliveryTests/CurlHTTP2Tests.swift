@@ -12,10 +12,11 @@ struct CurlHTTP2Tests {
         let server = try CurlTestHTTP2Server(certificates: certificates, files: ["hook": "received\n"])
         defer { server.stop() }
         let transport = CurlTransport()
-        let outcome = await transport.send(WebhookRequest(
-            url: server.url("/hook"), headers: [HTTPHeader("Content-Type", "application/json")],
-            body: Array(#"{"event":"webhook.ping"}"#.utf8), options: TransportOptions(caFile: certificates.caCertificate)
-        ))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: server.url("/hook"), headers: [HTTPHeader("Content-Type", "application/json")],
+                body: Array(#"{"event":"webhook.ping"}"#.utf8), options: TransportOptions(caFile: certificates.caCertificate)
+            ))
         await transport.shutdown()
 
         let response = try #require(outcome.curlResponse, "\(outcome)")
@@ -32,10 +33,11 @@ struct CurlHTTP2Tests {
         let server = try CurlTestServer(certificates: certificates)
         defer { server.stop() }
         let transport = CurlTransport()
-        let outcome = await transport.send(WebhookRequest(
-            url: server.url("/status/200"), headers: [], body: [1],
-            options: TransportOptions(caFile: certificates.caCertificate)
-        ))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: server.url("/status/200"), headers: [], body: [1],
+                options: TransportOptions(caFile: certificates.caCertificate)
+            ))
         await transport.shutdown()
 
         let response = try #require(outcome.curlResponse, "\(outcome)")

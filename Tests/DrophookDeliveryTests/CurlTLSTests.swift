@@ -28,10 +28,11 @@ struct CurlTLSTests {
         let transport = CurlTransport()
         let options = TransportOptions(caFile: certificates.caCertificate)
         let body = Array(#"{"event":"webhook.ping"}"#.utf8)
-        let outcome = await transport.send(WebhookRequest(
-            url: server.url("/status/200"), headers: [HTTPHeader("Content-Type", "application/json")],
-            body: body, options: options
-        ))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: server.url("/status/200"), headers: [HTTPHeader("Content-Type", "application/json")],
+                body: body, options: options
+            ))
         await transport.shutdown()
 
         #expect(outcome.curlResponse?.status == 200, "\(outcome)")
@@ -70,10 +71,11 @@ struct CurlTLSTests {
         defer { server.stop() }
         let transport = CurlTransport()
         // The certificate names IP 127.0.0.1 only; "localhost" reaches the same server under another name.
-        let outcome = await transport.send(WebhookRequest(
-            url: "https://localhost:\(server.port)/status/200", headers: [], body: [],
-            options: TransportOptions(caFile: certificates.caCertificate)
-        ))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: "https://localhost:\(server.port)/status/200", headers: [], body: [],
+                options: TransportOptions(caFile: certificates.caCertificate)
+            ))
         await transport.shutdown()
 
         #expect(outcome.curlFailure?.kind == .tlsFailure, "\(outcome)")
@@ -89,10 +91,11 @@ struct CurlTLSTests {
         let server = try CurlTestServer(certificates: certificates)
         defer { server.stop() }
         let transport = CurlTransport()
-        let outcome = await transport.send(WebhookRequest(
-            url: server.url("/status/200"), headers: [], body: [],
-            options: TransportOptions(caFile: certificates.caCertificate)
-        ))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: server.url("/status/200"), headers: [], body: [],
+                options: TransportOptions(caFile: certificates.caCertificate)
+            ))
         await transport.shutdown()
 
         let failure = try #require(outcome.curlFailure)
@@ -108,18 +111,20 @@ struct CurlTLSTests {
         defer { server.stop() }
         let transport = CurlTransport()
 
-        let anonymous = await transport.send(WebhookRequest(
-            url: server.url("/status/200"), headers: [], body: [1],
-            options: TransportOptions(caFile: certificates.caCertificate)
-        ))
-        let identified = await transport.send(WebhookRequest(
-            url: server.url("/status/200"), headers: [], body: [2],
-            options: TransportOptions(
-                caFile: certificates.caCertificate,
-                clientCertificateFile: certificates.clientCertificate,
-                clientKeyFile: certificates.clientKey
-            )
-        ))
+        let anonymous = await transport.send(
+            WebhookRequest(
+                url: server.url("/status/200"), headers: [], body: [1],
+                options: TransportOptions(caFile: certificates.caCertificate)
+            ))
+        let identified = await transport.send(
+            WebhookRequest(
+                url: server.url("/status/200"), headers: [], body: [2],
+                options: TransportOptions(
+                    caFile: certificates.caCertificate,
+                    clientCertificateFile: certificates.clientCertificate,
+                    clientKeyFile: certificates.clientKey
+                )
+            ))
         await transport.shutdown()
 
         let refusal = try #require(anonymous.curlFailure)
@@ -136,10 +141,11 @@ struct CurlTLSTests {
         let proxy = try CurlTestServer()
         defer { proxy.stop() }
         let transport = CurlTransport()
-        let outcome = await transport.send(WebhookRequest(
-            url: server.url("/status/200"), headers: [], body: [7],
-            options: TransportOptions(caFile: certificates.caCertificate, proxy: "http://127.0.0.1:\(proxy.port)")
-        ))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: server.url("/status/200"), headers: [], body: [7],
+                options: TransportOptions(caFile: certificates.caCertificate, proxy: "http://127.0.0.1:\(proxy.port)")
+            ))
         await transport.shutdown()
 
         #expect(outcome.curlResponse?.status == 200, "\(outcome)")
@@ -158,9 +164,10 @@ struct CurlTLSTests {
         defer { server.stop() }
         let transport = CurlTransport()
         let missing = certificates.directory.appendingPathComponent("absent-ca.pem").path
-        let outcome = await transport.send(WebhookRequest(
-            url: server.url("/status/200"), headers: [], body: [], options: TransportOptions(caFile: missing)
-        ))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: server.url("/status/200"), headers: [], body: [], options: TransportOptions(caFile: missing)
+            ))
         await transport.shutdown()
 
         let failure = try #require(outcome.curlFailure)

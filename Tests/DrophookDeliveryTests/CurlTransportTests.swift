@@ -48,9 +48,10 @@ struct CurlTransportTests {
         let transport = CurlTransport()
         // Large enough that curl would otherwise ask for 100-continue (its threshold is 1 MiB).
         let body = [UInt8](repeating: UInt8(ascii: "a"), count: 2 * 1024 * 1024)
-        let outcome = await transport.send(WebhookRequest(
-            url: server.url("/plain"), headers: [HTTPHeader("User-Agent", "receiver-test/1")], body: body
-        ))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: server.url("/plain"), headers: [HTTPHeader("User-Agent", "receiver-test/1")], body: body
+            ))
         await transport.shutdown()
 
         #expect(outcome.curlResponse?.status == 200)
@@ -143,10 +144,11 @@ struct CurlTransportTests {
         defer { server.stop() }
         let transport = CurlTransport()
         let outcome = await transport.send(WebhookRequest(url: server.url("/huge/\(50 * 1024 * 1024)"), headers: [], body: []))
-        let capped = await transport.send(WebhookRequest(
-            url: server.url("/huge/\(1024 * 1024)"), headers: [], body: [],
-            options: TransportOptions(maxResponseBodyBytes: 100)
-        ))
+        let capped = await transport.send(
+            WebhookRequest(
+                url: server.url("/huge/\(1024 * 1024)"), headers: [], body: [],
+                options: TransportOptions(maxResponseBodyBytes: 100)
+            ))
         await transport.shutdown()
 
         let response = try #require(outcome.curlResponse)
@@ -162,9 +164,10 @@ struct CurlTransportTests {
         let server = try CurlTestServer()
         defer { server.stop() }
         let transport = CurlTransport()
-        let outcome = await transport.send(WebhookRequest(
-            url: server.url("/huge/4096"), headers: [], body: [], options: TransportOptions(maxResponseBodyBytes: 4096)
-        ))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: server.url("/huge/4096"), headers: [], body: [], options: TransportOptions(maxResponseBodyBytes: 4096)
+            ))
         await transport.shutdown()
 
         #expect(outcome.curlResponse?.body.count == 4096)
@@ -196,9 +199,10 @@ struct CurlTransportTests {
         let transport = CurlTransport()
         let clock = ContinuousClock()
         let started = clock.now
-        let outcome = await transport.send(WebhookRequest(
-            url: server.url("/drip"), headers: [], body: [],
-            options: TransportOptions(connectTimeout: .seconds(1), totalTimeout: .milliseconds(900))))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: server.url("/drip"), headers: [], body: [],
+                options: TransportOptions(connectTimeout: .seconds(1), totalTimeout: .milliseconds(900))))
         let elapsed = clock.now - started
         await transport.shutdown()
 
@@ -236,9 +240,10 @@ struct CurlTransportTests {
         let transport = CurlTransport()
         let ftp = await transport.send(WebhookRequest(url: "ftp://127.0.0.1:\(server.port)/x", headers: [], body: []))
         let malformed = await transport.send(WebhookRequest(url: "http://[::1/x", headers: [], body: []))
-        let injected = await transport.send(WebhookRequest(
-            url: server.url("/status/200"), headers: [HTTPHeader("X-Bad", "a\r\nX-Injected: 1")], body: []
-        ))
+        let injected = await transport.send(
+            WebhookRequest(
+                url: server.url("/status/200"), headers: [HTTPHeader("X-Bad", "a\r\nX-Injected: 1")], body: []
+            ))
         await transport.shutdown()
 
         #expect(ftp.curlFailure?.kind == .invalidRequest)
@@ -258,14 +263,17 @@ struct CurlTransportTests {
             for index in 0..<count {
                 group.addTask {
                     let id = "req-\(index)"
-                    let outcome = await transport.send(WebhookRequest(
-                        url: url, headers: [HTTPHeader("X-Request-Id", id)], body: Array(id.utf8)
-                    ))
+                    let outcome = await transport.send(
+                        WebhookRequest(
+                            url: url, headers: [HTTPHeader("X-Request-Id", id)], body: Array(id.utf8)
+                        ))
                     guard let response = outcome.curlResponse, response.status == 202,
-                          response.header("X-Echo-Id") == id,
-                          response.body == Array("status 202 for \(id)".utf8) else {
+                        response.header("X-Echo-Id") == id,
+                        response.body == Array("status 202 for \(id)".utf8)
+                    else {
                         let echoed = outcome.curlResponse?.header("X-Echo-Id") ?? "-"
-                        return "\(id): status \(outcome.curlResponse?.status ?? 0), echo \(echoed), \(outcome.curlFailure?.description ?? "")"
+                        return
+                            "\(id): status \(outcome.curlResponse?.status ?? 0), echo \(echoed), \(outcome.curlFailure?.description ?? "")"
                     }
                     return nil
                 }
@@ -287,9 +295,10 @@ struct CurlTransportTests {
         defer { proxy.stop() }
         let transport = CurlTransport()
         let options = TransportOptions(proxy: "http://127.0.0.1:\(proxy.port)")
-        let outcome = await transport.send(WebhookRequest(
-            url: "http://receiver.drophook.invalid/hooks/in", headers: [], body: Array("x".utf8), options: options
-        ))
+        let outcome = await transport.send(
+            WebhookRequest(
+                url: "http://receiver.drophook.invalid/hooks/in", headers: [], body: Array("x".utf8), options: options
+            ))
         await transport.shutdown()
 
         #expect(outcome.curlResponse?.status == 200)

@@ -15,7 +15,8 @@ struct DialectTests {
     func receiversAcceptEveryScheme() async throws {
         let receiver = try await WebhookReceiver.start()
         let plain = Array(Self.plainSecret.utf8)
-        func endpoint(_ name: String, _ format: any WebhookFormat, _ signature: SignatureScheme?, secret: [UInt8]) -> EndpointConfiguration {
+        func endpoint(_ name: String, _ format: any WebhookFormat, _ signature: SignatureScheme?, secret: [UInt8]) -> EndpointConfiguration
+        {
             var endpoint = testEndpoint(name, url: receiver.baseURL + "/" + name)
             endpoint.format = format
             endpoint.topics = [.fileCreated, .fileDeleted, .fileFailed]
@@ -46,24 +47,30 @@ struct DialectTests {
         await receiver.stop()
 
         let output = try ReferenceVerifier.verify(received, standardSecret: Self.standardSecret, plainSecret: Self.plainSecret)
-        #expect(output.split(separator: "\n").sorted() == [
-            "/cloudevents 3", "/cloudevents-binary 3", "/github 3", "/hub 3", "/rilavek 2", "/standard 3", "/timestamped 3",
-            "/timestamped-sftptogo 3",
-            "node timestamped 6",
-        ])
+        #expect(
+            output.split(separator: "\n").sorted() == [
+                "/cloudevents 3", "/cloudevents-binary 3", "/github 3", "/hub 3", "/rilavek 2", "/standard 3", "/timestamped 3",
+                "/timestamped-sftptogo 3",
+                "node timestamped 6",
+            ])
         // The event travels in headers too: its type everywhere, its id where the scheme has no id header of its own.
         for request in received {
             let binary = request.path == "/cloudevents-binary"
             // ce-type and ce-id carry them in binary CloudEvents, webhook-id under Standard Webhooks.
             let typeHeader = binary ? "ce-type" : "X-Drophook-Event"
             #expect(request.headers.value(named: typeHeader)?.contains("file.") == true, "\(request.path)")
-            let idHeader = binary ? "ce-id" : request.path.hasPrefix("/standard") || request.path.hasPrefix("/cloudevents") ? "webhook-id" : "X-Drophook-Event-Id"
+            let idHeader =
+                binary
+                ? "ce-id"
+                : request.path.hasPrefix("/standard") || request.path.hasPrefix("/cloudevents") ? "webhook-id" : "X-Drophook-Event-Id"
             #expect(request.headers.value(named: idHeader).map { id in events.contains { $0.id == id } } == true, "\(request.path)")
         }
         // drophook's own verifier agrees with the receivers' code.
         for request in received {
-            let secret = request.path.hasPrefix("/standard") || request.path.hasPrefix("/cloudevents") ? Array(Self.standardSecret.utf8) : plain
-            let result = SignatureVerifier(secret: secret).verify(body: request.body, headers: request.headers, nowSeconds: WallClock.nanoseconds() / 1_000_000_000)
+            let secret =
+                request.path.hasPrefix("/standard") || request.path.hasPrefix("/cloudevents") ? Array(Self.standardSecret.utf8) : plain
+            let result = SignatureVerifier(secret: secret).verify(
+                body: request.body, headers: request.headers, nowSeconds: WallClock.nanoseconds() / 1_000_000_000)
             #expect(result.isVerified, "\(request.path): \(result)")
         }
     }
@@ -142,11 +149,14 @@ struct HandshakeTests {
 
     @Test("OPTIONS with this host's origin comes first; an allowed rate spaces the deliveries")
     func allowedAndPaced() async throws {
-        let receiver = try await WebhookReceiver.start(.init(script: ResponseScript { request, _ in
-            request.method == "OPTIONS"
-                ? ReceiverReply(status: 200, headers: [HTTPHeader("WebHook-Allowed-Origin", "*"), HTTPHeader("WebHook-Allowed-Rate", "600")])
-                : .noContent
-        }))
+        let receiver = try await WebhookReceiver.start(
+            .init(
+                script: ResponseScript { request, _ in
+                    request.method == "OPTIONS"
+                        ? ReceiverReply(
+                            status: 200, headers: [HTTPHeader("WebHook-Allowed-Origin", "*"), HTTPHeader("WebHook-Allowed-Rate", "600")])
+                        : .noContent
+                }))
         let endpoint = Self.endpoint(receiver.baseURL + "/guarded")
         let harness = try EngineHarness(endpoints: [endpoint], transport: CurlTransport())
         try harness.append((0..<4).map { testEvent(.created, path: "in/\($0).csv") }, endpoints: [endpoint])
@@ -168,9 +178,12 @@ struct HandshakeTests {
 
     @Test("a receiver that does not allow the origin gets no event; the attempt fails and is retried")
     func refusedSendsNothing() async throws {
-        let receiver = try await WebhookReceiver.start(.init(script: ResponseScript { request, _ in
-            request.method == "OPTIONS" ? ReceiverReply(status: 200, headers: [HTTPHeader("WebHook-Allowed-Origin", "elsewhere.example")]) : .noContent
-        }))
+        let receiver = try await WebhookReceiver.start(
+            .init(
+                script: ResponseScript { request, _ in
+                    request.method == "OPTIONS"
+                        ? ReceiverReply(status: 200, headers: [HTTPHeader("WebHook-Allowed-Origin", "elsewhere.example")]) : .noContent
+                }))
         let endpoint = Self.endpoint(receiver.baseURL + "/guarded")
         let harness = try EngineHarness(endpoints: [endpoint], transport: CurlTransport())
         let event = testEvent(.created, path: "in/a.csv")

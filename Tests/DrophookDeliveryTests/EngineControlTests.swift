@@ -20,8 +20,9 @@ struct EngineControlTests {
     func backlogDeliveredInOrderAfterOutage() async throws {
         let port = try await closedPort()
         let transport = CurlTransport()
-        let endpoint = testEndpoint("ordered", url: "http://127.0.0.1:\(port)/hook",
-                                    schedule: Array(repeating: .milliseconds(100), count: 50), ordered: true)
+        let endpoint = testEndpoint(
+            "ordered", url: "http://127.0.0.1:\(port)/hook",
+            schedule: Array(repeating: .milliseconds(100), count: 50), ordered: true)
         let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
         let events = (0..<6).map { testEvent($0 == 3 ? .deleted : .created, path: "f\($0 % 3).csv") }
         try harness.append(Array(events.prefix(3)), endpoints: [endpoint])
@@ -48,8 +49,9 @@ struct EngineControlTests {
     func backlogDeliveredAfterOutage() async throws {
         let port = try await closedPort()
         let transport = CurlTransport()
-        let endpoint = testEndpoint("hook", url: "http://127.0.0.1:\(port)/hook",
-                                    schedule: Array(repeating: .milliseconds(100), count: 50), concurrency: 4)
+        let endpoint = testEndpoint(
+            "hook", url: "http://127.0.0.1:\(port)/hook",
+            schedule: Array(repeating: .milliseconds(100), count: 50), concurrency: 4)
         let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
         let events = (0..<20).map { testEvent(path: "batch/\($0).csv") }
         try harness.append(events, endpoints: [endpoint])
@@ -179,9 +181,10 @@ struct EngineControlTests {
 
     @Test("429 with Retry-After: the retry waits as long as the receiver asked, not the schedule")
     func retryAfterHonoured() async throws {
-        let receiver = try await WebhookReceiver.start(ReceiverConfiguration(
-            script: .sequence([.retryAfter(seconds: 2, status: 429)], then: .noContent)
-        ))
+        let receiver = try await WebhookReceiver.start(
+            ReceiverConfiguration(
+                script: .sequence([.retryAfter(seconds: 2, status: 429)], then: .noContent)
+            ))
         let transport = CurlTransport()
         let endpoint = testEndpoint("hook", url: receiver.baseURL + "/hook", schedule: [.milliseconds(10)])
         let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
@@ -210,8 +213,9 @@ struct EngineControlTests {
     func autoDisable() async throws {
         let receiver = try await WebhookReceiver.start(ReceiverConfiguration(script: .always(.status(503))))
         let transport = CurlTransport()
-        let endpoint = testEndpoint("hook", url: receiver.baseURL + "/hook",
-                                    schedule: Array(repeating: .milliseconds(100), count: 50), disableAfter: .milliseconds(500))
+        let endpoint = testEndpoint(
+            "hook", url: receiver.baseURL + "/hook",
+            schedule: Array(repeating: .milliseconds(100), count: 50), disableAfter: .milliseconds(500))
         let harness = try EngineHarness(endpoints: [endpoint], transport: transport)
         try harness.append([testEvent(path: "a.csv")], endpoints: [endpoint])
         try await eventually("auto-disabled") { try harness.outbox.endpointState("hook").disabled }

@@ -14,9 +14,10 @@ struct EngineDatabaseFaultTests {
         // The first answer is held until the test has taken the database's write lock, so the
         // worker records it into a locked database however slow the machine is.
         let answer = ReplyGate()
-        let receiver = try await WebhookReceiver.start(ReceiverConfiguration(
-            script: ResponseScript { _, index in index == 0 ? ReceiverReply(status: 204, gate: answer) : .noContent }
-        ))
+        let receiver = try await WebhookReceiver.start(
+            ReceiverConfiguration(
+                script: ResponseScript { _, index in index == 0 ? ReceiverReply(status: 204, gate: answer) : .noContent }
+            ))
         let log = LogRecorder(level: .error)
         let transport = CurlTransport()
         let endpoint = testEndpoint("ordered", url: receiver.baseURL + "/hook", ordered: true)
@@ -33,8 +34,8 @@ struct EngineDatabaseFaultTests {
         // Another connection holds the write lock: recording the attempt, then handing the
         // claim back, both fail (busy), as they would on a locked or failing disk.
         var lockConfiguration = Configuration()
-        lockConfiguration.allowsUnsafeTransactions = true  // the transaction spans two accesses on purpose
-        lockConfiguration.busyMode = .timeout(5)  // the engine may be mid-commit when the test takes the lock
+        lockConfiguration.allowsUnsafeTransactions = true // the transaction spans two accesses on purpose
+        lockConfiguration.busyMode = .timeout(5) // the engine may be mid-commit when the test takes the lock
         let lock = try DatabaseQueue(path: harness.directory + "/" + Outbox.fileName, configuration: lockConfiguration)
         try await lock.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
         answer.open()

@@ -10,9 +10,10 @@ struct EngineDeliveryTests {
     @Test("500 three times then 200: delivered on the 4th attempt, every attempt logged with the same event and delivery id")
     func retriesUntilDelivered() async throws {
         let secret = Array("s3cret".utf8)
-        let receiver = try await WebhookReceiver.start(ReceiverConfiguration(
-            secret: secret, script: .sequence([.status(500), .status(500), .status(500)], then: .status(200))
-        ))
+        let receiver = try await WebhookReceiver.start(
+            ReceiverConfiguration(
+                secret: secret, script: .sequence([.status(500), .status(500), .status(500)], then: .status(200))
+            ))
         let transport = CurlTransport()
         let endpoint = testEndpoint("hook", url: receiver.baseURL + "/hook")
         let harness = try EngineHarness(endpoints: [endpoint], transport: transport)

@@ -18,16 +18,18 @@ struct EngineRedactionTests {
         ]
         let logged = HeaderRedaction.redact(sent)
         #expect(logged.map(\.name) == sent.map(\.name))
-        #expect(logged.map(\.value) == [
-            "application/json", HeaderRedaction.placeholder, HeaderRedaction.placeholder, HeaderRedaction.placeholder,
-            HeaderRedaction.placeholder, HeaderRedaction.placeholder, HeaderRedaction.placeholder, "ops",
-        ])
+        #expect(
+            logged.map(\.value) == [
+                "application/json", HeaderRedaction.placeholder, HeaderRedaction.placeholder, HeaderRedaction.placeholder,
+                HeaderRedaction.placeholder, HeaderRedaction.placeholder, HeaderRedaction.placeholder, "ops",
+            ])
     }
 
     @Test("a password in the URL is hidden; URLs without one are logged as they are")
     func urls() {
-        #expect(HeaderRedaction.redact(url: "https://bob:hunter2@hooks.example.com/in?x=1")
-            == "https://bob:***@hooks.example.com/in?x=1")
+        #expect(
+            HeaderRedaction.redact(url: "https://bob:hunter2@hooks.example.com/in?x=1")
+                == "https://bob:***@hooks.example.com/in?x=1")
         // A password holding `@` and `/` (percent-encoded or not), and a URL too broken to parse.
         #expect(HeaderRedaction.redact(url: "https://bob:p%40ss@h.example/x@y") == "https://bob:***@h.example/x@y")
         #expect(HeaderRedaction.redact(url: "https://bob:p@ss@h.example/") == "https://bob:***@h.example/")

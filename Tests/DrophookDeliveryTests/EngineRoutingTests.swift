@@ -30,11 +30,12 @@ struct EngineRoutingTests {
         var invoices = testEndpoint("invoices", url: "http://127.0.0.1:1/")
         invoices.filter = try EventFilter(paths: ["alice/invoices/**", "!**/*.tmp"], minimumSize: 1)
         let harness = try EngineHarness(endpoints: [], transport: CurlTransport())
-        let result = try harness.append([
-            testEvent(.created, path: "alice/invoices/a.pdf"),
-            testEvent(.created, path: "alice/invoices/a.tmp"),
-            testEvent(.created, path: "bob/x.pdf"),
-        ], endpoints: [invoices])
+        let result = try harness.append(
+            [
+                testEvent(.created, path: "alice/invoices/a.pdf"),
+                testEvent(.created, path: "alice/invoices/a.tmp"),
+                testEvent(.created, path: "bob/x.pdf"),
+            ], endpoints: [invoices])
         #expect(result.events == 3 && result.deliveries == 1 && result.endpoints == ["invoices"])
         #expect(try harness.outbox.recentDeliveries(endpoint: "invoices").map(\.path) == ["alice/invoices/a.pdf"])
     }

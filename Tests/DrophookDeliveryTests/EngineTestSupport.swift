@@ -24,11 +24,13 @@ final class EngineHarness: Sendable {
     ) throws {
         directory = NSTemporaryDirectory() + "drophook-engine-\(UUID().uuidString.lowercased())"
         outbox = try Outbox(stateDirectory: directory, configuration: outboxConfiguration)
-        let logger = logger ?? {
-            var quiet = Logger(label: "drophook.test.delivery")
-            quiet.logLevel = .critical
-            return quiet
-        }()
+        let logger =
+            logger
+            ?? {
+                var quiet = Logger(label: "drophook.test.delivery")
+                quiet.logLevel = .critical
+                return quiet
+            }()
         engine = DeliveryEngine(
             outbox: outbox,
             transport: transport,

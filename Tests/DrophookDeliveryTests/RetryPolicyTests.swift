@@ -48,8 +48,9 @@ struct RetryPolicyTests {
         #expect(RetryPolicy(retryOn4xx: true).classify(response(410)) == .endpointGone)
     }
 
-    @Test("connection errors, DNS, timeouts, resets and TLS failures are retried",
-          arguments: [TransportFailure.Kind.dnsFailure, .connectFailure, .timeout, .tlsFailure, .connectionReset, .other])
+    @Test(
+        "connection errors, DNS, timeouts, resets and TLS failures are retried",
+        arguments: [TransportFailure.Kind.dnsFailure, .connectFailure, .timeout, .tlsFailure, .connectionReset, .other])
     func transportFailures(kind: TransportFailure.Kind) {
         let verdict = policy.classify(.failure(TransportFailure(kind: kind, message: "x", duration: .zero)))
         #expect(verdict == .retry(reason: "\(kind.rawValue): x", after: nil))

@@ -3,16 +3,18 @@ import Testing
 
 @Suite("Retry schedule and durations")
 struct RetryScheduleTests {
-    @Test("durations in config notation", arguments: [
-        ("500ms", Duration.milliseconds(500)),
-        ("5s", .seconds(5)),
-        ("1m", .seconds(60)),
-        ("2h", .seconds(7200)),
-        ("1d", .seconds(86_400)),
-        ("1h30m", .seconds(5400)),
-        ("1.5s", .milliseconds(1500)),
-        (" 10S ", .seconds(10)),
-    ])
+    @Test(
+        "durations in config notation",
+        arguments: [
+            ("500ms", Duration.milliseconds(500)),
+            ("5s", .seconds(5)),
+            ("1m", .seconds(60)),
+            ("2h", .seconds(7200)),
+            ("1d", .seconds(86_400)),
+            ("1h30m", .seconds(5400)),
+            ("1.5s", .milliseconds(1500)),
+            (" 10S ", .seconds(10)),
+        ])
     func parsesDurations(text: String, expected: Duration) throws {
         #expect(try DurationParser.parse(text) == expected)
     }

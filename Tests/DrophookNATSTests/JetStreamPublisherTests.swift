@@ -6,8 +6,9 @@ import Foundation
 import Testing
 
 /// The publisher against a real `nats-server` with JetStream on loopback.
-@Suite("JetStream publisher", .serialized,
-       .requires(.natsServer))
+@Suite(
+    "JetStream publisher", .serialized,
+    .requires(.natsServer))
 struct JetStreamPublisherTests {
     @Test(.timeLimit(.minutes(1)))
     func aMessagePublishedTwiceWithOneIDIsStoredOnce() async throws {
@@ -20,7 +21,8 @@ struct JetStreamPublisherTests {
 
         let subject = "sftp.host-a.uploads.file.created"
         let body = Array(#"{"Topic":"file.created"}"#.utf8)
-        let first = try await publisher.publish(subject: subject, messageID: "event-1", headers: [HTTPHeader("Content-Type", "application/json")], body: body)
+        let first = try await publisher.publish(
+            subject: subject, messageID: "event-1", headers: [HTTPHeader("Content-Type", "application/json")], body: body)
         // The same event again, as after a lost ack or a crash before the delivery was marked.
         let again = try await publisher.publish(subject: subject, messageID: "event-1", body: body)
         let second = try await publisher.publish(subject: subject, messageID: "event-2", body: body)
@@ -53,13 +55,19 @@ struct JetStreamPublisherTests {
 
     /// User and password, and a token, as the server demands them: the right ones publish, a
     /// wrong one is a connect error with the server's reason.
-    @Test(.timeLimit(.minutes(1)), arguments: [
-        (["--user", "drophook", "--pass", "s3cret-pass"], JetStreamPublisher.Configuration.Authentication.userPassword(user: "drophook", password: "s3cret-pass"),
-         JetStreamPublisher.Configuration.Authentication.userPassword(user: "drophook", password: "wrong")),
-        (["--auth", "s3cret-token"], .token("s3cret-token"), .token("wrong")),
-    ])
+    @Test(
+        .timeLimit(.minutes(1)),
+        arguments: [
+            (
+                ["--user", "drophook", "--pass", "s3cret-pass"],
+                JetStreamPublisher.Configuration.Authentication.userPassword(user: "drophook", password: "s3cret-pass"),
+                JetStreamPublisher.Configuration.Authentication.userPassword(user: "drophook", password: "wrong")
+            ),
+            (["--auth", "s3cret-token"], .token("s3cret-token"), .token("wrong")),
+        ])
     func authenticatesAsTheServerDemands(
-        serverArguments: [String], right: JetStreamPublisher.Configuration.Authentication, wrong: JetStreamPublisher.Configuration.Authentication
+        serverArguments: [String], right: JetStreamPublisher.Configuration.Authentication,
+        wrong: JetStreamPublisher.Configuration.Authentication
     ) async throws {
         let server = try NATSServer.start(serverArguments)
         defer { server.stop() }
@@ -90,9 +98,10 @@ struct JetStreamPublisherTests {
         #expect {
             _ = try JetStreamPublisher(.init(servers: [server.url], connectTimeout: .seconds(2)))
         } throws: { error in (error as? JetStreamError)?.code == .connect }
-        let publisher = try JetStreamPublisher(.init(
-            servers: [server.url], caFile: certificates.caCertificate,
-            clientCertificate: certificates.clientCertificate, clientKey: certificates.clientKey))
+        let publisher = try JetStreamPublisher(
+            .init(
+                servers: [server.url], caFile: certificates.caCertificate,
+                clientCertificate: certificates.clientCertificate, clientKey: certificates.clientKey))
         defer { publisher.close() }
         try publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"]))
         let ack = try await publisher.publish(subject: "sftp.h.w.file.created", messageID: "event-1", body: [1])
@@ -130,8 +139,9 @@ struct JetStreamPublisherTests {
 /// A replicas-3 stream on a three-server cluster, its leader stopped in the middle of a burst and
 /// started again: the publisher (retrying each message until it is acknowledged, as the delivery
 /// engine does) leaves every message in the stream exactly once.
-@Suite("JetStream cluster failover", .serialized,
-       .requires(.natsServer))
+@Suite(
+    "JetStream cluster failover", .serialized,
+    .requires(.natsServer))
 struct JetStreamFailoverTests {
     @Test(.timeLimit(.minutes(3)))
     func aStreamLeaderStoppedMidBurstLosesAndDuplicatesNothing() async throws {
@@ -159,8 +169,9 @@ struct JetStreamFailoverTests {
             var attempts = 0
             while true {
                 do {
-                    _ = try await publisher.publish(subject: "sftp.host.uploads.file.created", messageID: "event-\(index)",
-                                                    body: Array("\(index)".utf8), timeout: .seconds(2))
+                    _ = try await publisher.publish(
+                        subject: "sftp.host.uploads.file.created", messageID: "event-\(index)",
+                        body: Array("\(index)".utf8), timeout: .seconds(2))
                     break
                 } catch {
                     attempts += 1

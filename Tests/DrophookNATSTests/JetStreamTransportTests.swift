@@ -7,23 +7,27 @@ import Testing
 
 /// The transport the delivery engine sees, against a real `nats-server`: what each outcome
 /// becomes for the retry policy and the delivery log.
-@Suite("JetStream transport", .serialized,
-       .requires(.natsServer))
+@Suite(
+    "JetStream transport", .serialized,
+    .requires(.natsServer))
 struct JetStreamTransportTests {
     static func request(_ id: String, subject: String = "sftp.h.uploads.file.created") -> WebhookRequest {
-        WebhookRequest(url: WebhookRequest.streamScheme + subject, headers: [HTTPHeader("Content-Type", "application/json")], body: Array("{}".utf8),
-                       options: TransportOptions(totalTimeout: .seconds(2)), messageID: id)
+        WebhookRequest(
+            url: WebhookRequest.streamScheme + subject, headers: [HTTPHeader("Content-Type", "application/json")], body: Array("{}".utf8),
+            options: TransportOptions(totalTimeout: .seconds(2)), messageID: id)
     }
 
     @Test(.timeLimit(.minutes(1)))
     func aStoredMessageIsA200WithTheAckAndARepeatIsMarkedDuplicate() async throws {
         let server = try NATSServer.start()
         defer { server.stop() }
-        let transport = JetStreamTransport(.init(connection: .init(servers: [server.url]),
-                                                 createStream: .init(name: "SFTP", subjects: ["sftp.>"])))
+        let transport = JetStreamTransport(
+            .init(
+                connection: .init(servers: [server.url]),
+                createStream: .init(name: "SFTP", subjects: ["sftp.>"])))
         defer { transport.close() }
         guard case .response(let first) = await transport.send(Self.request("event-1")),
-              case .response(let again) = await transport.send(Self.request("event-1"))
+            case .response(let again) = await transport.send(Self.request("event-1"))
         else {
             Issue.record("both publishes should be acknowledged")
             return
@@ -41,7 +45,10 @@ struct JetStreamTransportTests {
         let transport = JetStreamTransport(.init(connection: .init(servers: [server.url], connectTimeout: .seconds(1))))
         defer { transport.close() }
         for id in ["a", "b"] {
-            guard case .response = await transport.send(Self.request(id)) else { Issue.record("\(id) should be stored"); return }
+            guard case .response = await transport.send(Self.request(id)) else {
+                Issue.record("\(id) should be stored")
+                return
+            }
         }
         guard case .failure(let full) = await transport.send(Self.request("c")) else {
             Issue.record("a full stream that discards new messages must refuse the third")

@@ -7,8 +7,9 @@ import Testing
 /// NKey authentication (a server that knows only the user's public key; the publisher signs its
 /// challenge with the seed file) and a `.creds` file (a user JWT signed by an account the
 /// server's operator signed).
-@Suite("JetStream publisher: NKey and credentials file", .serialized,
-       .requires(.natsServer))
+@Suite(
+    "JetStream publisher: NKey and credentials file", .serialized,
+    .requires(.natsServer))
 struct NKeyAuthenticationTests {
     @Test(.timeLimit(.minutes(1)))
     func authenticatesWithAnNKeySeedFile() async throws {
@@ -18,7 +19,8 @@ struct NKeyAuthenticationTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let serverConfig = directory + "/server.conf"
-        try "authorization { users = [ { nkey: \"\(allowed.publicKey)\" } ] }\n".write(toFile: serverConfig, atomically: true, encoding: .utf8)
+        try "authorization { users = [ { nkey: \"\(allowed.publicKey)\" } ] }\n".write(
+            toFile: serverConfig, atomically: true, encoding: .utf8)
         for (name, pair) in [("allowed", allowed), ("stranger", stranger)] {
             try (pair.seed + "\n").write(toFile: "\(directory)/\(name).nk", atomically: true, encoding: .utf8)
         }
@@ -26,12 +28,15 @@ struct NKeyAuthenticationTests {
         defer { server.stop() }
 
         #expect {
-            _ = try JetStreamPublisher(.init(servers: [server.url], authentication: .nkey(publicKey: stranger.publicKey, seedFile: directory + "/stranger.nk"),
-                                             connectTimeout: .seconds(2)))
+            _ = try JetStreamPublisher(
+                .init(
+                    servers: [server.url], authentication: .nkey(publicKey: stranger.publicKey, seedFile: directory + "/stranger.nk"),
+                    connectTimeout: .seconds(2)))
         } throws: { error in
             (error as? JetStreamError)?.code == .connect && "\(error)".lowercased().contains("authorization")
         }
-        let publisher = try JetStreamPublisher(.init(servers: [server.url], authentication: .nkey(publicKey: allowed.publicKey, seedFile: directory + "/allowed.nk")))
+        let publisher = try JetStreamPublisher(
+            .init(servers: [server.url], authentication: .nkey(publicKey: allowed.publicKey, seedFile: directory + "/allowed.nk")))
         defer { publisher.close() }
         try publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"]))
         let ack = try await publisher.publish(subject: "sftp.h.w.file.created", messageID: "event-1", body: [1])

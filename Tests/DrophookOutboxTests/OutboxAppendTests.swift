@@ -45,16 +45,20 @@ struct OutboxAppendTests {
         let dir = try TemporaryDirectory()
         let outbox = try Outbox(stateDirectory: dir.path)
         let first = fileEvent(path: "one.csv")
-        try outbox.append(WatchBatch(
-            events: [first],
-            snapshot: SnapshotDelta(upserts: [record("one.csv", inode: UInt64.max), record("two.csv")])
-        )) { _ in ["hook"] }
+        try outbox.append(
+            WatchBatch(
+                events: [first],
+                snapshot: SnapshotDelta(upserts: [record("one.csv", inode: UInt64.max), record("two.csv")])
+            )
+        ) { _ in ["hook"] }
         #expect(try outbox.loadSnapshot() == [record("one.csv", inode: UInt64.max), record("two.csv")])
 
-        try outbox.append(WatchBatch(
-            events: [fileEvent(.deleted, path: "two.csv")],
-            snapshot: SnapshotDelta(upserts: [record("one.csv", size: 99)], removals: [SnapshotKey(watch: "uploads", path: "two.csv")])
-        )) { _ in ["hook"] }
+        try outbox.append(
+            WatchBatch(
+                events: [fileEvent(.deleted, path: "two.csv")],
+                snapshot: SnapshotDelta(upserts: [record("one.csv", size: 99)], removals: [SnapshotKey(watch: "uploads", path: "two.csv")])
+            )
+        ) { _ in ["hook"] }
         #expect(try outbox.loadSnapshot() == [record("one.csv", size: 99)])
 
         // An invalid event after a valid one fails inside the transaction: the whole batch,
@@ -62,10 +66,12 @@ struct OutboxAppendTests {
         var invalid = fileEvent(path: "three.csv")
         invalid.id = ""
         #expect(throws: OutboxError.self) {
-            try outbox.append(WatchBatch(
-                events: [fileEvent(path: "four.csv"), invalid],
-                snapshot: SnapshotDelta(upserts: [record("three.csv")], removals: [SnapshotKey(watch: "uploads", path: "one.csv")])
-            )) { _ in ["hook"] }
+            try outbox.append(
+                WatchBatch(
+                    events: [fileEvent(path: "four.csv"), invalid],
+                    snapshot: SnapshotDelta(upserts: [record("three.csv")], removals: [SnapshotKey(watch: "uploads", path: "one.csv")])
+                )
+            ) { _ in ["hook"] }
         }
         #expect(try outbox.loadSnapshot() == [record("one.csv", size: 99)])
         #expect(try outbox.events().map(\.path) == ["one.csv", "two.csv"])

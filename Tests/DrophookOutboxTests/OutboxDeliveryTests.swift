@@ -1,7 +1,8 @@
 import DrophookEvents
-@testable import DrophookOutbox
 import Foundation
 import Testing
+
+@testable import DrophookOutbox
 
 @Suite("Outbox delivery queue")
 struct OutboxDeliveryTests {
@@ -35,8 +36,9 @@ struct OutboxDeliveryTests {
         let job = try #require(try outbox.claimDueDeliveries(endpoint: "hook", limit: 1).first)
         let retryAt = Outbox.nowMillis() + 60_000
         let failedAt = Outbox.nowMillis()
-        var state = try outbox.recordAttempt(attemptRecord(for: job, status: 500, result: .retry, at: failedAt),
-                                             endpoint: "hook", transition: .retry(atMillis: retryAt))
+        var state = try outbox.recordAttempt(
+            attemptRecord(for: job, status: 500, result: .retry, at: failedAt),
+            endpoint: "hook", transition: .retry(atMillis: retryAt))
         #expect(state.failingSinceMillis == failedAt)
         #expect(try outbox.dueDeliveries(endpoint: "hook", limit: 5).isEmpty)
         #expect(try outbox.nextDueMillis(endpoint: "hook") == retryAt)
@@ -73,7 +75,8 @@ struct OutboxDeliveryTests {
         }
         let read = try #require(try outbox.attempts(deliveryID: job.deliveryID).first)
         #expect(read.requestHeaders.map(\.name) == [Outbox.unreadableHeaders])
-        #expect(read.requestHeaders.first?.value.contains("not JSON") == true && read.requestHeaders.first?.value.contains("not json") == true)
+        #expect(
+            read.requestHeaders.first?.value.contains("not JSON") == true && read.requestHeaders.first?.value.contains("not json") == true)
         // One bad pair is said; the good one beside it is kept.
         #expect(read.responseHeaders.map(\.name) == ["X-A", Outbox.unreadableHeaders])
         #expect(read.responseStatus == 500, "the rest of the attempt is readable")
@@ -90,8 +93,23 @@ struct OutboxDeliveryTests {
             try outbox.recordAttempt(attemptRecord(for: job, status: 400, result: .failed), endpoint: "hook", transition: .failed)
         }
         try outbox.recordAttempt(attemptRecord(for: jobs[3], status: 200, result: .delivered), endpoint: "hook", transition: .delivered)
-        #expect(try outbox.counts(includingDelivered: true) == [{ var c = EndpointCounts(endpoint: "hook"); c.failed = 3; c.delivered = 1; return c }()])
-        #expect(try outbox.counts() == [{ var c = EndpointCounts(endpoint: "hook"); c.failed = 3; return c }()])
+        #expect(
+            try outbox.counts(includingDelivered: true) == [
+                {
+                    var c = EndpointCounts(endpoint: "hook")
+                    c.failed = 3
+                    c.delivered = 1
+                    return c
+                }()
+            ])
+        #expect(
+            try outbox.counts() == [
+                {
+                    var c = EndpointCounts(endpoint: "hook")
+                    c.failed = 3
+                    return c
+                }()
+            ])
 
         #expect(try outbox.requeue(.delivery(id: jobs[0].deliveryID)) == 1)
         #expect(try outbox.requeue(.event(id: events[1].id)) == 1)
@@ -114,10 +132,12 @@ struct OutboxDeliveryTests {
         let events = [fileEvent(path: "delivered"), fileEvent(path: "failed"), fileEvent(path: "pending"), fileEvent(path: "recent")]
         try outbox.append(WatchBatch(events: Array(events.prefix(3))), nowMillis: old) { _ in ["hook"] }
         let jobs = try outbox.claimDueDeliveries(endpoint: "hook", nowMillis: old, limit: 2)
-        try outbox.recordAttempt(attemptRecord(for: jobs[0], status: 200, result: .delivered, at: old),
-                                 endpoint: "hook", transition: .delivered, nowMillis: old)
-        try outbox.recordAttempt(attemptRecord(for: jobs[1], status: 404, result: .failed, at: old),
-                                 endpoint: "hook", transition: .failed, nowMillis: old)
+        try outbox.recordAttempt(
+            attemptRecord(for: jobs[0], status: 200, result: .delivered, at: old),
+            endpoint: "hook", transition: .delivered, nowMillis: old)
+        try outbox.recordAttempt(
+            attemptRecord(for: jobs[1], status: 404, result: .failed, at: old),
+            endpoint: "hook", transition: .failed, nowMillis: old)
         try outbox.append(WatchBatch(events: [events[3]])) { _ in ["hook"] }
         let recent = try #require(try outbox.claimDueDeliveries(endpoint: "hook", limit: 5).last)
         #expect(recent.event.id == events[3].id)
@@ -139,8 +159,9 @@ struct OutboxDeliveryTests {
         let outbox = try Outbox(stateDirectory: dir.path)
         try outbox.append(WatchBatch(events: [fileEvent(path: "a")])) { _ in ["hook"] }
         let job = try #require(try outbox.claimDueDeliveries(endpoint: "hook", limit: 1).first)
-        try outbox.recordAttempt(attemptRecord(for: job, status: 500, result: .retry), endpoint: "hook",
-                                 transition: .retry(atMillis: Outbox.nowMillis() + 3_600_000))
+        try outbox.recordAttempt(
+            attemptRecord(for: job, status: 500, result: .retry), endpoint: "hook",
+            transition: .retry(atMillis: Outbox.nowMillis() + 3_600_000))
         try outbox.disable("hook", reason: "gone")
         #expect(try outbox.endpointState("hook").disabled)
         #expect(try outbox.endpointState("hook").disabledReason == "gone")
@@ -159,18 +180,27 @@ struct OutboxDeliveryTests {
         let day: Int64 = 86_400_000
         let now = Outbox.nowMillis()
         try outbox.append(WatchBatch(events: [fileEvent(path: "alice/invoices/old.pdf")]), nowMillis: now - 2 * day) { _ in ["ops", "erp"] }
-        try outbox.append(WatchBatch(events: [fileEvent(path: "alice/invoices/new.pdf"), fileEvent(path: "bob/new.pdf")]), nowMillis: now - 3_600_000) { _ in ["ops", "erp"] }
+        try outbox.append(
+            WatchBatch(events: [fileEvent(path: "alice/invoices/new.pdf"), fileEvent(path: "bob/new.pdf")]), nowMillis: now - 3_600_000
+        ) { _ in ["ops", "erp"] }
         // The ops deliveries fail for good.
         for job in try outbox.claimDueDeliveries(endpoint: "ops", limit: 10) {
-            try outbox.recordAttempt(attemptRecord(for: job, status: 404, result: .failed), endpoint: "ops", transition: .failed, nowMillis: now)
+            try outbox.recordAttempt(
+                attemptRecord(for: job, status: 404, result: .failed), endpoint: "ops", transition: .failed, nowMillis: now)
         }
         func paths(_ search: DeliverySearch) throws -> [String] {
             try outbox.searchDeliveries(search).map { "\($0.endpoint) \($0.path) \($0.state.rawValue)" }
         }
         let glob = try PathGlob("alice/invoices/*")
         #expect(try paths(DeliverySearch(state: .failed, sinceMillis: now - day, path: glob)) == ["ops alice/invoices/new.pdf failed"])
-        #expect(try paths(DeliverySearch(endpoint: "erp", sinceMillis: now - day)).sorted() == ["erp alice/invoices/new.pdf pending", "erp bob/new.pdf pending"])
-        #expect(try paths(DeliverySearch(untilMillis: now - day, path: glob)).sorted() == ["erp alice/invoices/old.pdf pending", "ops alice/invoices/old.pdf failed"])
+        #expect(
+            try paths(DeliverySearch(endpoint: "erp", sinceMillis: now - day)).sorted() == [
+                "erp alice/invoices/new.pdf pending", "erp bob/new.pdf pending",
+            ])
+        #expect(
+            try paths(DeliverySearch(untilMillis: now - day, path: glob)).sorted() == [
+                "erp alice/invoices/old.pdf pending", "ops alice/invoices/old.pdf failed",
+            ])
         #expect(try outbox.searchDeliveries(DeliverySearch(limit: 2)).count == 2)
 
         // "Send yesterday's again": the failures of the last day, of one webhook, nothing older.

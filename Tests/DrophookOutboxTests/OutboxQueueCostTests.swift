@@ -1,8 +1,9 @@
 import DrophookEvents
-@testable import DrophookOutbox
 import Foundation
 import GRDB
 import Testing
+
+@testable import DrophookOutbox
 
 /// The queries a busy agent runs per webhook or per status poll must walk an index to the few
 /// rows they need, so their cost does not grow with the backlog. Checked on SQLite's own plan,
@@ -15,13 +16,14 @@ struct OutboxQueueCostTests {
         }
     }
 
-    @Test("claims, the ordered head, the next due time and the counts never scan or sort the queue",
-          arguments: [
-              ("due", Outbox.dueQuery, ["hook", 1, 8] as StatementArguments),
-              ("pings", Outbox.duePingsQuery, ["hook", 1, 1] as StatementArguments),
-              ("head", Outbox.oldestInStateQuery, ["hook", "pending"] as StatementArguments),
-              ("next due", Outbox.nextDueQuery, ["hook"] as StatementArguments),
-          ])
+    @Test(
+        "claims, the ordered head, the next due time and the counts never scan or sort the queue",
+        arguments: [
+            ("due", Outbox.dueQuery, ["hook", 1, 8] as StatementArguments),
+            ("pings", Outbox.duePingsQuery, ["hook", 1, 1] as StatementArguments),
+            ("head", Outbox.oldestInStateQuery, ["hook", "pending"] as StatementArguments),
+            ("next due", Outbox.nextDueQuery, ["hook"] as StatementArguments),
+        ])
     func perWebhookQueriesSeekAnIndex(name: String, sql: String, arguments: StatementArguments) throws {
         let dir = try TemporaryDirectory()
         let outbox = try Outbox(stateDirectory: dir.path)
@@ -34,8 +36,9 @@ struct OutboxQueueCostTests {
         }
     }
 
-    @Test("the delivery log's newest page walks the state-and-age index instead of sorting the log",
-          arguments: [false, true])
+    @Test(
+        "the delivery log's newest page walks the state-and-age index instead of sorting the log",
+        arguments: [false, true])
     func newestPageWalksAnIndex(byEndpoint: Bool) throws {
         let dir = try TemporaryDirectory()
         let outbox = try Outbox(stateDirectory: dir.path)
@@ -61,8 +64,10 @@ struct OutboxQueueCostTests {
         func tallied() throws -> [String: Int] {
             var counts: [String: Int] = [:]
             for count in try outbox.counts(includingDelivered: true) {
-                for (state, n) in [("pending", count.pending), ("delivering", count.delivering),
-                                   ("delivered", count.delivered), ("failed", count.failed)] where n > 0 {
+                for (state, n) in [
+                    ("pending", count.pending), ("delivering", count.delivering),
+                    ("delivered", count.delivered), ("failed", count.failed),
+                ] where n > 0 {
                     counts["\(count.endpoint)/\(state)"] = n
                 }
             }
@@ -78,11 +83,12 @@ struct OutboxQueueCostTests {
 
         let jobs = try outbox.claimDueDeliveries(endpoint: "a", nowMillis: old, limit: 6)
         #expect(try tallied() == truth())
-        _ = try outbox.recordAttempts([
-            .init(attemptRecord(for: jobs[0], status: 204, result: .delivered), endpoint: "a", transition: .delivered),
-            .init(attemptRecord(for: jobs[1], status: 400, result: .failed), endpoint: "a", transition: .failed),
-            .init(attemptRecord(for: jobs[2], status: 500, result: .retry), endpoint: "a", transition: .retry(atMillis: old + 10)),
-        ], nowMillis: old)
+        _ = try outbox.recordAttempts(
+            [
+                .init(attemptRecord(for: jobs[0], status: 204, result: .delivered), endpoint: "a", transition: .delivered),
+                .init(attemptRecord(for: jobs[1], status: 400, result: .failed), endpoint: "a", transition: .failed),
+                .init(attemptRecord(for: jobs[2], status: 500, result: .retry), endpoint: "a", transition: .retry(atMillis: old + 10)),
+            ], nowMillis: old)
         try outbox.release(deliveryIDs: [jobs[3].deliveryID])
         #expect(try tallied() == truth())
         #expect(try outbox.queueDepth(endpoint: "a") == 18)
@@ -102,12 +108,13 @@ struct OutboxQueueCostTests {
             let pool = try DatabasePool(path: path)
             try OutboxSchema.migrator.migrate(pool, upTo: "v2-queue-indexes")
             try pool.write { db in
-                try db.execute(sql: """
-                    INSERT INTO event (id, watch, kind, path, is_directory, actor, occurred_at_ms, found_by_scan, created_at_ms)
-                    VALUES ('e1', 'uploads', 'created', 'a.csv', 0, 'alice', 1, 0, 1);
-                    INSERT INTO delivery (id, event_seq, endpoint, state, next_attempt_at_ms, created_at_ms, updated_at_ms)
-                    VALUES ('d1', 1, 'a', 'pending', 1, 1, 1), ('d2', 1, 'b', 'failed', 1, 1, 1);
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO event (id, watch, kind, path, is_directory, actor, occurred_at_ms, found_by_scan, created_at_ms)
+                        VALUES ('e1', 'uploads', 'created', 'a.csv', 0, 'alice', 1, 0, 1);
+                        INSERT INTO delivery (id, event_seq, endpoint, state, next_attempt_at_ms, created_at_ms, updated_at_ms)
+                        VALUES ('d1', 1, 'a', 'pending', 1, 1, 1), ('d2', 1, 'b', 'failed', 1, 1, 1);
+                        """)
             }
         }
         let outbox = try Outbox(path: path)
@@ -124,13 +131,14 @@ struct OutboxQueueCostTests {
             let pool = try DatabasePool(path: path)
             try OutboxSchema.migrator.migrate(pool, upTo: "v1")
             try await pool.write { db in
-                try db.execute(sql: """
-                    INSERT INTO event (id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, created_at_ms)
-                    VALUES ('e1', 'uploads', 'created', 'a.csv', 0, 3, 'alice', 1, 0, 1);
-                    INSERT INTO delivery (id, event_seq, endpoint, state, next_attempt_at_ms, created_at_ms, updated_at_ms)
-                    VALUES ('d1', 1, 'a', 'pending', 1, 1, 1);
-                    INSERT INTO snapshot (watch, path, is_directory, inode, size, mtime_ns) VALUES ('uploads', '', 1, 2, 0, 0);
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO event (id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, created_at_ms)
+                        VALUES ('e1', 'uploads', 'created', 'a.csv', 0, 3, 'alice', 1, 0, 1);
+                        INSERT INTO delivery (id, event_seq, endpoint, state, next_attempt_at_ms, created_at_ms, updated_at_ms)
+                        VALUES ('d1', 1, 'a', 'pending', 1, 1, 1);
+                        INSERT INTO snapshot (watch, path, is_directory, inode, size, mtime_ns) VALUES ('uploads', '', 1, 2, 0, 0);
+                        """)
             }
         }
         let outbox = try Outbox(path: path)
@@ -155,7 +163,8 @@ struct AttemptRecorderTests {
         try await withThrowingTaskGroup(of: EndpointState.self) { group in
             for job in jobs {
                 group.addTask {
-                    try await recorder.record(.init(attemptRecord(for: job, status: 204, result: .delivered), endpoint: "a", transition: .delivered))
+                    try await recorder.record(
+                        .init(attemptRecord(for: job, status: 204, result: .delivered), endpoint: "a", transition: .delivered))
                 }
             }
             for try await state in group {
@@ -175,8 +184,10 @@ struct AttemptRecorderTests {
         try await outbox.append(WatchBatch(events: [fileEvent(path: "one")])) { _ in ["a"] }
         let job = try #require(try outbox.claimDueDeliveries(endpoint: "a", limit: 1).first)
         let recorder = AttemptRecorder(outbox: outbox)
-        let state = try await recorder.record(.init(attemptRecord(for: job, status: 500, result: .retry), endpoint: "a",
-                                                    transition: .retry(atMillis: Outbox.nowMillis() + 60_000)))
+        let state = try await recorder.record(
+            .init(
+                attemptRecord(for: job, status: 500, result: .retry), endpoint: "a",
+                transition: .retry(atMillis: Outbox.nowMillis() + 60_000)))
         #expect(state.failingSinceMillis != nil)
         #expect(recorder.commits == 1)
         #expect(try outbox.queueDepth(endpoint: "a") == 1)

@@ -29,7 +29,11 @@ struct OutboxReleaseFileTests {
         #expect(created.kind == .created && created.path == "in/old-1.csv" && created.size == 6 && created.watch == "uploads")
         #expect(created.previousPath == nil && created.sha256 == nil && created.clientAddress == nil && created.origin == nil)
         let events = try await outbox.pool.read { db in try String.fetchAll(db, sql: "SELECT kind || ' ' || path FROM event ORDER BY seq") }
-        #expect(events == ["created in", "created in/old-3.csv", "created in/old-2.csv", "created in/old-1.csv", "created gone.csv", "deleted gone.csv"])
+        #expect(
+            events == [
+                "created in", "created in/old-3.csv", "created in/old-2.csv", "created in/old-1.csv", "created gone.csv",
+                "deleted gone.csv",
+            ])
 
         // Every delivery still owed, counted by the tally the migration built, and claimable.
         #expect(try await outbox.counts().map { [$0.endpoint: $0.pending] } == [["ops": 6], ["pipeline": 4]])

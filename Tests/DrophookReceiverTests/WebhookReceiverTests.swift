@@ -3,8 +3,9 @@ import DrophookReceiver
 import DrophookTestSupport
 import Foundation
 import Testing
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 @Suite("Loopback webhook receiver")
@@ -36,14 +37,16 @@ struct WebhookReceiverTests {
         )
         let context = DeliveryContext(webhookID: "wh", deliveryID: "d", attemptID: "a", pipeID: "p")
         let message = SFTPToGoFormat().message(for: event, context: context)
-        return message.signed(with: try! RequestSigner(scheme: .hub, secrets: secret.map { [$0] } ?? []), messageID: event.id, timestampSeconds: 0)
+        return message.signed(
+            with: try! RequestSigner(scheme: .hub, secrets: secret.map { [$0] } ?? []), messageID: event.id, timestampSeconds: 0)
     }
 
     @Test func recordsBodyHeadersAndVerifiedSignature() async throws {
         let receiver = try await WebhookReceiver.start(.init(secret: Self.secret))
         #expect(receiver.port > 0)
         let message = Self.sampleMessage(secret: Self.secret)
-        let response = try await Self.post(receiver, headers: message.headers + [HTTPHeader("Authorization", "Bearer t0k")], body: message.body)
+        let response = try await Self.post(
+            receiver, headers: message.headers + [HTTPHeader("Authorization", "Bearer t0k")], body: message.body)
         #expect(response.status == 204)
 
         let received = try await receiver.waitForWebhooks(count: 1, timeout: .seconds(5))
@@ -91,13 +94,16 @@ struct WebhookReceiverTests {
         let context = DeliveryContext(webhookID: "wh", deliveryID: "d", attemptID: "a", pipeID: "p")
         let transfer = RilavekFormat().message(for: event, context: context)
             .signed(with: try RequestSigner(scheme: .rilavek, secrets: [Self.secret]), messageID: event.id, timestampSeconds: 0)
-        let endpoint = EndpointDescription(name: "n", url: receiver.baseURL, topics: [.fileCreated], paused: false, nowMillis: 0, eventID: "e")
+        let endpoint = EndpointDescription(
+            name: "n", url: receiver.baseURL, topics: [.fileCreated], paused: false, nowMillis: 0, eventID: "e")
         let ping = SFTPToGoFormat().ping(context: context, endpoint: endpoint)
             .signed(with: try RequestSigner(scheme: .hub, secrets: [Self.secret]), messageID: "e", timestampSeconds: 0)
         _ = try await Self.post(receiver, headers: transfer.headers, body: transfer.body)
         _ = try await Self.post(receiver, headers: ping.headers, body: ping.body)
         let received = try await receiver.waitForWebhooks(count: 2, timeout: .seconds(5))
-        #expect(received[0].summary.hasSuffix("file.status_changed failed invoice.pdf 99 bytes (found by scan) signature ok (rilavek: X-Rilavek-Signature)"))
+        #expect(
+            received[0].summary.hasSuffix(
+                "file.status_changed failed invoice.pdf 99 bytes (found by scan) signature ok (rilavek: X-Rilavek-Signature)"))
         #expect(received[1].summary.hasSuffix("webhook.ping signature ok (hub: X-Hub-Signature)"))
         #expect(received[1].topic == "webhook.ping")
         await receiver.stop()
@@ -239,7 +245,8 @@ struct WebhookReceiverTests {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
         }
         guard connected == 0 else { throw SocketFailure(step: "connect") }
-        let head = "POST /hook HTTP/1.1\r\nHost: [::1]:\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let head =
+            "POST /hook HTTP/1.1\r\nHost: [::1]:\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         let request = Array(head.utf8) + body
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { throw SocketFailure(step: "send") }
         var response: [UInt8] = []

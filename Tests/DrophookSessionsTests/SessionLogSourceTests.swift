@@ -3,6 +3,7 @@ import DrophookTestSupport
 import Foundation
 import Logging
 import Testing
+
 @testable import DrophookSessions
 
 /// The file and journal sources through ``SessionLog``: lines written the way rsyslog and
@@ -18,7 +19,8 @@ struct SessionLogSourceTests {
 
     /// An upload event of `path` under the watch root `/srv/sftp`.
     func upload(_ path: String) -> FileEvent {
-        FileEvent(id: UUID().uuidString.lowercased(), kind: .created, watch: "w", path: path, size: 3, actor: "owner-rule", occurredAtMillis: 0)
+        FileEvent(
+            id: UUID().uuidString.lowercased(), kind: .created, watch: "w", path: path, size: 3, actor: "owner-rule", occurredAtMillis: 0)
     }
 
     func running(_ configuration: SessionLog.Configuration) -> (SessionLog, Task<Void, any Error>) {
@@ -30,7 +32,11 @@ struct SessionLogSourceTests {
     func append(_ lines: [String], to path: String) throws {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
-        try handle.write(contentsOf: Data(lines.map { "2026-12-02T06:04:13.123456+00:00 sftp1 internal-sftp[\($0.prefix { $0 != " " })]: \($0.drop { $0 != " " }.dropFirst())\n" }.joined().utf8))
+        try handle.write(
+            contentsOf: Data(
+                lines.map {
+                    "2026-12-02T06:04:13.123456+00:00 sftp1 internal-sftp[\($0.prefix { $0 != " " })]: \($0.drop { $0 != " " }.dropFirst())\n"
+                }.joined().utf8))
         try handle.close()
     }
 
@@ -58,7 +64,8 @@ struct SessionLogSourceTests {
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
         try append(["41 close \"/in/b.csv\" bytes read 0 written 4"], to: path + ".1")
         _ = FileManager.default.createFile(atPath: path, contents: nil)
-        try append(["42 session opened for local user bob from [10.0.0.2]", "42 forced close \"/in/c.csv\" bytes read 0 written 2"], to: path)
+        try append(
+            ["42 session opened for local user bob from [10.0.0.2]", "42 forced close \"/in/c.csv\" bytes read 0 written 2"], to: path)
         let rotated = await log.attribute([upload("alice/in/b.csv"), upload("bob/in/c.csv")], roots: ["w": "/srv/sftp"])
         #expect(rotated.map(\.actor) == ["alice", "bob"])
         #expect(rotated[1].kind == .failed && rotated[1].bytesWritten == 2)
@@ -107,10 +114,14 @@ struct SessionLogSourceTests {
 
     /// journald's own files, written by `systemd-journal-remote` from journal export entries
     /// with the trusted fields journald would record.
-    func journal(_ entries: [(pid: Int, uid: Int, comm: String, message: String)], file name: String = "remote.journal", identifier: String = "internal-sftp") throws {
+    func journal(
+        _ entries: [(pid: Int, uid: Int, comm: String, message: String)], file name: String = "remote.journal",
+        identifier: String = "internal-sftp"
+    ) throws {
         var export = ""
         for entry in entries {
-            export += "_PID=\(entry.pid)\n_UID=\(entry.uid)\n_COMM=\(entry.comm)\nSYSLOG_IDENTIFIER=\(identifier)\nMESSAGE=\(entry.message)\n"
+            export +=
+                "_PID=\(entry.pid)\n_UID=\(entry.uid)\n_COMM=\(entry.comm)\nSYSLOG_IDENTIFIER=\(identifier)\nMESSAGE=\(entry.message)\n"
             export += "__REALTIME_TIMESTAMP=\(UInt64(Date().timeIntervalSince1970 * 1_000_000))\n\n"
         }
         let file = directory + "/entry-\(UUID().uuidString.prefix(8)).export"
@@ -122,8 +133,9 @@ struct SessionLogSourceTests {
     /// whose lines are the first of a new file is heard the first time it is written (written
     /// once, not until heard), whether or not the journal held an SFTP line when the source
     /// started. Without one, positioned at the tail, libsystemd missed it in 11 of 12 runs.
-    @Test(.requires(.journalRemote),
-          arguments: [false, true])
+    @Test(
+        .requires(.journalRemote),
+        arguments: [false, true])
     func theFirstSessionInANewJournalFileIsHeard(afterAnEarlierSFTPLine: Bool) async throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory + "/journal", withIntermediateDirectories: true)
@@ -131,13 +143,15 @@ struct SessionLogSourceTests {
         if afterAnEarlierSFTPLine {
             try journal([(2, 0, "sshd", "session closed for local user nobody from [192.0.2.1]")], file: "system.journal")
         }
-        let (log, task) = running(.init(source: .journal(directory: directory + "/journal"), layout: ChrootLayout(chroot: "/srv/sftp/%u"), wait: .seconds(5)))
+        let (log, task) = running(
+            .init(source: .journal(directory: directory + "/journal"), layout: ChrootLayout(chroot: "/srv/sftp/%u"), wait: .seconds(5)))
         defer { task.cancel() }
         try log.start()
-        try journal([
-            (80, 65534, "sshd", "session opened for local user nobody from [192.0.2.8]"),
-            (80, 65534, "sshd", "close \"/in/first.csv\" bytes read 0 written 5"),
-        ], file: "user-65534.journal")
+        try journal(
+            [
+                (80, 65534, "sshd", "session opened for local user nobody from [192.0.2.8]"),
+                (80, 65534, "sshd", "close \"/in/first.csv\" bytes read 0 written 5"),
+            ], file: "user-65534.journal")
         let events = await log.attribute([upload("nobody/in/first.csv")], roots: ["w": "/srv/sftp"])
         #expect(events[0].actor == "nobody" && events[0].clientAddress == "192.0.2.8" && events[0].bytesWritten == 5, "\(events[0])")
     }
@@ -146,7 +160,8 @@ struct SessionLogSourceTests {
     func theJournalIsHeardWithItsTrustedSenderFields() async throws {
         try FileManager.default.createDirectory(atPath: directory + "/journal", withIntermediateDirectories: true)
         try journal([(1, 0, "sshd", "opendir \"/\"")])
-        let (log, task) = running(.init(source: .journal(directory: directory + "/journal"), layout: ChrootLayout(chroot: "/srv/sftp/%u"), wait: .seconds(5)))
+        let (log, task) = running(
+            .init(source: .journal(directory: directory + "/journal"), layout: ChrootLayout(chroot: "/srv/sftp/%u"), wait: .seconds(5)))
         defer { task.cancel() }
         // nobody's uid is 65534 on Debian; the journal's _UID and _COMM are the kernel's word.
         try await untilHeard(log) { try journal([(70, 65534, "sshd", "session opened for local user nobody from [192.0.2.7]")]) }

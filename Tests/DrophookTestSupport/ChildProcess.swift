@@ -32,7 +32,8 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Runs a program to completion within `limit`; throws unless it exits 0.
-    public static func run(_ executable: String, _ arguments: [String], within limit: Duration = .seconds(60), output: String? = nil) throws {
+    public static func run(_ executable: String, _ arguments: [String], within limit: Duration = .seconds(60), output: String? = nil) throws
+    {
         let child = try ChildProcess(executable, arguments, output: output)
         guard let status = child.wait(within: limit) else {
             child.kill(SIGKILL)

@@ -18,29 +18,32 @@ public struct NATSCredentials: Sendable {
         let system = NKeyPair.generate(.account)
         let user = NKeyPair.generate(.user)
         let operatorJWT = operatorKey.jwt(subject: operatorKey.publicKey, name: "fleet", nats: #"{"type":"operator","version":2}"#)
-        let unlimited = #""limits":{"subs":-1,"data":-1,"payload":-1,"imports":-1,"exports":-1,"wildcards":true,"conn":-1,"leaf":-1,"mem_storage":-1,"disk_storage":-1,"streams":-1,"consumer":-1}"#
+        let unlimited =
+            #""limits":{"subs":-1,"data":-1,"payload":-1,"imports":-1,"exports":-1,"wildcards":true,"conn":-1,"leaf":-1,"mem_storage":-1,"disk_storage":-1,"streams":-1,"consumer":-1}"#
         let accountJWT = operatorKey.jwt(subject: account.publicKey, name: "sftp", nats: #"{"type":"account","version":2,\#(unlimited)}"#)
         let systemJWT = operatorKey.jwt(subject: system.publicKey, name: "SYS", nats: #"{"type":"account","version":2}"#)
-        let userJWT = account.jwt(subject: user.publicKey, name: "drophook", nats: #"{"type":"user","version":2,"pub":{},"sub":{},"subs":-1,"data":-1,"payload":-1}"#)
+        let userJWT = account.jwt(
+            subject: user.publicKey, name: "drophook",
+            nats: #"{"type":"user","version":2,"pub":{},"sub":{},"subs":-1,"data":-1,"payload":-1}"#)
         serverConfig = directory + "/server.conf"
         try """
-            operator: \(operatorJWT)
-            system_account: \(system.publicKey)
-            resolver: MEMORY
-            resolver_preload: { \(account.publicKey): \(accountJWT), \(system.publicKey): \(systemJWT) }
+        operator: \(operatorJWT)
+        system_account: \(system.publicKey)
+        resolver: MEMORY
+        resolver_preload: { \(account.publicKey): \(accountJWT), \(system.publicKey): \(systemJWT) }
 
-            """.write(toFile: serverConfig, atomically: true, encoding: .utf8)
+        """.write(toFile: serverConfig, atomically: true, encoding: .utf8)
         userCredentials = directory + "/drophook.creds"
         try """
-            -----BEGIN NATS USER JWT-----
-            \(userJWT)
-            ------END NATS USER JWT------
+        -----BEGIN NATS USER JWT-----
+        \(userJWT)
+        ------END NATS USER JWT------
 
-            -----BEGIN USER NKEY SEED-----
-            \(user.seed)
-            ------END USER NKEY SEED------
+        -----BEGIN USER NKEY SEED-----
+        \(user.seed)
+        ------END USER NKEY SEED------
 
-            """.write(toFile: userCredentials, atomically: true, encoding: .utf8)
+        """.write(toFile: userCredentials, atomically: true, encoding: .utf8)
         chmod(userCredentials, 0o600)
     }
 }
@@ -50,9 +53,9 @@ public struct NATSCredentials: Sendable {
 public struct NKeyPair {
     /// What the key identifies; the raw value is the prefix byte (its first base32 letter).
     public enum Kind: UInt8, Sendable {
-        case operator_ = 112  // 14 << 3: 'O'
-        case account = 0  // 'A'
-        case user = 160  // 20 << 3: 'U'
+        case operator_ = 112 // 14 << 3: 'O'
+        case account = 0 // 'A'
+        case user = 160 // 20 << 3: 'U'
     }
 
     public let seed: String
@@ -62,7 +65,7 @@ public struct NKeyPair {
     public static func generate(_ kind: Kind = .user) -> NKeyPair { NKeyPair(seed: LibCrypto.randomBytes(32), kind: kind) }
 
     public init(seed raw: [UInt8], kind: Kind = .user) {
-        let seedPrefix: UInt8 = 18 << 3  // 'S'
+        let seedPrefix: UInt8 = 18 << 3 // 'S'
         self.raw = raw
         seed = Self.encode([seedPrefix | (kind.rawValue >> 5), (kind.rawValue & 31) << 3] + raw)
         publicKey = Self.encode([kind.rawValue] + LibCrypto.ed25519PublicKey(seed: raw)!)
@@ -72,7 +75,8 @@ public struct NKeyPair {
     public func jwt(subject: String, name: String, nats: String) -> String {
         let header = Self.base64URL(Array(#"{"typ":"JWT","alg":"ed25519-nkey"}"#.utf8))
         let now = Int(Date().timeIntervalSince1970)
-        let claims = #"{"jti":"\#(UUID().uuidString)","iat":\#(now),"iss":"\#(publicKey)","name":"\#(name)","sub":"\#(subject)","nats":\#(nats)}"#
+        let claims =
+            #"{"jti":"\#(UUID().uuidString)","iat":\#(now),"iss":"\#(publicKey)","name":"\#(name)","sub":"\#(subject)","nats":\#(nats)}"#
         let signed = header + "." + Self.base64URL(Array(claims.utf8))
         return signed + "." + Self.base64URL(LibCrypto.ed25519Sign(seed: raw, message: Array(signed.utf8))!)
     }

@@ -23,8 +23,9 @@ public final class NATSServer: @unchecked Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drophook-nats-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let port = try port ?? OpenSSHServer.freePort()
-        let process = try ChildProcess("/usr/sbin/nats-server", ["-js", "-a", "127.0.0.1", "-p", "\(port)", "-sd", directory + "/store"] + arguments,
-                                       output: directory + "/server.log")
+        let process = try ChildProcess(
+            "/usr/sbin/nats-server", ["-js", "-a", "127.0.0.1", "-p", "\(port)", "-sd", directory + "/store"] + arguments,
+            output: directory + "/server.log")
         let server = NATSServer(port: port, directory: directory, process: process)
         let deadline = ContinuousClock.now + .seconds(10)
         while !OpenSSHServer.canConnect(port: port) {
@@ -32,7 +33,7 @@ public final class NATSServer: @unchecked Sendable {
                 server.stop()
                 throw ChildProcessFailure("nats-server did not listen on 127.0.0.1:\(port)")
             }
-            usleep(20_000)  // the server is starting; there is no event to wait on
+            usleep(20_000) // the server is starting; there is no event to wait on
         }
         return server
     }
@@ -60,7 +61,8 @@ public final class NATSCluster: @unchecked Sendable {
     public var urls: [String] { clientPorts.map { "nats://127.0.0.1:\($0)" } }
 
     public init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("drophook-nats-cluster-\(UUID().uuidString.prefix(8))").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("drophook-nats-cluster-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         clientPorts = try (0..<3).map { _ in try OpenSSHServer.freePort() }
         clusterPorts = try (0..<3).map { _ in try OpenSSHServer.freePort() }
@@ -71,18 +73,20 @@ public final class NATSCluster: @unchecked Sendable {
     public func start(_ name: String) throws {
         guard let index = names.firstIndex(of: name) else { throw ChildProcessFailure("no server \(name)") }
         let routes = clusterPorts.enumerated().filter { $0.offset != index }.map { "nats://127.0.0.1:\($0.element)" }.joined(separator: ",")
-        let process = try ChildProcess("/usr/sbin/nats-server", [
-            "-js", "-a", "127.0.0.1", "-p", "\(clientPorts[index])", "-sd", "\(directory)/\(name)",
-            "--server_name", name, "--cluster_name", "drophook-test",
-            "--cluster", "nats://127.0.0.1:\(clusterPorts[index])", "--routes", routes,
-        ], output: "\(directory)/\(name).log")
+        let process = try ChildProcess(
+            "/usr/sbin/nats-server",
+            [
+                "-js", "-a", "127.0.0.1", "-p", "\(clientPorts[index])", "-sd", "\(directory)/\(name)",
+                "--server_name", name, "--cluster_name", "drophook-test",
+                "--cluster", "nats://127.0.0.1:\(clusterPorts[index])", "--routes", routes,
+            ], output: "\(directory)/\(name).log")
         processes[name] = process
         let deadline = ContinuousClock.now + .seconds(10)
         while !OpenSSHServer.canConnect(port: clientPorts[index]) {
             guard ContinuousClock.now < deadline, process.isRunning else {
                 throw ChildProcessFailure("nats-server \(name) did not listen on 127.0.0.1:\(clientPorts[index])")
             }
-            usleep(20_000)  // the server is starting; there is no event to wait on
+            usleep(20_000) // the server is starting; there is no event to wait on
         }
     }
 

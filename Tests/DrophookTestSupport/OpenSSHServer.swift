@@ -64,8 +64,9 @@ public final class OpenSSHServer: @unchecked Sendable {
         for chroot in chroots {
             guard let account = getpwnam(chroot.name) else { throw ChildProcessFailure("no user \(chroot.name)") }
             let (uid, gid) = (account.pointee.pw_uid, account.pointee.pw_gid)
-            try FileManager.default.createDirectory(atPath: chroot.root, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(
+                atPath: chroot.root, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o755])
             for writable in chroot.writable {
                 let path = chroot.root + "/" + writable
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -103,7 +104,7 @@ public final class OpenSSHServer: @unchecked Sendable {
                 server.stop()
                 throw ChildProcessFailure("sshd did not listen on 127.0.0.1:\(port)")
             }
-            usleep(20_000)  // sshd is starting; there is no event to wait on
+            usleep(20_000) // sshd is starting; there is no event to wait on
         }
         return server
     }
@@ -154,10 +155,14 @@ public final class OpenSSHServer: @unchecked Sendable {
         guard let account = getpwnam(user) else { throw ChildProcessFailure("no user \(user)") }
         let (uid, gid) = (account.pointee.pw_uid, account.pointee.pw_gid)
         removeAccount(name)
-        try ChildProcess.run("/usr/sbin/useradd", ["-o", "-u", String(uid), "-g", String(gid), "-M", "-d", "/nonexistent",
-                                                   "-s", "/usr/sbin/nologin",
-                                                   // Not locked ("!"): sshd without PAM refuses locked accounts even a key.
-                                                   "-p", "*", name], within: .seconds(30))
+        try ChildProcess.run(
+            "/usr/sbin/useradd",
+            [
+                "-o", "-u", String(uid), "-g", String(gid), "-M", "-d", "/nonexistent",
+                "-s", "/usr/sbin/nologin",
+                // Not locked ("!"): sshd without PAM refuses locked accounts even a key.
+                "-p", "*", name,
+            ], within: .seconds(30))
     }
 
     /// Removes an account ``addAlias(_:of:)`` made; nothing if there is none.

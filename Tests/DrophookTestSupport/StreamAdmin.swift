@@ -24,9 +24,13 @@ public final class StreamAdmin: @unchecked Sendable {
         var list = servers.map { UnsafePointer($0) }
         _ = list.withUnsafeMutableBufferPointer { natsOptions_SetServers(options, $0.baseAddress, Int32(servers.count)) }
         var connection: OpaquePointer?
-        guard natsConnection_Connect(&connection, options) == NATS_OK, let connection else { throw Failure(description: "cannot connect to \(url)") }
+        guard natsConnection_Connect(&connection, options) == NATS_OK, let connection else {
+            throw Failure(description: "cannot connect to \(url)")
+        }
         var context: OpaquePointer?
-        guard natsConnection_JetStream(&context, connection, nil) == NATS_OK, let context else { throw Failure(description: "no JetStream at \(url)") }
+        guard natsConnection_JetStream(&context, connection, nil) == NATS_OK, let context else {
+            throw Failure(description: "no JetStream at \(url)")
+        }
         self.connection = connection
         self.context = context
     }
@@ -63,7 +67,9 @@ public final class StreamAdmin: @unchecked Sendable {
     /// The name of the server leading the stream's replica group.
     public func streamLeader(_ stream: String) throws -> String {
         var info: UnsafeMutablePointer<jsStreamInfo>?
-        guard js_GetStreamInfo(&info, context, stream, nil, nil) == NATS_OK, let info else { throw Failure(description: "no stream \(stream)") }
+        guard js_GetStreamInfo(&info, context, stream, nil, nil) == NATS_OK, let info else {
+            throw Failure(description: "no stream \(stream)")
+        }
         defer { jsStreamInfo_Destroy(info) }
         guard let leader = info.pointee.Cluster?.pointee.Leader else { throw Failure(description: "stream \(stream) has no leader") }
         return String(cString: leader)
@@ -71,7 +77,9 @@ public final class StreamAdmin: @unchecked Sendable {
 
     public func messageCount(_ stream: String) throws -> UInt64 {
         var info: UnsafeMutablePointer<jsStreamInfo>?
-        guard js_GetStreamInfo(&info, context, stream, nil, nil) == NATS_OK, let info else { throw Failure(description: "no stream \(stream)") }
+        guard js_GetStreamInfo(&info, context, stream, nil, nil) == NATS_OK, let info else {
+            throw Failure(description: "no stream \(stream)")
+        }
         defer { jsStreamInfo_Destroy(info) }
         return info.pointee.State.Msgs
     }

@@ -22,21 +22,24 @@ public struct TestCertificates: Sendable {
             .appendingPathComponent("drophook-curl-pki-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(["req", "-x509"] + curve + [
-            // A unique CA name: OpenSSL finds issuers by name, so two test CAs must not share one.
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=drophook test CA \(UUID().uuidString.prefix(8))",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        ])
-        if selfSignedServer {
-            try openssl(["req", "-x509"] + curve + [
-                "-keyout", "server.key", "-out", "server.pem", "-days", "\(serverDays)", "-subj", "/CN=127.0.0.1",
-                "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "extendedKeyUsage=serverAuth",
+        try openssl(
+            ["req", "-x509"] + curve + [
+                // A unique CA name: OpenSSL finds issuers by name, so two test CAs must not share one.
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=drophook test CA \(UUID().uuidString.prefix(8))",
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
             ])
+        if selfSignedServer {
+            try openssl(
+                ["req", "-x509"] + curve + [
+                    "-keyout", "server.key", "-out", "server.pem", "-days", "\(serverDays)", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "extendedKeyUsage=serverAuth",
+                ])
         } else {
-            try issue("server", subject: "/CN=127.0.0.1", days: serverDays,
-                      extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+            try issue(
+                "server", subject: "/CN=127.0.0.1", days: serverDays,
+                extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
         }
         try issue("client", subject: "/CN=drophook test client", extensions: "extendedKeyUsage=clientAuth\n")
     }
@@ -83,8 +86,9 @@ public struct TestCertificates: Sendable {
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw OpenSSLError(description: "openssl \(arguments.joined(separator: " ")) failed: "
-                + (String(data: message, encoding: .utf8) ?? ""))
+            throw OpenSSLError(
+                description: "openssl \(arguments.joined(separator: " ")) failed: "
+                    + (String(data: message, encoding: .utf8) ?? ""))
         }
     }
 

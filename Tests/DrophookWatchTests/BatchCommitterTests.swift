@@ -31,6 +31,7 @@ struct BatchCommitterTests {
         await #expect(throws: DiskFull.self) { try await committer.checkFailure() }
     }
 
-    static let event = FileEvent(id: "36cd78bc-0662-43b1-a7aa-0cde4876ab2a", kind: .created, watch: "w", path: "p",
-                                 actor: "a", occurredAtMillis: 1)
+    static let event = FileEvent(
+        id: "36cd78bc-0662-43b1-a7aa-0cde4876ab2a", kind: .created, watch: "w", path: "p",
+        actor: "a", occurredAtMillis: 1)
 }

@@ -45,10 +45,11 @@ struct CatchUpTests {
         #expect(await second.waitFor(.created, "marker"))
         await second.stop()
         let events = second.events.filter { $0.path != "marker" }
-        #expect(Set(events.map { "\($0.kind) \($0.path)" }) == [
-            "created new.txt", "deleted gone.txt", "created grown.txt", "created newdir",
-            "deleted olddir/inner/x", "deleted olddir/inner", "deleted olddir",
-        ])
+        #expect(
+            Set(events.map { "\($0.kind) \($0.path)" }) == [
+                "created new.txt", "deleted gone.txt", "created grown.txt", "created newdir",
+                "deleted olddir/inner/x", "deleted olddir/inner", "deleted olddir",
+            ])
         #expect(events.count == 7)
         #expect(events.allSatisfy { $0.foundByScan })
         let deleted = events.paths(.deleted)
@@ -184,7 +185,10 @@ struct ActorAndPreflightTests {
         ])
         let problems = WatchPreflight.check(configuration)
         #expect(problems.count == 2)
-        #expect(problems.contains { $0.severity == .warning && $0.message.contains("\(tree.at("nope")) does not exist yet; it is watched when it appears") })
+        #expect(
+            problems.contains {
+                $0.severity == .warning && $0.message.contains("\(tree.at("nope")) does not exist yet; it is watched when it appears")
+            })
         #expect(problems.contains { $0.severity == .error && $0.message.contains("not a directory") })
         var problemsSink: [WatchProblem] = []
         #expect(WatchPreflight.countDirectories(root: tree.path, otherRoots: [:], watch: "ok", problems: &problemsSink) == 3)
@@ -259,7 +263,8 @@ final class InotifyWatchLimit: Sendable {
         var count = 0
         for pid in processes where pid.allSatisfy(\.isNumber) {
             guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                  status.split(separator: "\n").contains(where: { $0.hasPrefix("Uid:\t0\t") }) else { continue }
+                status.split(separator: "\n").contains(where: { $0.hasPrefix("Uid:\t0\t") })
+            else { continue }
             for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fdinfo")) ?? [] {
                 guard let info = try? String(contentsOfFile: "/proc/\(pid)/fdinfo/\(fd)", encoding: .utf8) else { continue }
                 count += info.split(separator: "\n").filter { $0.hasPrefix("inotify wd:") }.count

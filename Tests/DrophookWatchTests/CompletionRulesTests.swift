@@ -1,5 +1,6 @@
-@testable import DrophookWatch
 import Testing
+
+@testable import DrophookWatch
 
 /// The completion rules on their own: looks, lease answers and instants are handed in, so time
 /// is driven instead of waited for.
@@ -19,12 +20,14 @@ struct CompletionRulesTests {
         #expect(rules.finished(look: look, watchSettle: nil, confirmed: true, mode: .lease, wallNanos: wall) == .report)
         #expect(rules.finished(look: look, watchSettle: nil, confirmed: false, mode: .lease, wallNanos: wall) == .askForWriter)
         // Without leases, a recent mtime settles first and an old one is reported at once.
-        #expect(rules.finished(look: look, watchSettle: nil, confirmed: false, mode: .stability, wallNanos: wall)
-            == .settle(window: .seconds(2), acceptOldMtime: true))
+        #expect(
+            rules.finished(look: look, watchSettle: nil, confirmed: false, mode: .stability, wallNanos: wall)
+                == .settle(window: .seconds(2), acceptOldMtime: true))
         #expect(rules.finished(look: look, watchSettle: nil, confirmed: false, mode: .stability, wallNanos: wall + 5 * second) == .report)
         // A watch's own `settle:` always waits, and never trusts an old mtime.
-        #expect(rules.finished(look: look, watchSettle: .seconds(5), confirmed: true, mode: .lease, wallNanos: wall)
-            == .settle(window: .seconds(5), acceptOldMtime: false))
+        #expect(
+            rules.finished(look: look, watchSettle: .seconds(5), confirmed: true, mode: .lease, wallNanos: wall)
+                == .settle(window: .seconds(5), acceptOldMtime: false))
         // Nothing (or a directory) at the path: the rename read later decides.
         #expect(rules.finished(look: nil, watchSettle: nil, confirmed: true, mode: .lease, wallNanos: wall) == .awaitRename)
         var directory = look
@@ -71,20 +74,22 @@ struct CompletionRulesTests {
         let known = file()
         let start: WatchInstant = .seconds(100)
         let phase = TreeNode.Phase.settling(window: .seconds(2), foundByScan: true, since: start, acceptOldMtime: false)
-        let wall = known.mtimeNanos  // a fresh mtime: only the observed window counts
+        let wall = known.mtimeNanos // a fresh mtime: only the observed window counts
         #expect(rules.due(phase, now: start) == .lookAgain)
         #expect(rules.settling(phase, known: known, fresh: known, now: start + .seconds(1), wallNanos: wall) == .keepWaiting)
 
         let grown = file(size: 20)
         let restarted = rules.settling(phase, known: known, fresh: grown, now: start + .seconds(1), wallNanos: wall)
         #expect(restarted == .changed(.settling(window: .seconds(2), foundByScan: true, since: start + .seconds(1), acceptOldMtime: false)))
-        #expect(rules.settling(phase, known: known, fresh: file(inode: 9), now: start + .seconds(1), wallNanos: wall) != .keepWaiting,
-                "a different inode under the name is a change")
+        #expect(
+            rules.settling(phase, known: known, fresh: file(inode: 9), now: start + .seconds(1), wallNanos: wall) != .keepWaiting,
+            "a different inode under the name is a change")
 
         #expect(rules.settling(phase, known: known, fresh: known, now: start + .milliseconds(1_999), wallNanos: wall) == .keepWaiting)
         #expect(rules.settling(phase, known: known, fresh: known, now: start + .seconds(2), wallNanos: wall) == .report)
-        #expect(rules.settling(phase, known: known, fresh: nil, now: start + .seconds(1), wallNanos: wall)
-            == .gone(foundByScan: true, confirmed: true))
+        #expect(
+            rules.settling(phase, known: known, fresh: nil, now: start + .seconds(1), wallNanos: wall)
+                == .gone(foundByScan: true, confirmed: true))
     }
 
     @Test("an mtime older than the window settles at once only where old mtimes are trusted; a future one never holds a file back")
@@ -96,10 +101,11 @@ struct CompletionRulesTests {
         let oldWall = known.mtimeNanos + 3 * second
         #expect(rules.settling(trusting, known: known, fresh: known, now: start, wallNanos: oldWall) == .report)
         #expect(rules.settling(strict, known: known, fresh: known, now: start, wallNanos: oldWall) == .keepWaiting)
-        #expect(rules.settling(trusting, known: known, fresh: nil, now: start, wallNanos: oldWall)
-            == .gone(foundByScan: true, confirmed: false))
+        #expect(
+            rules.settling(trusting, known: known, fresh: nil, now: start, wallNanos: oldWall)
+                == .gone(foundByScan: true, confirmed: false))
 
-        let futureWall = known.mtimeNanos - 3_600 * second  // the file's mtime is an hour ahead
+        let futureWall = known.mtimeNanos - 3_600 * second // the file's mtime is an hour ahead
         #expect(rules.settling(trusting, known: known, fresh: known, now: start + .seconds(1), wallNanos: futureWall) == .keepWaiting)
         #expect(rules.settling(trusting, known: known, fresh: known, now: start + .seconds(2), wallNanos: futureWall) == .report)
     }
@@ -107,8 +113,9 @@ struct CompletionRulesTests {
     @Test("a new final name waits for its writer; a rename or a second link is finished; a temp name is only tracked")
     func newNames() {
         let now: WatchInstant = .seconds(3)
-        #expect(rules.appeared(transferName: .final, byRename: false, linked: false, now: now)
-            == .waitForWriter(.awaitingOpen(deadline: now + .milliseconds(200))))
+        #expect(
+            rules.appeared(transferName: .final, byRename: false, linked: false, now: now)
+                == .waitForWriter(.awaitingOpen(deadline: now + .milliseconds(200))))
         #expect(rules.appeared(transferName: .final, byRename: true, linked: false, now: now) == .finished)
         #expect(rules.appeared(transferName: .final, byRename: false, linked: true, now: now) == .finished)
         #expect(rules.appeared(transferName: .clientTemp, byRename: true, linked: false, now: now) == .track(.writing))
@@ -127,13 +134,18 @@ struct CompletionRulesTests {
     func closes() {
         let known = file()
         #expect(rules.closedWrite(.writing, recorded: false, known: known, fresh: nil) == .finished(foundByScan: false))
-        #expect(rules.closedWrite(.settling(window: .seconds(2), foundByScan: true, since: .zero, acceptOldMtime: true),
-                                  recorded: false, known: known, fresh: nil) == .finished(foundByScan: true))
-        #expect(rules.closedWrite(.awaitingRename(foundByScan: true, confirmed: false), recorded: false, known: known, fresh: nil)
-            == .finished(foundByScan: true))
+        #expect(
+            rules.closedWrite(
+                .settling(window: .seconds(2), foundByScan: true, since: .zero, acceptOldMtime: true),
+                recorded: false, known: known, fresh: nil) == .finished(foundByScan: true))
+        #expect(
+            rules.closedWrite(.awaitingRename(foundByScan: true, confirmed: false), recorded: false, known: known, fresh: nil)
+                == .finished(foundByScan: true))
         #expect(rules.closedWrite(.idle, recorded: true, known: known, fresh: known) == .unchanged)
         #expect(rules.closedWrite(.idle, recorded: true, known: known, fresh: nil) == .unchanged)
         #expect(rules.closedWrite(.idle, recorded: true, known: known, fresh: file(size: 11)) == .finished(foundByScan: false))
-        #expect(rules.closedWrite(.idle, recorded: true, known: known, fresh: file(mtime: known.mtimeNanos + 1)) == .finished(foundByScan: false))
+        #expect(
+            rules.closedWrite(.idle, recorded: true, known: known, fresh: file(mtime: known.mtimeNanos + 1))
+                == .finished(foundByScan: false))
     }
 }

@@ -49,11 +49,11 @@ struct DrivenTimeTests {
         clock.advance(by: .seconds(1200))
         tree.write("slow.dat", "bb", append: true)
         #expect(await sync())
-        clock.advance(by: .seconds(1200))  // 20 minutes since the last change
+        clock.advance(by: .seconds(1200)) // 20 minutes since the last change
         #expect(await sync())
         tree.write("slow.dat", "ccc", append: true)
         #expect(await sync())
-        clock.advance(by: .seconds(1740))  // 29 minutes since the last change
+        clock.advance(by: .seconds(1740)) // 29 minutes since the last change
         #expect(await sync())
         #expect(!harness.events.contains { $0.path == "slow.dat" }, "reported before 30 quiet minutes")
         clock.advance(by: .seconds(120))

@@ -31,7 +31,8 @@ struct EnginePartsTests {
         let new = Self.directory("new")
         descriptors.watch(new, wd: 7, path: "/d/new")
         let skipped = [IN_CREATE, IN_IGNORED, IN_CREATE].map { descriptors.isStale(Self.record(7, $0)) }
-        #expect(skipped == [true, true, false], "the old directory's late record and its IN_IGNORED are skipped; then the new one's are not")
+        #expect(
+            skipped == [true, true, false], "the old directory's late record and its IN_IGNORED are skipped; then the new one's are not")
         #expect(descriptors[7] === new)
         let dropped = descriptors.ignored(7)
         #expect(dropped === new, "the kernel drops the new one")
@@ -72,23 +73,32 @@ struct EnginePartsTests {
         var log: [String] = []
         func overflow(_ at: Duration) { log.append("overflow \(at) → \(schedule.overflowed(at: at))") }
         func tick(_ at: Duration) { log.append("tick \(at) \(schedule.takeDue(at: at) ? "rescan" : "-")") }
-        overflow(.seconds(10)); tick(.seconds(9)); tick(.seconds(10)); tick(.seconds(10))
+        overflow(.seconds(10))
+        tick(.seconds(9))
+        tick(.seconds(10))
+        tick(.seconds(10))
         // Within a minute of the last: 0.5 s after the last rescan, then 1 s, 2 s, and 2 s (the bound).
-        overflow(.milliseconds(10_100)); tick(.milliseconds(10_400)); tick(.milliseconds(10_500))
-        overflow(.milliseconds(10_600)); tick(.milliseconds(11_500))
-        overflow(.milliseconds(11_600)); tick(.milliseconds(13_500))
-        overflow(.milliseconds(13_600)); tick(.milliseconds(15_500))
+        overflow(.milliseconds(10_100))
+        tick(.milliseconds(10_400))
+        tick(.milliseconds(10_500))
+        overflow(.milliseconds(10_600))
+        tick(.milliseconds(11_500))
+        overflow(.milliseconds(11_600))
+        tick(.milliseconds(13_500))
+        overflow(.milliseconds(13_600))
+        tick(.milliseconds(15_500))
         // A minute without overflows: at once again; a second one never moves the rescan later.
         overflow(.seconds(100))
         overflow(.seconds(101))
-        #expect(log == [
-            "overflow 10.0 seconds → 10.0 seconds", "tick 9.0 seconds -", "tick 10.0 seconds rescan", "tick 10.0 seconds -",
-            "overflow 10.1 seconds → 10.5 seconds", "tick 10.4 seconds -", "tick 10.5 seconds rescan",
-            "overflow 10.6 seconds → 11.5 seconds", "tick 11.5 seconds rescan",
-            "overflow 11.6 seconds → 13.5 seconds", "tick 13.5 seconds rescan",
-            "overflow 13.6 seconds → 15.5 seconds", "tick 15.5 seconds rescan",
-            "overflow 100.0 seconds → 100.0 seconds", "overflow 101.0 seconds → 101.0 seconds",
-        ])
+        #expect(
+            log == [
+                "overflow 10.0 seconds → 10.0 seconds", "tick 9.0 seconds -", "tick 10.0 seconds rescan", "tick 10.0 seconds -",
+                "overflow 10.1 seconds → 10.5 seconds", "tick 10.4 seconds -", "tick 10.5 seconds rescan",
+                "overflow 10.6 seconds → 11.5 seconds", "tick 11.5 seconds rescan",
+                "overflow 11.6 seconds → 13.5 seconds", "tick 13.5 seconds rescan",
+                "overflow 13.6 seconds → 15.5 seconds", "tick 15.5 seconds rescan",
+                "overflow 100.0 seconds → 100.0 seconds", "overflow 101.0 seconds → 101.0 seconds",
+            ])
         #expect(schedule.due == .seconds(100))
     }
 

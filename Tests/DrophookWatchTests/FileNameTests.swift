@@ -58,10 +58,14 @@ struct FileNameTests {
         tree.write("marker2", "")
         #expect(await harness.waitFor(.created, "marker2"))
         await harness.stop()
-        let seen = harness.events.filter { $0.path.hasPrefix("caf") }.map { "\($0.kind) \(Array($0.path.utf8)) \($0.size.map(String.init) ?? "-")" }
-        #expect(seen.sorted() == [
-            "created \(Array(composed.utf8)) 3", "created \(Array(decomposed.utf8)) 4", "deleted \(Array(decomposed.utf8)) -",
-        ].sorted())
+        let seen = harness.events.filter { $0.path.hasPrefix("caf") }.map {
+            "\($0.kind) \(Array($0.path.utf8)) \($0.size.map(String.init) ?? "-")"
+        }
+        #expect(
+            seen.sorted()
+                == [
+                    "created \(Array(composed.utf8)) 3", "created \(Array(decomposed.utf8)) 4", "deleted \(Array(decomposed.utf8)) -",
+                ].sorted())
         let kept = harness.snapshot.filter { $0.path.hasPrefix("caf") }.map { Array($0.path.utf8) }
         #expect(kept == [Array(composed.utf8)])
     }

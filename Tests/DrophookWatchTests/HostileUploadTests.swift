@@ -39,8 +39,9 @@ struct HostileUploadTests {
         await harness.stop()
 
         let created = harness.events.filter { $0.kind == .created }
-        #expect(Set(created.map(\.path)) == ["locked.csv", "huge.bin", "linked.txt", "outside-source", "marker"],
-                "no FIFO, no symlink (ignored by default), nothing from /etc: \(created.map(\.path))")
+        #expect(
+            Set(created.map(\.path)) == ["locked.csv", "huge.bin", "linked.txt", "outside-source", "marker"],
+            "no FIFO, no symlink (ignored by default), nothing from /etc: \(created.map(\.path))")
         #expect(created.count == 5, "each once")
         #expect(created.first { $0.path == "huge.bin" }?.size == 5 << 30)
         #expect(created.first { $0.path == "locked.csv" }?.size == 6)
@@ -76,7 +77,11 @@ struct DirectoryFloodTests {
             try #require(getuid() == 0, "fs.inotify.max_user_watches is \(limit); raising it needs root")
             try "\(needed)\n".write(toFile: "/proc/sys/fs/inotify/max_user_watches", atomically: false, encoding: .utf8)
         }
-        defer { if limit < needed { try? "\(limit)\n".write(toFile: "/proc/sys/fs/inotify/max_user_watches", atomically: false, encoding: .utf8) } }
+        defer {
+            if limit < needed {
+                try? "\(limit)\n".write(toFile: "/proc/sys/fs/inotify/max_user_watches", atomically: false, encoding: .utf8)
+            }
+        }
         let tree = TempTree("flood")
         var configuration = WatcherConfiguration.test(tree)
         configuration.idleFileCompaction = .seconds(10)

@@ -18,12 +18,16 @@ struct IdleFilesTests {
         var reference: [ExactText: IdleFiles.File] = [:]
         // Names that sort differently as bytes and as Unicode, escaped non-UTF-8 names
         // (``PathBytes``), long ones, and a prefix of another.
-        let odd = ["Z", "a", "é", "e\u{301}", "\u{FFFD}FF.csv", "ab", "abc", String(repeating: "n", count: 255),
-                   PathBytes.string(from: [0x72, 0xFF, 0x2E, 0x63]), "😀", "tab\t.csv"]
+        let odd = [
+            "Z", "a", "é", "e\u{301}", "\u{FFFD}FF.csv", "ab", "abc", String(repeating: "n", count: 255),
+            PathBytes.string(from: [0x72, 0xFF, 0x2E, 0x63]), "😀", "tab\t.csv",
+        ]
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next(_ bound: Int) -> Int {
             // xorshift: the same sequence every run, so a failure can be replayed.
-            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+            seed ^= seed << 13
+            seed ^= seed >> 7
+            seed ^= seed << 17
             return Int(seed % UInt64(bound))
         }
         for step in 0..<20_000 {
@@ -114,9 +118,11 @@ struct QuietFileTests {
         for index in 0..<30 {
             var st = stat()
             #expect(lstat(tree.at("kept/f\(index).csv"), &st) == 0)
-            stored.append(SnapshotRecord(watch: "drop", path: "kept/f\(index).csv", isDirectory: false,
-                                         inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                                         mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)))
+            stored.append(
+                SnapshotRecord(
+                    watch: "drop", path: "kept/f\(index).csv", isDirectory: false,
+                    inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                    mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)))
         }
         stored.append(SnapshotRecord(watch: "drop", path: "", isDirectory: true, inode: 0, size: 0, mtimeNanos: 0))
         stored.append(SnapshotRecord(watch: "drop", path: "kept", isDirectory: true, inode: 0, size: 0, mtimeNanos: 0))

@@ -1,7 +1,7 @@
 import DrophookEvents
+import DrophookTestSupport
 import Foundation
 import Glibc
-import DrophookTestSupport
 import Testing
 
 @testable import DrophookWatch
@@ -36,15 +36,18 @@ struct OpenSSHTests {
         #expect(await harness.waitFor(.created, "marker"))
         await harness.stop()
         let events = harness.events.filter { $0.path != "marker" }.map { "\($0.kind) \($0.path)" }
-        #expect(events == [
-            "created a.csv",
-            "deleted a.csv", "created b.csv", "renamed b.csv",  // posix-rename: rename(2), also as one event
-            "created c.csv", "deleted b.csv",  // legacy rename: link(2) + unlink(2), a new name and a delete
-            "created x.csv",
-            "created y.csv",
-            "deleted c.csv",
-        ])
-        let sizes = harness.events.filter { $0.kind == .created && $0.path != "marker" }.map { "\($0.path)=\($0.size.map(String.init) ?? "nil")" }
+        #expect(
+            events == [
+                "created a.csv",
+                "deleted a.csv", "created b.csv", "renamed b.csv", // posix-rename: rename(2), also as one event
+                "created c.csv", "deleted b.csv", // legacy rename: link(2) + unlink(2), a new name and a delete
+                "created x.csv",
+                "created y.csv",
+                "deleted c.csv",
+            ])
+        let sizes = harness.events.filter { $0.kind == .created && $0.path != "marker" }.map {
+            "\($0.path)=\($0.size.map(String.init) ?? "nil")"
+        }
         #expect(sizes.allSatisfy { $0.hasSuffix("=8") }, "\(sizes)")
     }
 }

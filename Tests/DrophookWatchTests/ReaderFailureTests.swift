@@ -33,9 +33,10 @@ struct ReaderFailureTests {
     /// This process's inotify descriptors, from /proc/self/fd.
     static func inotifyDescriptors() -> Set<Int32> {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return Set(entries.compactMap { entry -> Int32? in
-            let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + entry)
-            return target == "anon_inode:inotify" ? Int32(entry) : nil
-        })
+        return Set(
+            entries.compactMap { entry -> Int32? in
+                let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + entry)
+                return target == "anon_inode:inotify" ? Int32(entry) : nil
+            })
     }
 }

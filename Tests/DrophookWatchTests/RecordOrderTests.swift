@@ -68,8 +68,10 @@ struct RecordOrderTests {
 @Suite("Directories known only from their records")
 struct RecordOnlyDirectoryTests {
     /// An engine started over `tree` that is fed records by the test, not by a reader.
-    static func engine(_ tree: TempTree, snapshot stored: [SnapshotRecord] = [],
-                       configure: (inout WatcherConfiguration) -> Void = { _ in }) throws -> (WatchEngine, InotifyDescriptor, Int32) {
+    static func engine(
+        _ tree: TempTree, snapshot stored: [SnapshotRecord] = [],
+        configure: (inout WatcherConfiguration) -> Void = { _ in }
+    ) throws -> (WatchEngine, InotifyDescriptor, Int32) {
         let inotify = try InotifyDescriptor.open()
         var logger = Logger(label: "drophook.watch.test")
         logger.logLevel = .error
@@ -137,10 +139,11 @@ struct ChecksumInFlightTests {
         engine.applyFinishedChecksums()
         let batch = engine.batch.take()
         let events = batch.events.map { "\($0.kind) \($0.path)\($0.partOfRename ? " (rename)" : "")" }
-        #expect(events == [
-            "created large.bin", "deleted large.bin (rename)", "created moved.bin (rename)", "renamed moved.bin",
-            "deleted moved.bin",
-        ])
+        #expect(
+            events == [
+                "created large.bin", "deleted large.bin (rename)", "created moved.bin (rename)", "renamed moved.bin",
+                "deleted moved.bin",
+            ])
         #expect(expected != nil)
         #expect(batch.events.first?.sha256 == expected)
         #expect(batch.events[2].sha256 == expected, "read through the descriptor opened at the rename, after the name was gone")

@@ -183,9 +183,10 @@ struct ReplaceAndRootTests {
         tree.write("marker", "")
         #expect(await harness.waitFor(.created, "marker"))
         await harness.stop()
-        #expect(harness.events.map { "\($0.kind) \($0.path) \($0.size ?? -1)" } == [
-            "created x.csv 3", "created x.csv 5", "created marker 0",
-        ])
+        #expect(
+            harness.events.map { "\($0.kind) \($0.path) \($0.size ?? -1)" } == [
+                "created x.csv 3", "created x.csv 5", "created marker 0",
+            ])
     }
 
     @Test func moveBetweenWatchesIsDeletedInOneCreatedInTheOther() async throws {
@@ -199,9 +200,10 @@ struct ReplaceAndRootTests {
         #expect(rename(first.at("m.csv"), second.at("moved.csv")) == 0)
         #expect(await harness.waitFor(.created, "moved.csv"))
         await harness.stop()
-        #expect(harness.events.map { "\($0.kind) \($0.watch) \($0.path)" } == [
-            "created first m.csv", "deleted first m.csv", "created second moved.csv",
-        ])
+        #expect(
+            harness.events.map { "\($0.kind) \($0.watch) \($0.path)" } == [
+                "created first m.csv", "deleted first m.csv", "created second moved.csv",
+            ])
     }
 
     @Test func removedRootDeletesItsTreeAndIsReported() async throws {

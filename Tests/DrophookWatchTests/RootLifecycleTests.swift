@@ -75,8 +75,9 @@ struct RootLifecycleTests {
         base.write("root/remounted.csv", "again")
         #expect(await harness.waitFor(.created, "remounted.csv"))
         await harness.stop()
-        #expect(harness.events.map { "\($0.kind) \($0.path)" }
-            == ["deleted on-disk.csv", "created under-the-mount.csv", "deleted under-the-mount.csv", "created remounted.csv"])
+        #expect(
+            harness.events.map { "\($0.kind) \($0.path)" }
+                == ["deleted on-disk.csv", "created under-the-mount.csv", "deleted under-the-mount.csv", "created remounted.csv"])
     }
 
     @Test func aRootMovedAwayAndAnotherPutInItsPlaceIsWatched() async throws {

@@ -31,7 +31,7 @@ struct ScanCompletionTests {
         gate.close()
         tree.mkdir("in/deep")
         tree.write("in/deep/a.csv", "12345")
-        #expect(chown(tree.at("in/deep/a.csv"), 4242, 4242) == 0)  // a partner's file, not the agent's
+        #expect(chown(tree.at("in/deep/a.csv"), 4242, 4242) == 0) // a partner's file, not the agent's
         gate.open()
         tree.write("marker", "")
         #expect(await harness.waitFor(.created, "marker"))

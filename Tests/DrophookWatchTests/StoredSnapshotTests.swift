@@ -1,6 +1,7 @@
 import DrophookEvents
-@testable import DrophookWatch
 import Testing
+
+@testable import DrophookWatch
 
 @Suite("Stored snapshot at start-up")
 struct StoredSnapshotTests {
@@ -10,8 +11,10 @@ struct StoredSnapshotTests {
 
     @Test("each watch sees only its records; each is taken once; what is left comes children first")
     func takesOncePerWatch() {
-        var records = [record("b", "x"), record("a", "dir/f"), record("a", ""), record("a", "dir"), record("a", "dir-2"),
-                       record("b", ""), record("a", "dir/sub/g")]
+        var records = [
+            record("b", "x"), record("a", "dir/f"), record("a", ""), record("a", "dir"), record("a", "dir-2"),
+            record("b", ""), record("a", "dir/sub/g"),
+        ]
         StoredSnapshot.sort(&records)
         var a = StoredSnapshot(records, watch: "a")
         #expect(!a.isEmpty)

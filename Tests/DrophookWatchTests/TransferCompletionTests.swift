@@ -118,9 +118,10 @@ struct SnapshotUpkeepTests {
         #expect(await first.waitFor(.created, "kept.csv"))
         var times = [timespec(tv_sec: 1_600_000_000, tv_nsec: 0), timespec(tv_sec: 1_600_000_000, tv_nsec: 0)]
         #expect(utimensat(AT_FDCWD, tree.at("kept.csv"), &times, 0) == 0)
-        #expect(await first.waitForBatches(within: .seconds(10)) {
-            WatchHarness.apply($0, to: []).contains { $0.path == "kept.csv" && $0.mtimeNanos == 1_600_000_000 * 1_000_000_000 }
-        })
+        #expect(
+            await first.waitForBatches(within: .seconds(10)) {
+                WatchHarness.apply($0, to: []).contains { $0.path == "kept.csv" && $0.mtimeNanos == 1_600_000_000 * 1_000_000_000 }
+            })
         await first.stop()
         #expect(first.events.map(\.path) == ["kept.csv"])
         let second = try await WatchHarness.start(.test(tree), snapshot: first.snapshot)

@@ -1,8 +1,8 @@
 import DrophookEvents
+import DrophookTestSupport
 import Foundation
 import Glibc
 import Logging
-import DrophookTestSupport
 import Synchronization
 import Testing
 
@@ -20,10 +20,13 @@ final class WatchHarness: Sendable {
     }
 
     /// Starts a watcher over `configuration` and returns once its start-up scan is done.
-    static func start(_ configuration: WatcherConfiguration, snapshot: [SnapshotRecord] = [], faults: WatcherFaults = .none) async throws -> WatchHarness {
+    static func start(
+        _ configuration: WatcherConfiguration, snapshot: [SnapshotRecord] = [], faults: WatcherFaults = .none
+    ) async throws -> WatchHarness {
         var logger = Logger(label: "drophook.watch.test")
         logger.logLevel = .error
-        return try await start(DropTreeWatcher(configuration: configuration, snapshot: snapshot, logger: logger, clock: ContinuousClock(), faults: faults))
+        return try await start(
+            DropTreeWatcher(configuration: configuration, snapshot: snapshot, logger: logger, clock: ContinuousClock(), faults: faults))
     }
 
     /// Starts `watcher` and returns once its start-up scan is done.
@@ -121,7 +124,8 @@ final class TempTree: Sendable {
 
     /// Every file and directory on disk, relative paths.
     func scan() -> (files: Set<String>, directories: Set<String>) {
-        var files = Set<String>(), directories = Set<String>()
+        var files = Set<String>()
+        var directories = Set<String>()
         let enumerator = FileManager.default.enumerator(atPath: path)!
         while let relative = enumerator.nextObject() as? String {
             var isDirectory: ObjCBool = false
@@ -134,9 +138,11 @@ final class TempTree: Sendable {
 
 extension WatcherConfiguration {
     /// One watch over `tree`, with short timers for tests.
-    static func test(_ tree: TempTree, name: String = "drop", actor: ActorRule = .owner,
-                     ignore: [String] = [], settle: Duration? = nil, symlinks: SymlinkPolicy = .ignore,
-                     catchUp: Bool = true) -> WatcherConfiguration {
+    static func test(
+        _ tree: TempTree, name: String = "drop", actor: ActorRule = .owner,
+        ignore: [String] = [], settle: Duration? = nil, symlinks: SymlinkPolicy = .ignore,
+        catchUp: Bool = true
+    ) -> WatcherConfiguration {
         var configuration = WatcherConfiguration(
             watches: [WatchConfiguration(name: name, root: tree.path, actor: actor, ignore: ignore, settle: settle, symlinks: symlinks)],
             catchUp: catchUp,

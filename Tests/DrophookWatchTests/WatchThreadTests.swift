@@ -1,6 +1,7 @@
-import Foundation
 import DrophookTestSupport
+import Foundation
 import Testing
+
 @testable import DrophookWatch
 
 /// An actor whose jobs run on a ``WatchThread``, as ``WatchDriver``'s do.
@@ -88,7 +89,10 @@ struct ChecksumReaderTests {
         #expect(all.map(\.id) == [2, 1])
         // `printf 'hello drophook\n' | sha256sum`
         #expect(all.first?.sha256 == "d47b93468c67471a4c5d762d1ee9beb2eef970a2fcd6007425e70ed5ef440c21")
-        #expect(all.last?.sha256 == FileChecksum.sha256(path: tree.at("large.bin"), expected: try #require(FileStatus.of(path: tree.at("large.bin"))), limit: 1 << 30))
+        #expect(
+            all.last?.sha256
+                == FileChecksum.sha256(
+                    path: tree.at("large.bin"), expected: try #require(FileStatus.of(path: tree.at("large.bin"))), limit: 1 << 30))
         #expect(all.last?.sha256 != nil)
     }
 

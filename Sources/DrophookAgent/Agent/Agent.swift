@@ -56,20 +56,25 @@ public struct Agent: Sendable {
             stateDirectory: configuration.stateDirectory, pipeline: pipeline, outbox: outbox, logger: logger,
             engine: engine, notifier: notifier
         )
-        let reload = ReloadOnHangup(file: configuration.file, pipeline: pipeline, engine: engine, sessionLog: configuration.sessionLog,
-                                    logLevelFixed: configuration.logLevelFixed, notifier: notifier, logger: logger)
+        let reload = ReloadOnHangup(
+            file: configuration.file, pipeline: pipeline, engine: engine, sessionLog: configuration.sessionLog,
+            logLevelFixed: configuration.logLevelFixed, notifier: notifier, logger: logger)
 
         // Shut down in reverse order: stop reloading and reporting, stop watching, then let
         // the engine finish what is in flight.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: DeliveryService(engine: engine, transport: transport), successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: DeliveryService(engine: engine, transport: transport), successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup)
         ]
         if let sessionLog {
             // Started before the watcher and stopped after it, so no batch waits on a log that is gone.
             services.append(.init(service: SessionLogService(sessionLog: sessionLog), failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         services += [
-            .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: status),
             .init(service: reload),
         ]

@@ -1,7 +1,7 @@
-import Glibc
 import DrophookDelivery
 import DrophookEvents
 import DrophookWatch
+import Glibc
 
 /// Turns the checked config into each pipeline stage's own configuration.
 extension AgentConfiguration {
@@ -9,8 +9,9 @@ extension AgentConfiguration {
     public var watcherConfiguration: WatcherConfiguration {
         WatcherConfiguration(
             watches: watches.map {
-                WatchConfiguration(name: $0.name, root: $0.path, actor: $0.actor, ignore: $0.ignore, settle: $0.settle,
-                                   symlinks: $0.symlinks, checksumLimit: $0.checksumLimit)
+                WatchConfiguration(
+                    name: $0.name, root: $0.path, actor: $0.actor, ignore: $0.ignore, settle: $0.settle,
+                    symlinks: $0.symlinks, checksumLimit: $0.checksumLimit)
             },
             catchUp: catchUp
         )
@@ -50,8 +51,9 @@ extension AgentConfiguration {
                 handshake: webhook.handshake,
                 sessionDetails: webhook.sessionDetails,
                 destination: webhook.nats.map { nats in
-                    .stream(transport: JetStreamConnections.shared.transport(for: nats.settings),
-                            subject: { watch, topic in nats.subject(watch: watch, topic: topic) })
+                    .stream(
+                        transport: JetStreamConnections.shared.transport(for: nats.settings),
+                        subject: { watch, topic in nats.subject(watch: watch, topic: topic) })
                 } ?? .webhook
             )
         }
@@ -69,11 +71,12 @@ extension AgentConfiguration {
 
     /// Root path per watch, for matching the session log's real paths to events.
     public var watchRoots: [String: String] {
-        Dictionary(uniqueKeysWithValues: watches.map { watch in
-            var root = watch.path
-            while root.count > 1, root.hasSuffix("/") { root.removeLast() }
-            return (watch.name, root == "/" ? "" : root)
-        })
+        Dictionary(
+            uniqueKeysWithValues: watches.map { watch in
+                var root = watch.path
+                while root.count > 1, root.hasSuffix("/") { root.removeLast() }
+                return (watch.name, root == "/" ? "" : root)
+            })
     }
 
     /// Pipe id and protocol per watch, for Rilavek payloads.

@@ -42,13 +42,14 @@ final class WatchPipeline: Service, Sendable {
     private let logger: Logger
 
     init(configuration: AgentConfiguration, outbox: Outbox, engine: DeliveryEngine, sessionLog: SessionLog?, logger: Logger) {
-        self.state = Mutex(State(
-            configuration: configuration,
-            route: EndpointConfiguration.route(configuration.endpointConfigurations),
-            origins: configuration.watchOrigins,
-            roots: configuration.watchRoots,
-            watcher: nil
-        ))
+        self.state = Mutex(
+            State(
+                configuration: configuration,
+                route: EndpointConfiguration.route(configuration.endpointConfigurations),
+                origins: configuration.watchOrigins,
+                roots: configuration.watchRoots,
+                watcher: nil
+            ))
         self.outbox = outbox
         self.engine = engine
         self.sessionLog = sessionLog

@@ -21,10 +21,12 @@ extension AgentConfiguration {
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
-            throw ConfigurationErrors([ConfigurationError(
-                code: .unreadableFile, file: file, line: 0, key: "",
-                message: "cannot read the config file (\(Self.reason(error))); pass --config PATH or set DROPHOOK_CONFIG"
-            )])
+            throw ConfigurationErrors([
+                ConfigurationError(
+                    code: .unreadableFile, file: file, line: 0, key: "",
+                    message: "cannot read the config file (\(Self.reason(error))); pass --config PATH or set DROPHOOK_CONFIG"
+                )
+            ])
         }
         return try parse(text, file: file, environment: environment)
     }
@@ -51,7 +53,10 @@ extension AgentConfiguration {
     }
 
     private static func read(_ root: ConfigReader.Value, reader: ConfigReader, file: String) -> AgentConfiguration? {
-        let keys = ["state_dir", "organization_id", "catch_up", "delivery_log_retention", "metrics", "session_log", "log_level", "watches", "webhooks", "nats"]
+        let keys = [
+            "state_dir", "organization_id", "catch_up", "delivery_log_retention", "metrics", "session_log", "log_level", "watches",
+            "webhooks", "nats",
+        ]
         guard let top = reader.mapping(root, allowed: keys) else { return nil }
         var configuration = AgentConfiguration(file: file)
 
@@ -68,8 +73,9 @@ extension AgentConfiguration {
             configuration.deliveryLogRetention = duration
         }
         if let value = top["metrics"], let metrics = reader.mapping(value, allowed: ["listen"]),
-           let listen = metrics.required("listen", "write e.g. listen: 127.0.0.1:9464"),
-           let address = reader.string(listen) {
+            let listen = metrics.required("listen", "write e.g. listen: 127.0.0.1:9464"),
+            let address = reader.string(listen)
+        {
             if let parsed = ListenAddress(parsing: address) {
                 configuration.metricsListen = parsed
             } else {
@@ -88,7 +94,8 @@ extension AgentConfiguration {
             configuration.sessionLog = readSessionLog(value, reader: reader)
         }
         if let value = top.required("watches", "list at least one drop tree under watches:"),
-           let items = reader.sequence(value) {
+            let items = reader.sequence(value)
+        {
             if items.isEmpty { reader.report(.invalidValue, value, "no watches; list at least one drop tree") }
             configuration.watches = items.compactMap { readWatch($0, reader: reader) }
             reader.checkUnique(items, what: "watch")
@@ -97,7 +104,9 @@ extension AgentConfiguration {
         // Webhooks and NATS destinations share one list of endpoints, and so one set of names.
         var endpoints: [ConfigReader.Value] = []
         if top["webhooks"] == nil, top["nats"] == nil {
-            reader.report(.missingKey, at: root.line, key: "webhooks", "required key is missing; list the endpoints to notify under webhooks: (or the NATS streams under nats:)")
+            reader.report(
+                .missingKey, at: root.line, key: "webhooks",
+                "required key is missing; list the endpoints to notify under webhooks: (or the NATS streams under nats:)")
         }
         if let value = top["webhooks"], let items = reader.sequence(value) {
             configuration.webhooks = items.compactMap { readWebhook($0, reader: reader, watchNames: watchNames) }
@@ -146,7 +155,9 @@ extension AgentConfiguration {
     }
 
     /// A `webhooks:` entry, or (`nats`) a `nats:` entry, which shares every delivery key.
-    private static func readWebhook(_ item: ConfigReader.Value, reader: ConfigReader, watchNames: Set<String>, nats: Bool = false) -> Webhook? {
+    private static func readWebhook(
+        _ item: ConfigReader.Value, reader: ConfigReader, watchNames: Set<String>, nats: Bool = false
+    ) -> Webhook? {
         let webhookKeys = [
             "name", "id", "url", "format", "cloudevents_mode", "signature", "topics", "watches", "paths", "min_size", "max_size", "actors",
             "secret", "secret_file", "authorization",
@@ -172,8 +183,9 @@ extension AgentConfiguration {
         )
         if let value = map["watches"], let names = reader.stringList(value) {
             for (index, watch) in names.enumerated() where !watchNames.contains(watch) {
-                reader.report(.unknownReference, at: value.line, key: "\(value.key)[\(index)]",
-                              "no watch is named '\(watch)'; known watches: \(watchNames.sorted().joined(separator: ", "))")
+                reader.report(
+                    .unknownReference, at: value.line, key: "\(value.key)[\(index)]",
+                    "no watch is named '\(watch)'; known watches: \(watchNames.sorted().joined(separator: ", "))")
             }
             webhook.watches = names
         }
@@ -205,7 +217,8 @@ extension AgentConfiguration {
             if let scheme = SignatureScheme(rawValue: text) {
                 webhook.signature = scheme
             } else {
-                reader.report(.invalidValue, value, "unknown signature '\(text)'; use one of: \(SignatureScheme.names.joined(separator: ", "))")
+                reader.report(
+                    .invalidValue, value, "unknown signature '\(text)'; use one of: \(SignatureScheme.names.joined(separator: ", "))")
             }
         }
         if let format = format.flatMap(WebhookFormats.named), webhook.secret != nil {
@@ -214,20 +227,25 @@ extension AgentConfiguration {
                 _ = try RequestSigner(scheme: scheme, secrets: webhook.signingSecrets)
             } catch {
                 let key = map["secret"] ?? map["secret_file"] ?? item
-                reader.report(.invalidValue, key, "cannot sign with \(scheme.rawValue): \(error); generate one with `drophook keygen standard` (or `drophook keygen ed25519`)")
+                reader.report(
+                    .invalidValue, key,
+                    "cannot sign with \(scheme.rawValue): \(error); generate one with `drophook keygen standard` (or `drophook keygen ed25519`)"
+                )
             }
         }
         webhook.authorization = reader.secret(map, inline: "authorization", file: "authorization_file")
         if let authorization = webhook.authorization, let value = map["authorization"] ?? map["authorization_file"],
-           !reader.headerValue(authorization, value) {
+            !reader.headerValue(authorization, value)
+        {
             webhook.authorization = nil
         }
         if let value = map["headers"], let headers = reader.headers(value) {
             let scheme = webhook.signature ?? format.flatMap(WebhookFormats.named)?.defaultSignature ?? .none
             for header in headers {
                 if let owner = OwnedHeaders.owner(of: header.name, scheme: scheme, hasAuthorization: webhook.authorization != nil) {
-                    reader.report(.invalidValue, at: value.line, key: "\(value.key).\(header.name)",
-                                  "\(header.name) is set by drophook (\(owner)) and cannot be replaced; remove it from headers")
+                    reader.report(
+                        .invalidValue, at: value.line, key: "\(value.key).\(header.name)",
+                        "\(header.name) is set by drophook (\(owner)) and cannot be replaced; remove it from headers")
                 } else {
                     webhook.headers.append(header)
                 }
@@ -239,9 +257,13 @@ extension AgentConfiguration {
         }
         if let value = map["timeout"], let duration = reader.duration(value) {
             if duration <= .zero {
-                reader.report(.invalidValue, value, "timeout 0s would cut off every request after the receiver got it, and resend it; use e.g. 10s")
+                reader.report(
+                    .invalidValue, value, "timeout 0s would cut off every request after the receiver got it, and resend it; use e.g. 10s")
             } else if duration > Self.gracefulShutdown {
-                reader.report(.invalidValue, value, "timeout \(duration.components.seconds)s is longer than the \(Self.gracefulShutdown.components.seconds) s a stop waits for requests in flight (inside the unit's TimeoutStopSec=30); one cut off at a stop is sent again. Use at most \(Self.gracefulShutdown.components.seconds)s")
+                reader.report(
+                    .invalidValue, value,
+                    "timeout \(duration.components.seconds)s is longer than the \(Self.gracefulShutdown.components.seconds) s a stop waits for requests in flight (inside the unit's TimeoutStopSec=30); one cut off at a stop is sent again. Use at most \(Self.gracefulShutdown.components.seconds)s"
+                )
             }
             webhook.timeout = duration
         }
@@ -249,7 +271,10 @@ extension AgentConfiguration {
             if duration <= .zero {
                 reader.report(.invalidValue, value, "connect_timeout 0s would fail every connection; use e.g. 5s")
             } else if duration > webhook.timeout {
-                reader.report(.invalidValue, value, "connect_timeout \(duration.components.seconds)s is longer than timeout \(webhook.timeout.components.seconds)s, which includes connecting; lower it or raise timeout")
+                reader.report(
+                    .invalidValue, value,
+                    "connect_timeout \(duration.components.seconds)s is longer than timeout \(webhook.timeout.components.seconds)s, which includes connecting; lower it or raise timeout"
+                )
             }
             webhook.connectTimeout = duration
         }
@@ -330,8 +355,9 @@ extension AgentConfiguration {
             }
         }
         let firstLine = problem.split(separator: "\n").first.map(String.init) ?? problem
-        return ConfigurationError(code: .syntax, file: file, line: line, key: "",
-                                  message: "not valid YAML: \(firstLine); fix the indentation or quoting there")
+        return ConfigurationError(
+            code: .syntax, file: file, line: line, key: "",
+            message: "not valid YAML: \(firstLine); fix the indentation or quoting there")
     }
 
     static func reason(_ error: any Error) -> String {

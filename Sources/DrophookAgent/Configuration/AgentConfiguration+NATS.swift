@@ -37,7 +37,8 @@ extension AgentConfiguration {
     static let webhookOnlyKeys: Set<String> = ["url", "authorization", "authorization_file", "proxy", "handshake", "retry_on_4xx"]
 
     /// The NATS keys of one `nats:` entry (the shared keys are read by `readWebhook`).
-    static func readNATS(_ map: ConfigReader.Mapping, item: ConfigReader.Value, reader: ConfigReader, webhook: Webhook) -> NATSDestination? {
+    static func readNATS(_ map: ConfigReader.Mapping, item: ConfigReader.Value, reader: ConfigReader, webhook: Webhook) -> NATSDestination?
+    {
         var servers: [String] = []
         if let value = map.required("servers", "list the NATS servers, e.g. servers: [nats://10.0.0.5:4222]") {
             let items: [ConfigReader.Value] = if case .scalar = value.node { [value] } else { reader.sequence(value) ?? [] }
@@ -77,7 +78,9 @@ extension AgentConfiguration {
         let ways = [["credentials_file"], ["nkey", "nkey_seed_file"], ["user", "password", "password_file"], ["token", "token_file"]]
         let given = ways.filter { $0.contains { map[$0] != nil } }
         if given.count > 1 {
-            reader.report(.invalidValue, item, "set one way to authenticate to NATS, not \(given.map { $0.first! }.joined(separator: " and ")); the server accepts one")
+            reader.report(
+                .invalidValue, item,
+                "set one way to authenticate to NATS, not \(given.map { $0.first! }.joined(separator: " and ")); the server accepts one")
             return .none
         }
         if let value = map["credentials_file"], let path = reader.readableFile(value) {
@@ -93,7 +96,8 @@ extension AgentConfiguration {
                 }
             }
             if let key, !key.hasPrefix("U"), let value = map["nkey"] {
-                reader.report(.invalidValue, value, "'\(key)' is not a user NKey; a user's public key starts with U (nk -inkey seed.nk -pubout)")
+                reader.report(
+                    .invalidValue, value, "'\(key)' is not a user NKey; a user's public key starts with U (nk -inkey seed.nk -pubout)")
             }
             return key.flatMap { key in seed.map { .nkey(publicKey: key, seedFile: $0) } } ?? .none
         }
@@ -113,7 +117,9 @@ extension AgentConfiguration {
 
     /// `create_stream:`: the stream drophook makes at its first connection when none of that
     /// name exists (an existing stream is never changed).
-    private static func readStream(_ value: ConfigReader.Value, reader: ConfigReader, subject: SubjectTemplate) -> JetStreamPublisher.StreamSettings? {
+    private static func readStream(
+        _ value: ConfigReader.Value, reader: ConfigReader, subject: SubjectTemplate
+    ) -> JetStreamPublisher.StreamSettings? {
         guard let map = reader.mapping(value, allowed: ["name", "subjects", "replicas", "duplicate_window", "max_age"]) else { return nil }
         let name = map.required("name", "name the stream, e.g. name: SFTP").flatMap { reader.string($0) }
         if let name, name.isEmpty || name.contains(where: { " .*>/\\\t".contains($0) }), let nameValue = map["name"] {
@@ -124,7 +130,9 @@ extension AgentConfiguration {
         if let replicas = map["replicas"].flatMap({ reader.int($0, range: 1...5) }) { settings.replicas = replicas }
         if let window = map["duplicate_window"].flatMap({ reader.duration($0) }) {
             if window < .seconds(1), let windowValue = map["duplicate_window"] {
-                reader.report(.invalidValue, windowValue, "a duplicate window under 1s stores a retried event twice; use at least the longest retry gap you accept, e.g. 2m")
+                reader.report(
+                    .invalidValue, windowValue,
+                    "a duplicate window under 1s stores a retried event twice; use at least the longest retry gap you accept, e.g. 2m")
             }
             settings.duplicateWindow = window
         }

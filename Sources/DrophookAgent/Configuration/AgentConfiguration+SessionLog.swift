@@ -10,21 +10,28 @@ extension AgentConfiguration {
     /// Reads `session_log:`: where OpenSSH's SFTP session log is heard and how its paths map to the disk.
     static func readSessionLog(_ value: ConfigReader.Value, reader: ConfigReader) -> SessionLog.Configuration? {
         guard let map = reader.mapping(value, allowed: sessionLogKeys),
-              let sourceValue = map.required("source", "choose socket, file or journal"),
-              let sourceName = reader.string(sourceValue) else { return nil }
+            let sourceValue = map.required("source", "choose socket, file or journal"),
+            let sourceName = reader.string(sourceValue)
+        else { return nil }
         let keysOfSource: [String: [String]] = ["socket": ["sockets", "relay"], "file": ["file"], "journal": ["journal_directory"]]
         guard keysOfSource[sourceName] != nil else {
             reader.report(.invalidValue, sourceValue, "unknown source '\(sourceName)'; use socket, file or journal")
             return nil
         }
         for (other, keys) in keysOfSource where other != sourceName {
-            for key in keys { if let stray = map[key] { reader.report(.invalidValue, stray, "\(key) applies to source: \(other) only; remove it or change the source") } }
+            for key in keys {
+                if let stray = map[key] {
+                    reader.report(.invalidValue, stray, "\(key) applies to source: \(other) only; remove it or change the source")
+                }
+            }
         }
         var source: SessionLog.Configuration.Source?
         switch sourceName {
         case "socket":
-            if let list = map.required("sockets", "list the socket paths, e.g. [/srv/sftp/%u/dev/log] or one path bind-mounted into every chroot"),
-               let paths = reader.stringList(list) {
+            if let list = map.required(
+                "sockets", "list the socket paths, e.g. [/srv/sftp/%u/dev/log] or one path bind-mounted into every chroot"),
+                let paths = reader.stringList(list)
+            {
                 for (index, path) in paths.enumerated() {
                     if let problem = socketPathProblem(path) {
                         reader.report(.invalidValue, at: list.line, key: "\(list.key)[\(index)]", problem)
@@ -43,15 +50,21 @@ extension AgentConfiguration {
         var configuration = SessionLog.Configuration(source: source ?? .journal(directory: nil))
         if let value = map["relay"], let relay = reader.absolutePath(value) {
             if case .sockets(let paths) = source, paths.contains(relay) {
-                reader.report(.invalidValue, value, "relay \(relay) is one of the sockets drophook listens on; lines would loop. Relay to the system log, e.g. /dev/log")
+                reader.report(
+                    .invalidValue, value,
+                    "relay \(relay) is one of the sockets drophook listens on; lines would loop. Relay to the system log, e.g. /dev/log")
             }
             configuration.relay = relay
         }
         if let value = map["chroot"], let pattern = reader.string(value) {
             if let token = ChrootLayout.unknownToken(in: pattern) {
-                reader.report(.invalidValue, value, "chroot pattern '\(pattern)' uses \(token); drophook expands %u, %h and %% (as sshd's ChrootDirectory)")
+                reader.report(
+                    .invalidValue, value,
+                    "chroot pattern '\(pattern)' uses \(token); drophook expands %u, %h and %% (as sshd's ChrootDirectory)")
             } else if !pattern.hasPrefix("/") && !pattern.hasPrefix("%h") {
-                reader.report(.invalidValue, value, "chroot pattern '\(pattern)' is not absolute; write it as in sshd_config's ChrootDirectory, e.g. /srv/sftp/%u")
+                reader.report(
+                    .invalidValue, value,
+                    "chroot pattern '\(pattern)' is not absolute; write it as in sshd_config's ChrootDirectory, e.g. /srv/sftp/%u")
             }
             configuration.layout.chroot = pattern
         }
@@ -63,7 +76,9 @@ extension AgentConfiguration {
         }
         if let value = map["wait"], let wait = reader.duration(value) {
             if wait > longestSessionWait {
-                reader.report(.invalidValue, value, "wait \(wait) would hold every event that long; use at most 5s (250ms is plenty for a local socket)")
+                reader.report(
+                    .invalidValue, value,
+                    "wait \(wait) would hold every event that long; use at most 5s (250ms is plenty for a local socket)")
             }
             configuration.wait = wait
         }

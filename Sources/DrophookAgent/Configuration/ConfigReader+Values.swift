@@ -31,7 +31,7 @@ extension ConfigReader {
         // Messages show the URL with any password hidden: they end up in terminals and tickets.
         let shown = HeaderRedaction.redact(url: text)
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              schemes.contains(scheme), let host = components.host, !host.isEmpty
+            schemes.contains(scheme), let host = components.host, !host.isEmpty
         else {
             report(.invalidValue, value, "'\(shown)' is not a valid URL; write it as \(example ?? "\(schemes.last!)://host/path")")
             return nil
@@ -61,8 +61,9 @@ extension ConfigReader {
             if Topic.all.contains(topic) {
                 topics.append(topic)
             } else {
-                report(.invalidValue, at: value.line, key: "\(value.key)[\(index)]",
-                       "unknown topic '\(name)'; use \(Topic.all.map(\.rawValue).joined(separator: ", "))")
+                report(
+                    .invalidValue, at: value.line, key: "\(value.key)[\(index)]",
+                    "unknown topic '\(name)'; use \(Topic.all.map(\.rawValue).joined(separator: ", "))")
             }
         }
         if names.isEmpty { report(.invalidValue, value, "no topics; list at least one or leave the key out for the format's default") }
@@ -125,7 +126,9 @@ extension ConfigReader {
             let name = keyNode.scalar?.string ?? ""
             let entry = Value(node: valueNode, key: "\(value.key).\(name)")
             guard HTTPField.Name(name) != nil else {
-                report(.invalidValue, entry, "'\(name)' is not a valid header name; use ASCII letters, digits and !#$%&'*+-.^_`|~ only (RFC 9110 token)")
+                report(
+                    .invalidValue, entry,
+                    "'\(name)' is not a valid header name; use ASCII letters, digits and !#$%&'*+-.^_`|~ only (RFC 9110 token)")
                 continue
             }
             guard let text = string(entry), headerValue(text, entry) else { continue }
@@ -139,7 +142,9 @@ extension ConfigReader {
     /// trailing whitespace); reports why not.
     func headerValue(_ text: String, _ value: Value) -> Bool {
         guard HTTPField.isValidValue(text) else {
-            report(.invalidValue, value, "a header value cannot contain line breaks, NUL or other control characters, or start or end with a space; fix the value")
+            report(
+                .invalidValue, value,
+                "a header value cannot contain line breaks, NUL or other control characters, or start or end with a space; fix the value")
             return false
         }
         return true
@@ -160,7 +165,7 @@ extension ConfigReader {
             multiplier = factor
         }
         guard let count = Int64(number.trimmingCharacters(in: .whitespaces)), count >= 0,
-              count <= Int64.max / multiplier
+            count <= Int64.max / multiplier
         else {
             report(.invalidValue, value, "'\(text)' is not a size; write bytes (1048576) or a number with kB, MB, GB, KiB, MiB or GiB")
             return nil
@@ -184,8 +189,9 @@ extension ConfigReader {
         for item in items {
             guard let nameNode = item.node["name"], let name = nameNode.string else { continue }
             if let line = firstLine[name] {
-                report(.duplicateName, at: nameNode.mark?.line ?? item.line, key: "\(item.key).name",
-                       "another \(what) (line \(line)) is already named '\(name)'; names must be unique")
+                report(
+                    .duplicateName, at: nameNode.mark?.line ?? item.line, key: "\(item.key).name",
+                    "another \(what) (line \(line)) is already named '\(name)'; names must be unique")
             } else {
                 firstLine[name] = nameNode.mark?.line ?? item.line
             }

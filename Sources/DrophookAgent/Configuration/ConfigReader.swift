@@ -58,8 +58,9 @@ final class ConfigReader {
             let path = value.key.isEmpty ? name : "\(value.key).\(name)"
             guard allowed.contains(name) else {
                 let hint = Self.closest(to: name, in: allowed).map { "did you mean '\($0)'? " } ?? ""
-                report(.unknownKey, at: keyNode.mark?.line ?? value.line, key: path,
-                       "unknown key; \(hint)known keys here: \(allowed.joined(separator: ", "))")
+                report(
+                    .unknownKey, at: keyNode.mark?.line ?? value.line, key: path,
+                    "unknown key; \(hint)known keys here: \(allowed.joined(separator: ", "))")
                 continue
             }
             entries[name] = Value(node: valueNode, key: path)
@@ -159,7 +160,8 @@ final class ConfigReader {
     }
 
     private static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         var previous = Array(0...b.count)
         for (i, ca) in a.enumerated() {
             var current = [i + 1] + Array(repeating: 0, count: b.count)

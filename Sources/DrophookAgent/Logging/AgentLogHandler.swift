@@ -70,8 +70,11 @@ public struct AgentLogHandler: LogHandler {
     }
 
     /// One log line, newline included.
-    static func line(level: Logger.Level, message: String, metadata: Logger.Metadata, label: String, style: Style, now: Date = Date()) -> String {
-        let details = metadata.isEmpty ? "" : " " + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    static func line(
+        level: Logger.Level, message: String, metadata: Logger.Metadata, label: String, style: Style, now: Date = Date()
+    ) -> String {
+        let details =
+            metadata.isEmpty ? "" : " " + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let text = TerminalText.escaped(message + details)
         switch style {
         case .journal:
@@ -100,7 +103,8 @@ public struct AgentLogHandler: LogHandler {
         let parts = stream.split(separator: ":")
         var status = stat()
         guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]),
-              fstat(STDERR_FILENO, &status) == 0 else { return .plain }
+            fstat(STDERR_FILENO, &status) == 0
+        else { return .plain }
         return UInt64(status.st_dev) == device && UInt64(status.st_ino) == inode ? .journal : .plain
     }
 }

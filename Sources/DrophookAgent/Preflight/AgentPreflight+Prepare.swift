@@ -21,7 +21,9 @@ extension AgentPreflight {
     ///   existing account (a directory that is no one's chroot gets nothing).
     /// - A fixed path's missing directory is made, owned by `account`. An existing directory is
     ///   never changed: it is a system directory the operator chose.
-    public static func prepareSocketDirectories(_ configuration: AgentConfiguration, for account: SocketDirectoryAccess.Account) -> Preparation {
+    public static func prepareSocketDirectories(
+        _ configuration: AgentConfiguration, for account: SocketDirectoryAccess.Account
+    ) -> Preparation {
         guard case .sockets(let patterns)? = configuration.sessionLog?.source else { return Preparation() }
         var preparation = Preparation()
         let judge = SocketDirectoryAccess(account: account, writablePaths: nil)
@@ -37,28 +39,38 @@ extension AgentPreflight {
                 if mkdir(directory, 0o775) == 0, chown(directory, 0, group) == 0, chmod(directory, 0o775) == 0 {
                     preparation.changes.append("made \(directory) (root:\(account.groupName) 0775) for \(user)'s session-log socket")
                 } else {
-                    preparation.problems.append(Finding(severity: .warning, subject: directory, message: "cannot make it: \(String(cString: strerror(errno)))"))
+                    preparation.problems.append(
+                        Finding(severity: .warning, subject: directory, message: "cannot make it: \(String(cString: strerror(errno)))"))
                 }
             case (.missing?, nil):
                 if mkdir(directory, 0o755) == 0, chown(directory, account.uid, group) == 0, chmod(directory, 0o755) == 0 {
                     preparation.changes.append("made \(directory) (\(account.name):\(account.groupName) 0755) for the session-log socket")
                 } else {
-                    preparation.problems.append(Finding(severity: .warning, subject: directory, message: "cannot make it: \(String(cString: strerror(errno)))"))
+                    preparation.problems.append(
+                        Finding(severity: .warning, subject: directory, message: "cannot make it: \(String(cString: strerror(errno)))"))
                 }
             case (.denied?, _?):
                 var status = stat()
                 guard stat(directory, &status) == 0, status.st_uid == 0 else {
-                    preparation.problems.append(Finding(severity: .warning, subject: directory, message: "is not root's; left as it is: \(problem!.fix(for: directory, account: account))"))
+                    preparation.problems.append(
+                        Finding(
+                            severity: .warning, subject: directory,
+                            message: "is not root's; left as it is: \(problem!.fix(for: directory, account: account))"))
                     continue
                 }
                 let mode = (status.st_mode & 0o7777) | 0o070
                 if chown(directory, 0, group) == 0, chmod(directory, mode) == 0 {
-                    preparation.changes.append("gave \(directory) to \(account.name)'s group (root:\(account.groupName) \(String(mode, radix: 8))) for the session-log socket")
+                    preparation.changes.append(
+                        "gave \(directory) to \(account.name)'s group (root:\(account.groupName) \(String(mode, radix: 8))) for the session-log socket"
+                    )
                 } else {
-                    preparation.problems.append(Finding(severity: .warning, subject: directory, message: "cannot hand it over: \(String(cString: strerror(errno)))"))
+                    preparation.problems.append(
+                        Finding(severity: .warning, subject: directory, message: "cannot hand it over: \(String(cString: strerror(errno)))")
+                    )
                 }
             case (let other?, _):
-                preparation.problems.append(Finding(severity: .warning, subject: place.path, message: other.fix(for: directory, account: account)))
+                preparation.problems.append(
+                    Finding(severity: .warning, subject: place.path, message: other.fix(for: directory, account: account)))
             }
         }
         return preparation

@@ -6,7 +6,9 @@ extension AgentPreflight {
     /// cannot be read, a chroot pattern whose paths lie in no watch.
     /// - Parameter judgement: who binds the sockets, under which writable paths (by default, the
     ///   service as this process finds it: ``ServiceUnit``).
-    static func sessionLogFindings(_ configuration: AgentConfiguration, judgement: @autoclosure () -> ServiceUnit.SocketJudgement = ServiceUnit.socketJudgement()) -> [Finding] {
+    static func sessionLogFindings(
+        _ configuration: AgentConfiguration, judgement: @autoclosure () -> ServiceUnit.SocketJudgement = ServiceUnit.socketJudgement()
+    ) -> [Finding] {
         guard let sessionLog = configuration.sessionLog else { return [] }
         var findings: [Finding] = []
         switch sessionLog.source {
@@ -15,8 +17,10 @@ extension AgentPreflight {
             for pattern in patterns {
                 let places = SessionLogPaths.socketPlaces(pattern)
                 if pattern.contains("%u"), places.isEmpty {
-                    findings.append(Finding(severity: .warning, subject: pattern,
-                                            message: "no chroot directory matches yet; sockets are bound as chroots appear (checked every 10 s)"))
+                    findings.append(
+                        Finding(
+                            severity: .warning, subject: pattern,
+                            message: "no chroot directory matches yet; sockets are bound as chroots appear (checked every 10 s)"))
                 }
                 for place in places {
                     findings += socketFindings(place, judgement: judgement)
@@ -24,8 +28,12 @@ extension AgentPreflight {
             }
         case .file(let path):
             if !FileManager.default.isReadableFile(atPath: path) {
-                findings.append(Finding(severity: .warning, subject: path,
-                                        message: "cannot read the session log file yet; give the agent read access (group adm on Debian) or check rsyslog writes it"))
+                findings.append(
+                    Finding(
+                        severity: .warning, subject: path,
+                        message:
+                            "cannot read the session log file yet; give the agent read access (group adm on Debian) or check rsyslog writes it"
+                    ))
             }
         case .journal(let directory):
             if let directory, !FileManager.default.fileExists(atPath: directory) {
@@ -33,8 +41,12 @@ extension AgentPreflight {
             }
         }
         if sessionLogLines(configuration).contains(where: { $0.hasSuffix("in no watch") }) {
-            findings.append(Finding(severity: .warning, subject: "session_log.chroot",
-                                    message: "the session log's paths lie in no watch, so no event gets its SFTP user; make chroot match sshd_config's ChrootDirectory"))
+            findings.append(
+                Finding(
+                    severity: .warning, subject: "session_log.chroot",
+                    message:
+                        "the session log's paths lie in no watch, so no event gets its SFTP user; make chroot match sshd_config's ChrootDirectory"
+                ))
         }
         return findings
     }
@@ -46,7 +58,10 @@ extension AgentPreflight {
         let access = judgement.access
         var status = stat()
         if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFSOCK {
-            return [Finding(severity: .error, subject: path, message: "is not a socket and would not be replaced; remove it or pick another path")]
+            return [
+                Finding(
+                    severity: .error, subject: path, message: "is not a socket and would not be replaced; remove it or pick another path")
+            ]
         }
         let directory = place.directory
         let chroot = (directory as NSString).deletingLastPathComponent
@@ -54,17 +69,33 @@ extension AgentPreflight {
             if let user = place.user {
                 // A directory named after no account is no one's chroot: nothing to say.
                 guard SocketDirectoryAccess.Account.named(user) != nil, !judgement.preparesChroots else { return [] }
-                return [Finding(severity: .warning, subject: path, message: "\(user)'s chroot has no \((directory as NSString).lastPathComponent), so its SFTP sessions log nothing; " + SocketDirectoryAccess.Problem.missing.fix(for: directory, account: access.subject))]
+                return [
+                    Finding(
+                        severity: .warning, subject: path,
+                        message: "\(user)'s chroot has no \((directory as NSString).lastPathComponent), so its SFTP sessions log nothing; "
+                            + SocketDirectoryAccess.Problem.missing.fix(for: directory, account: access.subject))
+                ]
             }
             if !FileManager.default.fileExists(atPath: chroot) {
-                return [Finding(severity: .error, subject: path, message: "neither \(directory) nor \(chroot) exists; create the directory the socket goes in")]
+                return [
+                    Finding(
+                        severity: .error, subject: path,
+                        message: "neither \(directory) nor \(chroot) exists; create the directory the socket goes in")
+                ]
             }
             return []
         }
         guard let problem = access.problem(bindingIn: directory) else { return [] }
         // The unit's prepare step hands a root-owned chroot `dev` over before the agent binds.
-        if judgement.preparesChroots, place.user != nil, case .denied = problem, SocketDirectoryAccess.ownerUID(of: directory) == 0 { return [] }
-        return [Finding(severity: .warning, subject: path, message: "cannot be bound, so SFTP sessions logging there are not heard: " + problem.fix(for: directory, account: access.subject))]
+        if judgement.preparesChroots, place.user != nil, case .denied = problem, SocketDirectoryAccess.ownerUID(of: directory) == 0 {
+            return []
+        }
+        return [
+            Finding(
+                severity: .warning, subject: path,
+                message: "cannot be bound, so SFTP sessions logging there are not heard: "
+                    + problem.fix(for: directory, account: access.subject))
+        ]
     }
 
     /// How the session log's client paths map to watches, one line per chroot found (or the
@@ -80,7 +111,9 @@ extension AgentPreflight {
         let samples: [(label: String, user: String)] = users.isEmpty ? [("<user>", "<user>")] : users.map { ($0, $0) }
         return samples.map { sample in
             let real = layout.realPath(Array("/".utf8), user: sample.user, home: SessionLogPaths.home(of: sample.user))
-            let watch = roots.sorted { $0.key < $1.key }.first { real == $0.value || real.hasPrefix($0.value + "/") || $0.value.hasPrefix(real + "/") }
+            let watch = roots.sorted { $0.key < $1.key }.first {
+                real == $0.value || real.hasPrefix($0.value + "/") || $0.value.hasPrefix(real + "/")
+            }
             let target = watch.map { "watch \($0.key) (\($0.value.isEmpty ? "/" : $0.value))" } ?? "in no watch"
             return "session log: \(sample.label)'s \"/\" is \(real), \(target.hasPrefix("in no") ? target : "which lies in " + target)"
         }

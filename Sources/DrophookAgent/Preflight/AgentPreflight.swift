@@ -49,7 +49,11 @@ public enum AgentPreflight {
             guard FileManager.default.isWritableFile(atPath: path) else {
                 var volume = statvfs()
                 if statvfs(path, &volume) == 0, volume.f_flag & UInt(ST_RDONLY) != 0 {
-                    return [Finding(severity: .error, subject: path, message: "state_dir is on a read-only file system; remount it read-write or point state_dir elsewhere")]
+                    return [
+                        Finding(
+                            severity: .error, subject: path,
+                            message: "state_dir is on a read-only file system; remount it read-write or point state_dir elsewhere")
+                    ]
                 }
                 return [Finding(severity: .error, subject: path, message: "state_dir is not writable; give the agent's user write access")]
             }
@@ -57,7 +61,11 @@ public enum AgentPreflight {
         }
         let parent = (path as NSString).deletingLastPathComponent
         guard FileManager.default.isWritableFile(atPath: parent.isEmpty ? "/" : parent) else {
-            return [Finding(severity: .error, subject: path, message: "state_dir does not exist and cannot be created; create it for the agent's user")]
+            return [
+                Finding(
+                    severity: .error, subject: path,
+                    message: "state_dir does not exist and cannot be created; create it for the agent's user")
+            ]
         }
         return []
     }

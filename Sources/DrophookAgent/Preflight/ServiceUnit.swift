@@ -27,17 +27,24 @@ public enum ServiceUnit {
 
     /// How socket directories are judged from this process.
     public static func socketJudgement(unit: String = name) -> SocketJudgement {
-        guard geteuid() == 0 else { return SocketJudgement(access: SocketDirectoryAccess(account: nil, writablePaths: nil), preparesChroots: false) }
+        guard geteuid() == 0 else {
+            return SocketJudgement(access: SocketDirectoryAccess(account: nil, writablePaths: nil), preparesChroots: false)
+        }
         if let settings = settings(of: unit) {
             let user = settings["User"].flatMap { $0.isEmpty ? nil : $0 } ?? "root"
             let account = user == "root" ? nil : SocketDirectoryAccess.Account.named(user)
             // `+/usr/bin/drophook prepare` shows as `argv[]=/usr/bin/drophook prepare … ; flags=privileged`.
-            let prepares = (settings["ExecStartPreEx"] ?? "").split(separator: "\n").contains { $0.contains("drophook prepare") && $0.contains("flags=privileged") }
+            let prepares = (settings["ExecStartPreEx"] ?? "").split(separator: "\n").contains {
+                $0.contains("drophook prepare") && $0.contains("flags=privileged")
+            }
             let searches = (settings["AmbientCapabilities"] ?? "").split(separator: " ").contains("cap_dac_read_search")
-            return SocketJudgement(access: SocketDirectoryAccess(account: account, writablePaths: writablePaths(settings), searchesEverywhere: searches),
-                                   preparesChroots: prepares)
+            return SocketJudgement(
+                access: SocketDirectoryAccess(account: account, writablePaths: writablePaths(settings), searchesEverywhere: searches),
+                preparesChroots: prepares)
         }
-        return SocketJudgement(access: SocketDirectoryAccess(account: SocketDirectoryAccess.Account.named(defaultUser), writablePaths: nil), preparesChroots: false)
+        return SocketJudgement(
+            access: SocketDirectoryAccess(account: SocketDirectoryAccess.Account.named(defaultUser), writablePaths: nil),
+            preparesChroots: false)
     }
 
     /// Under `ProtectSystem=strict`, the paths the unit may still write: `ReadWritePaths=`, its
@@ -60,7 +67,10 @@ public enum ServiceUnit {
         guard let systemctl = candidates.first(where: FileManager.default.isExecutableFile) else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: systemctl)
-        process.arguments = ["show", unit, "--property=LoadState,User,ProtectSystem,ReadWritePaths,StateDirectory,RuntimeDirectory,ExecStartPreEx,AmbientCapabilities"]
+        process.arguments = [
+            "show", unit,
+            "--property=LoadState,User,ProtectSystem,ReadWritePaths,StateDirectory,RuntimeDirectory,ExecStartPreEx,AmbientCapabilities",
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

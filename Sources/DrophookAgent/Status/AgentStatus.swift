@@ -83,9 +83,11 @@ public struct AgentStatus: Codable, Sendable, Hashable {
         do {
             return Array(try encoder.encode(self))
         } catch {
-            return Array(JSONValue.object([
-                ("outboxError", .string("cannot encode the agent's status: \(error)")), ("pid", .int(Int64(pid))), ("ready", .bool(false)),
-            ]).serializedString.utf8)
+            return Array(
+                JSONValue.object([
+                    ("outboxError", .string("cannot encode the agent's status: \(error)")), ("pid", .int(Int64(pid))),
+                    ("ready", .bool(false)),
+                ]).serializedString.utf8)
         }
     }
 }
@@ -135,7 +137,8 @@ extension AgentStatus {
         do {
             return try JSONDecoder().decode(AgentStatus.self, from: data)
         } catch {
-            throw StatusFileError(description: "\(file): the agent's status file cannot be decoded (\(error)); a running agent rewrites it within a second")
+            throw StatusFileError(
+                description: "\(file): the agent's status file cannot be decoded (\(error)); a running agent rewrites it within a second")
         }
     }
 

@@ -147,7 +147,8 @@ extension AgentStatus {
         if let missing = unavailableRoots, !missing.isEmpty { return "UNHEALTHY: not watching \(missing.joined(separator: ", "))" }
         let owed = endpoints.reduce(0) { $0 + $1.pending }
         let failed = endpoints.reduce(0) { $0 + $1.failed }
-        var line = "watching \(watchedDirectories.formatted()) director\(watchedDirectories == 1 ? "y" : "ies"); \(owed.formatted()) deliver\(owed == 1 ? "y" : "ies") owed"
+        var line =
+            "watching \(watchedDirectories.formatted()) director\(watchedDirectories == 1 ? "y" : "ies"); \(owed.formatted()) deliver\(owed == 1 ? "y" : "ies") owed"
         if failed > 0 { line += "; \(failed.formatted()) failed" }
         let disabled = endpoints.filter(\.disabled).map(\.name)
         if !disabled.isEmpty { line += "; disabled: \(disabled.joined(separator: ", "))" }

@@ -142,7 +142,8 @@ public final class DeliveryEngine: Sendable {
                 if let worker = state.workers[endpoint.name] {
                     worker.update(settings)
                 } else {
-                    let worker = EndpointWorker(settings: settings, outbox: outbox, recorder: recorder, transport: transport, logger: logger)
+                    let worker = EndpointWorker(
+                        settings: settings, outbox: outbox, recorder: recorder, transport: transport, logger: logger)
                     state.workers[endpoint.name] = worker
                     started.append(worker)
                 }
@@ -188,7 +189,9 @@ public final class DeliveryEngine: Sendable {
                 let cutoff = Outbox.nowMillis() - configuration.retention.milliseconds
                 let pruned = try await outbox.prune(olderThan: cutoff)
                 if pruned.deliveries > 0 || pruned.events > 0 {
-                    logger.info("pruned the delivery log: \(pruned.deliveries) deliveries, \(pruned.events) events older than \(DurationParser.format(configuration.retention))")
+                    logger.info(
+                        "pruned the delivery log: \(pruned.deliveries) deliveries, \(pruned.events) events older than \(DurationParser.format(configuration.retention))"
+                    )
                 }
             } catch {
                 logger.error("cannot prune the delivery log in \(outbox.path): \(error)")
@@ -203,7 +206,8 @@ public final class DeliveryEngine: Sendable {
         while !Task.isCancelled {
             do {
                 if let step = try await outbox.recordScheduleOffset() {
-                    logger.warning("the wall clock was stepped by \(step) ms; retries keep their spacing (they are timed on the monotonic clock)")
+                    logger.warning(
+                        "the wall clock was stepped by \(step) ms; retries keep their spacing (they are timed on the monotonic clock)")
                 }
             } catch {
                 logger.error("cannot record the schedule clock in \(outbox.path): \(error)")
@@ -224,7 +228,8 @@ public final class DeliveryEngine: Sendable {
             return
         }
         for count in counts where !configured.contains(count.endpoint) && (count.queued > 0 || count.failed > 0) {
-            logger.warning("""
+            logger.warning(
+                """
                 \(count.queued) pending and \(count.failed) failed deliveries are kept for webhook "\(count.endpoint)", \
                 which is not in the config; they are delivered if it comes back under that name
                 """)

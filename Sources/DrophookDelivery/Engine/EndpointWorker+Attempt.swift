@@ -16,8 +16,10 @@ extension EndpointWorker {
         // so its outcome is recorded rather than left to a redundant retry.
         let transport = endpoint.transport(default: self.transport)
         let outcome: WebhookOutcome
-        if endpoint.handshake, let refusal = await handshake.admit(
-            url: endpoint.url, origin: settings.host, options: endpoint.transport, transport: transport) {
+        if endpoint.handshake,
+            let refusal = await handshake.admit(
+                url: endpoint.url, origin: settings.host, options: endpoint.transport, transport: transport)
+        {
             // Not allowed (yet): nothing is sent; the attempt fails and is retried on schedule.
             outcome = .failure(refusal)
         } else {
@@ -71,12 +73,15 @@ extension EndpointWorker {
         case .failed:
             metrics.failed.increment()
         case .endpointGone:
-            await disable(reason: "the receiver answered 410 Gone at \(HeaderRedaction.redact(url: endpoint.url))", loudly: "endpoint disabled: receiver answered 410 Gone")
+            await disable(
+                reason: "the receiver answered 410 Gone at \(HeaderRedaction.redact(url: endpoint.url))",
+                loudly: "endpoint disabled: receiver answered 410 Gone")
         case .retry:
             break
         }
         if result == .retry || result == .failed, !state.disabled, let limit = endpoint.disableAfter,
-           let since = state.failingSinceMillis, now - since >= limit.milliseconds {
+            let since = state.failingSinceMillis, now - since >= limit.milliseconds
+        {
             metrics.autoDisabled.increment()
             await disable(
                 reason: "no successful delivery for \(DurationParser.format(limit)) (failing since \(Self.timestamp(since)))",
@@ -129,19 +134,21 @@ extension EndpointWorker {
             host: settings.host,
             sessionDetails: endpoint.sessionDetails
         )
-        let message: WebhookMessage = switch job.event {
-        case .file(let event):
-            endpoint.format.message(for: event, context: context)
-        case .ping(let id, let createdAt):
-            endpoint.format.ping(
-                context: context,
-                endpoint: endpoint.description(paused: currentlyPaused(endpoint), nowMillis: createdAt, eventID: id)
-            )
-        }
-        let (eventID, topic, watch): (String, String, String) = switch job.event {
-        case .file(let event): (event.id, event.topic.rawValue, event.watch)
-        case .ping(let id, _): (id, Topic.webhookPing.rawValue, "")
-        }
+        let message: WebhookMessage =
+            switch job.event {
+            case .file(let event):
+                endpoint.format.message(for: event, context: context)
+            case .ping(let id, let createdAt):
+                endpoint.format.ping(
+                    context: context,
+                    endpoint: endpoint.description(paused: currentlyPaused(endpoint), nowMillis: createdAt, eventID: id)
+                )
+            }
+        let (eventID, topic, watch): (String, String, String) =
+            switch job.event {
+            case .file(let event): (event.id, event.topic.rawValue, event.watch)
+            case .ping(let id, _): (id, Topic.webhookPing.rawValue, "")
+            }
         let signed = message.signed(with: endpoint.signer, messageID: eventID, timestampSeconds: WallClock.nanoseconds() / 1_000_000_000)
         var headers = signed.headers
         headers += Self.eventHeaders(eventID: eventID, topic: topic, present: headers)
@@ -149,11 +156,14 @@ extension EndpointWorker {
             headers.append(HTTPHeader("Authorization", authorization))
         }
         headers += endpoint.extraHeaders
-        let address: String = switch endpoint.destination {
-        case .webhook: endpoint.url
-        case .stream(_, let subject): WebhookRequest.streamScheme + subject(watch, topic)
-        }
-        return (attemptID, WebhookRequest(url: address, headers: headers, body: message.body, options: endpoint.transport, messageID: eventID))
+        let address: String =
+            switch endpoint.destination {
+            case .webhook: endpoint.url
+            case .stream(_, let subject): WebhookRequest.streamScheme + subject(watch, topic)
+            }
+        return (
+            attemptID, WebhookRequest(url: address, headers: headers, body: message.body, options: endpoint.transport, messageID: eventID)
+        )
     }
 
     /// The event's type and id as headers, unless the request already carries them in its own
@@ -182,7 +192,9 @@ extension EndpointWorker {
                 return try await recorder.record(outcome)
             } catch {
                 let last = trial == retryDelays.count
-                logger.error("cannot record attempt \(record.id) of delivery \(record.deliveryID) (try \(trial + 1))\(last ? "; handing the delivery back to be sent again" : ""): \(error)")
+                logger.error(
+                    "cannot record attempt \(record.id) of delivery \(record.deliveryID) (try \(trial + 1))\(last ? "; handing the delivery back to be sent again" : ""): \(error)"
+                )
                 if !last { try? await Task.sleep(for: retryDelays[trial]) }
             }
         }

@@ -52,7 +52,7 @@ final class EndpointWorker: Sendable {
     }
 
     var settings: Settings {
-        get { settingsBox.withLock { $0 } }
+        settingsBox.withLock { $0 }
     }
 
     /// Swaps the configuration; queued deliveries are untouched and in-flight ones finish as they began.

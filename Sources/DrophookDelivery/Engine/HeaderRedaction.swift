@@ -49,9 +49,11 @@ public enum HeaderRedaction {
         } else {
             authorityStart = 0
         }
-        let authorityEnd = bytes[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.count
+        let authorityEnd =
+            bytes[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+            ?? bytes.count
         guard let at = bytes[authorityStart..<authorityEnd].lastIndex(of: UInt8(ascii: "@")),
-              let colon = bytes[authorityStart..<at].firstIndex(of: UInt8(ascii: ":"))
+            let colon = bytes[authorityStart..<at].firstIndex(of: UInt8(ascii: ":"))
         else { return url }
         return String(decoding: bytes[..<(colon + 1)], as: UTF8.self) + urlPasswordPlaceholder
             + String(decoding: bytes[at...], as: UTF8.self)

@@ -70,9 +70,11 @@ final class WebhookHandshake: Sendable {
                 return refused("OPTIONS answered \(response.status); the receiver must answer 200 with WebHook-Allowed-Origin")
             }
             guard let allowed = response.header("WebHook-Allowed-Origin")?.trimmingCharacters(in: .whitespaces),
-                  allowed == "*" || allowed.caseInsensitiveCompare(origin) == .orderedSame
+                allowed == "*" || allowed.caseInsensitiveCompare(origin) == .orderedSame
             else {
-                return refused("the receiver did not allow origin \(origin) (WebHook-Allowed-Origin: \(response.header("WebHook-Allowed-Origin") ?? "missing"))")
+                return refused(
+                    "the receiver did not allow origin \(origin) (WebHook-Allowed-Origin: \(response.header("WebHook-Allowed-Origin") ?? "missing"))"
+                )
             }
             let rate = response.header("WebHook-Allowed-Rate").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             state.withLock { state in

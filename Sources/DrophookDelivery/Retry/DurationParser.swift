@@ -83,4 +83,3 @@ public struct DurationFormatError: Error, Sendable, Hashable, CustomStringConver
         return "invalid duration \"\(text)\"\(place): \(reason) — write a number and a unit (ms, s, m, h, d), e.g. 500ms, 5s, 2h, 1d"
     }
 }
-

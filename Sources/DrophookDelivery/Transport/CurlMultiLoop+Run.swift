@@ -2,7 +2,7 @@ import CCurl
 import DrophookEvents
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // Everything in this file runs on the loop thread only.
@@ -46,14 +46,18 @@ extension CurlMultiLoop {
     }
 
     private func begin(_ submission: Submission) {
-        guard let transfer = CurlTransfer(
-            id: submission.id,
-            maxBodyBytes: submission.request.options.maxResponseBodyBytes,
-            continuation: submission.continuation
-        ) else {
-            submission.continuation.resume(returning: .failure(TransportFailure(
-                kind: .other, message: "libcurl could not allocate a transfer (out of memory)", duration: .zero
-            )))
+        guard
+            let transfer = CurlTransfer(
+                id: submission.id,
+                maxBodyBytes: submission.request.options.maxResponseBodyBytes,
+                continuation: submission.continuation
+            )
+        else {
+            submission.continuation.resume(
+                returning: .failure(
+                    TransportFailure(
+                        kind: .other, message: "libcurl could not allocate a transfer (out of memory)", duration: .zero
+                    )))
             return
         }
         do {
@@ -64,11 +68,13 @@ extension CurlMultiLoop {
         }
         let added = curl_multi_add_handle(multi, transfer.easy)
         guard added == CURLM_OK else {
-            transfer.continuation.resume(returning: .failure(TransportFailure(
-                kind: .other,
-                message: "libcurl could not start the transfer: \(String(cString: curl_multi_strerror(added)))",
-                duration: .zero
-            )))
+            transfer.continuation.resume(
+                returning: .failure(
+                    TransportFailure(
+                        kind: .other,
+                        message: "libcurl could not start the transfer: \(String(cString: curl_multi_strerror(added)))",
+                        duration: .zero
+                    )))
             return
         }
         transfer.startedAt = .now

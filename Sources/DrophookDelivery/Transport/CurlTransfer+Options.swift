@@ -2,7 +2,7 @@ import CCurl
 import DrophookEvents
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension CurlTransfer {

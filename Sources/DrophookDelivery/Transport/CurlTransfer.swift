@@ -52,14 +52,15 @@ final class CurlTransfer {
             _ = drophook_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
             var version = 0
             _ = drophook_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
-            return .response(WebhookResponse(
-                status: status,
-                headers: responseHeaders,
-                body: body,
-                bodyTruncated: bodyTruncated,
-                duration: duration,
-                httpVersion: Self.httpVersionName(version)
-            ))
+            return .response(
+                WebhookResponse(
+                    status: status,
+                    headers: responseHeaders,
+                    body: body,
+                    bodyTruncated: bodyTruncated,
+                    duration: duration,
+                    httpVersion: Self.httpVersionName(version)
+                ))
         }
         return .failure(TransportFailure(curlCode: code, errorBuffer: errorText, duration: duration))
     }

@@ -73,10 +73,11 @@ public final class CurlTransport: WebhookTransport {
     /// Sends one POST. Never throws: failures, cancellation and shutdown come back as `.failure`.
     public func send(_ request: WebhookRequest) async -> WebhookOutcome {
         guard let loop else {
-            return .failure(TransportFailure(
-                kind: .other, message: initializationError?.description ?? "the HTTP transport is unavailable",
-                duration: .zero
-            ))
+            return .failure(
+                TransportFailure(
+                    kind: .other, message: initializationError?.description ?? "the HTTP transport is unavailable",
+                    duration: .zero
+                ))
         }
         let id = loop.makeID()
         return await withTaskCancellationHandler {

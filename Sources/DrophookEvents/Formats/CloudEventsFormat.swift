@@ -40,7 +40,9 @@ public struct CloudEventsFormat: WebhookFormat {
             subject: endpoint.name, millis: endpoint.nowMillis, data: StandardWebhooksFormat.data(of: endpoint))
     }
 
-    private func message(id: String, source: String, topic: String, subject: String, millis: Int64, data: [(String, JSONValue)]) -> WebhookMessage {
+    private func message(
+        id: String, source: String, topic: String, subject: String, millis: Int64, data: [(String, JSONValue)]
+    ) -> WebhookMessage {
         let attributes: [(String, String)] = [
             ("specversion", "1.0"),
             ("id", id),

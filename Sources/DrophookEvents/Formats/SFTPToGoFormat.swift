@@ -94,12 +94,15 @@ public struct SFTPToGoFormat: WebhookFormat {
             ("Resource", .string("webhook")),
             ("PreviousData", .null),
             ("Data", .object(data)),
-            ("Metadata", .object([
-                ("Webhook", Self.id(context.webhookID)),
-                ("Delivery", Self.id(context.deliveryID)),
-                ("Attempt", Self.id(context.attemptID)),
-                ("Event", .object([("Id", .string(endpoint.eventID)), ("Topic", .string(topic))])),
-            ])),
+            (
+                "Metadata",
+                .object([
+                    ("Webhook", Self.id(context.webhookID)),
+                    ("Delivery", Self.id(context.deliveryID)),
+                    ("Attempt", Self.id(context.attemptID)),
+                    ("Event", .object([("Id", .string(endpoint.eventID)), ("Topic", .string(topic))])),
+                ])
+            ),
         ]).serialized()
         return .json(body)
     }

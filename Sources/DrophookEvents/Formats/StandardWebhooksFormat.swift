@@ -23,7 +23,9 @@ public struct StandardWebhooksFormat: WebhookFormat {
     }
 
     public func ping(context: DeliveryContext, endpoint: EndpointDescription) -> WebhookMessage {
-        .json(Self.envelope(type: Topic.webhookPing.rawValue, millis: endpoint.nowMillis, data: .object(Self.data(of: endpoint))).serialized())
+        .json(
+            Self.envelope(type: Topic.webhookPing.rawValue, millis: endpoint.nowMillis, data: .object(Self.data(of: endpoint))).serialized()
+        )
     }
 
     static func envelope(type: String, millis: Int64, data: JSONValue) -> JSONValue {

@@ -13,8 +13,8 @@ public enum EventID {
         for index in 0..<6 {
             bytes[index] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - index)))
         }
-        bytes[6] = bytes[6] & 0x0F | 0x70  // version 7
-        bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 9562 variant
+        bytes[6] = bytes[6] & 0x0F | 0x70 // version 7
+        bytes[8] = bytes[8] & 0x3F | 0x80 // RFC 9562 variant
         return uuidLayout(hexDigits: Hex.encode(bytes))
     }
 

@@ -23,7 +23,9 @@ public struct EventFilter: Sendable {
     }
 
     /// - Parameter paths: globs (``PathGlob``); one starting with `!` excludes what it matches.
-    public init(paths: [String], minimumSize: Int64? = nil, maximumSize: Int64? = nil, actors: Set<String>? = nil) throws(PathGlob.SyntaxError) {
+    public init(
+        paths: [String], minimumSize: Int64? = nil, maximumSize: Int64? = nil, actors: Set<String>? = nil
+    ) throws(PathGlob.SyntaxError) {
         var included: [PathGlob] = []
         var excluded: [PathGlob] = []
         for text in paths {

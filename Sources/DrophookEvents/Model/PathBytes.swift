@@ -57,7 +57,8 @@ public enum PathBytes {
         var index = 0
         while index < utf8.count {
             if index + 5 <= utf8.count, utf8[index] == markerBytes[0], utf8[index + 1] == markerBytes[1],
-               utf8[index + 2] == markerBytes[2], let high = hexValue(utf8[index + 3]), let low = hexValue(utf8[index + 4]) {
+                utf8[index + 2] == markerBytes[2], let high = hexValue(utf8[index + 3]), let low = hexValue(utf8[index + 4])
+            {
                 out.append(high << 4 | low)
                 index += 5
             } else {
@@ -115,15 +116,24 @@ public enum PathBytes {
         let first = bytes[index]
         if first < 0x80 { return 1 }
         let length: Int
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
         switch first {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
+        case 0xE0:
+            length = 3
+            low = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
+        case 0xED:
+            length = 3
+            high = 0x9F
+        case 0xF0:
+            length = 4
+            low = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
+        case 0xF4:
+            length = 4
+            high = 0x8F
         default: return 0
         }
         guard index + length <= bytes.count else { return 0 }

@@ -25,9 +25,12 @@ public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
     private let segments: [Segment]
 
     public init(_ text: String) throws(SyntaxError) {
-        guard !text.isEmpty else { throw SyntaxError(description: "an empty glob matches nothing; write a path pattern such as alice/invoices/**") }
+        guard !text.isEmpty else {
+            throw SyntaxError(description: "an empty glob matches nothing; write a path pattern such as alice/invoices/**")
+        }
         guard !text.hasPrefix("/") else {
-            throw SyntaxError(description: "'\(text)' starts with '/'; globs are relative to the watch root (write \(text.drop { $0 == "/" }))")
+            throw SyntaxError(
+                description: "'\(text)' starts with '/'; globs are relative to the watch root (write \(text.drop { $0 == "/" }))")
         }
         description = text
         var segments: [Segment] = []
@@ -119,7 +122,11 @@ public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
                         ranges.append(member...member)
                     }
                 }
-                guard closed else { throw SyntaxError(description: "'\(text)': a '[' is never closed; close the class with ']' or escape nothing (write [[] for a literal '[')") }
+                guard closed else {
+                    throw SyntaxError(
+                        description:
+                            "'\(text)': a '[' is never closed; close the class with ']' or escape nothing (write [[] for a literal '[')")
+                }
                 tokens.append(.set(ranges, negated: negated))
             default:
                 tokens.append(.literal(scalar))

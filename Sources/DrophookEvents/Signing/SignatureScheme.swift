@@ -145,7 +145,7 @@ public enum TimestampedSignature {
     /// Whether `signature` (hex) is the signature of `body` at `timestamp` under `secret`.
     public static func verify(signature: String, timestamp: String, secret: [UInt8], body: [UInt8]) -> Bool {
         guard let seconds = Int64(timestamp.trimmingASCIIWhitespace()),
-              let received = Hex.decode(signature.trimmingASCIIWhitespace())
+            let received = Hex.decode(signature.trimmingASCIIWhitespace())
         else { return false }
         let expected = LibCrypto.hmacSHA256(key: secret, message: signedContent(timestampSeconds: seconds, body: body))
         return LibCrypto.constantTimeEquals(received, expected)

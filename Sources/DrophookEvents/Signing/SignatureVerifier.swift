@@ -47,14 +47,14 @@ public struct SignatureVerifier: Sendable {
         if let signature = headers.value(named: "webhook-signature") {
             let id = headers.value(named: "webhook-id") ?? ""
             guard let timestamp = headers.value(named: "webhook-timestamp").flatMap({ Int64($0.trimmingASCIIWhitespace()) }),
-                  verifyStandard(id: id, timestamp: timestamp, body: body, signature: signature)
+                verifyStandard(id: id, timestamp: timestamp, body: body, signature: signature)
             else { return .mismatch(.standard) }
             return judged(.standard, timestamp: timestamp, nowSeconds: nowSeconds)
         }
         if let signature = headers.value(named: "x-signature") {
             let timestamp = headers.value(named: "x-timestamp") ?? ""
             guard TimestampedSignature.verify(signature: signature, timestamp: timestamp, secret: secret, body: body),
-                  let seconds = Int64(timestamp.trimmingASCIIWhitespace())
+                let seconds = Int64(timestamp.trimmingASCIIWhitespace())
             else { return .mismatch(.timestamped) }
             return judged(.timestamped, timestamp: seconds, nowSeconds: nowSeconds)
         }

@@ -17,20 +17,27 @@ public struct StandardWebhooksSigner: Sendable {
     public init(secret: String) throws(SigningKeyError) {
         if secret.hasPrefix("whsec_") {
             guard let bytes = Base64.decode(secret.dropFirst(6)), !bytes.isEmpty else {
-                throw SigningKeyError(code: .invalidEncoding, description: "whsec_ secret is not base64 after the prefix: copy the secret again exactly as issued")
+                throw SigningKeyError(
+                    code: .invalidEncoding,
+                    description: "whsec_ secret is not base64 after the prefix: copy the secret again exactly as issued")
             }
             key = .symmetric(bytes)
         } else if secret.hasPrefix("whsk_") {
             guard let bytes = Base64.decode(secret.dropFirst(5)) else {
-                throw SigningKeyError(code: .invalidEncoding, description: "whsk_ secret key is not base64 after the prefix: copy the key again exactly as issued")
+                throw SigningKeyError(
+                    code: .invalidEncoding,
+                    description: "whsk_ secret key is not base64 after the prefix: copy the key again exactly as issued")
             }
             guard bytes.count == 64 else {
-                throw SigningKeyError(code: .invalidLength, description: "whsk_ secret key holds \(bytes.count) bytes, expected 64 (Ed25519 seed then public key)")
+                throw SigningKeyError(
+                    code: .invalidLength,
+                    description: "whsk_ secret key holds \(bytes.count) bytes, expected 64 (Ed25519 seed then public key)")
             }
             let seed = Array(bytes[0..<32])
             let publicKey = Array(bytes[32..<64])
             guard LibCrypto.ed25519PublicKey(seed: seed) == publicKey else {
-                throw SigningKeyError(code: .keyMismatch, description: "whsk_ secret key's public half does not belong to its seed: the key is corrupted")
+                throw SigningKeyError(
+                    code: .keyMismatch, description: "whsk_ secret key's public half does not belong to its seed: the key is corrupted")
             }
             key = .asymmetric(seed: seed, publicKey: publicKey)
         } else {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real-time clock, read directly: times comparable with file mtimes, and the millisecond

@@ -79,7 +79,8 @@ extension Outbox {
     @discardableResult
     public func enqueue(_ event: FileEvent, endpoint: String, nowMillis: Int64 = Outbox.nowMillis()) throws -> String {
         try pool.write { db in
-            let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM event WHERE id = ?", arguments: [event.id])
+            let seq =
+                try Int64.fetchOne(db, sql: "SELECT seq FROM event WHERE id = ?", arguments: [event.id])
                 ?? Self.insertEvent(db, event, nowMillis: nowMillis)
             if let existing = try String.fetchOne(
                 db, sql: "SELECT id FROM delivery WHERE event_seq = ? AND endpoint = ?", arguments: [seq, endpoint]
@@ -104,7 +105,8 @@ extension Outbox {
                 arguments: [eventID, Self.pingKind, nowMillis, nowMillis]
             )
             // Written by `drophook ping`, whose clock is not the agent's schedule clock.
-            return try Self.insertDelivery(db, eventSeq: db.lastInsertedRowID, endpoint: endpoint, nowMillis: nowMillis, dueMillis: Self.dueNow)
+            return try Self.insertDelivery(
+                db, eventSeq: db.lastInsertedRowID, endpoint: endpoint, nowMillis: nowMillis, dueMillis: Self.dueNow)
         }
         return (eventID, deliveryID)
     }
@@ -112,10 +114,14 @@ extension Outbox {
     /// Reads a stored file event back by id (nil if unknown or a ping).
     public func event(id: String) throws -> FileEvent? {
         try pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT \(Self.eventColumns)
-                FROM event WHERE id = ?
-                """, arguments: [id]) else { return nil }
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT \(Self.eventColumns)
+                        FROM event WHERE id = ?
+                        """, arguments: [id])
+            else { return nil }
             if case .file(let event) = try Self.queuedEvent(row) { return event }
             return nil
         }
@@ -124,10 +130,13 @@ extension Outbox {
     /// Every stored file event in global order (tests, export).
     public func events(afterSeq: Int64 = 0, limit: Int = 1000) throws -> [FileEvent] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT \(Self.eventColumns)
-                FROM event WHERE seq > ? AND kind != ? ORDER BY seq LIMIT ?
-                """, arguments: [afterSeq, Self.pingKind, limit]).compactMap { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.eventColumns)
+                    FROM event WHERE seq > ? AND kind != ? ORDER BY seq LIMIT ?
+                    """, arguments: [afterSeq, Self.pingKind, limit]
+            ).compactMap { row in
                 if case .file(let event) = try Self.queuedEvent(row) { return event }
                 return nil
             }

@@ -41,11 +41,12 @@ extension Outbox {
             for outcome in outcomes {
                 try Self.insertAttempt(db, outcome.attempt)
                 let attempt = outcome.attempt
-                let (state, next): (DeliveryState, Int64?) = switch outcome.transition {
-                case .delivered: (.delivered, nil)
-                case .retry(let at): (.pending, at)
-                case .failed: (.failed, nil)
-                }
+                let (state, next): (DeliveryState, Int64?) =
+                    switch outcome.transition {
+                    case .delivered: (.delivered, nil)
+                    case .retry(let at): (.pending, at)
+                    case .failed: (.failed, nil)
+                    }
                 try db.executeCached(
                     sql: """
                         UPDATE delivery SET state = ?, attempt_count = attempt_count + 1,
@@ -59,7 +60,8 @@ extension Outbox {
                     try Self.ensureEndpointRow(db, outcome.endpoint, nowMillis: nowMillis)
                 }
                 if outcome.transition == .delivered {
-                    try db.executeCached(sql: "UPDATE endpoint_state SET failing_since_ms = NULL WHERE name = ?", arguments: [outcome.endpoint])
+                    try db.executeCached(
+                        sql: "UPDATE endpoint_state SET failing_since_ms = NULL WHERE name = ?", arguments: [outcome.endpoint])
                 } else {
                     try db.executeCached(
                         sql: "UPDATE endpoint_state SET failing_since_ms = COALESCE(failing_since_ms, ?) WHERE name = ?",
@@ -83,11 +85,13 @@ extension Outbox {
                     request_body, response_status, response_headers, response_body, response_truncated, error, result)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [attempt.id, attempt.deliveryID, attempt.number, attempt.startedAtMillis, attempt.durationMillis,
-                        attempt.requestURL, Self.encodeHeaders(attempt.requestHeaders), Data(attempt.requestBody),
-                        attempt.responseStatus, Self.encodeHeaders(attempt.responseHeaders), Data(body),
-                        attempt.responseTruncated || body.count < attempt.responseBody.count,
-                        attempt.error, attempt.result.rawValue]
+            arguments: [
+                attempt.id, attempt.deliveryID, attempt.number, attempt.startedAtMillis, attempt.durationMillis,
+                attempt.requestURL, Self.encodeHeaders(attempt.requestHeaders), Data(attempt.requestBody),
+                attempt.responseStatus, Self.encodeHeaders(attempt.responseHeaders), Data(body),
+                attempt.responseTruncated || body.count < attempt.responseBody.count,
+                attempt.error, attempt.result.rawValue,
+            ]
         )
     }
 }

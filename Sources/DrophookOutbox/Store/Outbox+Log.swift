@@ -43,28 +43,36 @@ extension Outbox {
     /// One delivery's summary by id.
     public func delivery(id: String) throws -> DeliverySummary? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT \(Self.summaryColumns)
-                FROM delivery d JOIN event e ON e.seq = d.event_seq WHERE d.id = ?
-                """, arguments: [id]).map(Self.summary)
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT \(Self.summaryColumns)
+                    FROM delivery d JOIN event e ON e.seq = d.event_seq WHERE d.id = ?
+                    """, arguments: [id]
+            ).map(Self.summary)
         }
     }
 
     /// Every attempt of one delivery, first to last, in full.
     public func attempts(deliveryID: String) throws -> [AttemptRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE delivery_id = ? ORDER BY number, started_at_ms",
-                             arguments: [deliveryID]).map(Self.attempt)
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM attempt WHERE delivery_id = ? ORDER BY number, started_at_ms",
+                arguments: [deliveryID]
+            ).map(Self.attempt)
         }
     }
 
     /// Every attempt of one event, over all its endpoints, in the order they were made.
     public func attempts(eventID: String) throws -> [AttemptRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.* FROM attempt a JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.seq = d.event_seq
-                WHERE e.id = ? ORDER BY a.started_at_ms, a.number
-                """, arguments: [eventID]).map(Self.attempt)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.* FROM attempt a JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.seq = d.event_seq
+                    WHERE e.id = ? ORDER BY a.started_at_ms, a.number
+                    """, arguments: [eventID]
+            ).map(Self.attempt)
         }
     }
 
@@ -115,9 +123,11 @@ extension Outbox {
     }
 
     private static func fetchQueueDepth(_ db: Database, endpoint: String) throws -> Int {
-        try Int.fetchOne(db.cachedStatement(sql: """
-            SELECT COALESCE(SUM(n), 0) FROM delivery_tally WHERE endpoint = ? AND state IN ('pending', 'delivering')
-            """), arguments: [endpoint]) ?? 0
+        try Int.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT COALESCE(SUM(n), 0) FROM delivery_tally WHERE endpoint = ? AND state IN ('pending', 'delivering')
+                    """), arguments: [endpoint]) ?? 0
     }
 
     static func summary(_ row: Row) -> DeliverySummary {

@@ -1,5 +1,5 @@
-import Foundation
 import DrophookEvents
+import Foundation
 import GRDB
 
 /// What the delivery workers take out of the outbox.
@@ -88,14 +88,19 @@ extension Outbox {
         case .head(let reclaimOrphan):
             jobs = []
             if let head = try fetchHead(db, endpoint: endpoint), head.nextAttemptAtMillis <= nowMillis,
-               head.state == .pending || (head.state == .delivering && reclaimOrphan) {
+                head.state == .pending || (head.state == .delivering && reclaimOrphan)
+            {
                 jobs = [head]
             }
         }
         for job in jobs {
             try markDelivering(db, job.deliveryID, nowMillis: nowMillis)
         }
-        jobs = jobs.map { var job = $0; job.state = .delivering; return job }
+        jobs = jobs.map {
+            var job = $0
+            job.state = .delivering
+            return job
+        }
         return QueueClaim(endpoint: state, jobs: jobs, nextDueMillis: try fetchNextDue(db, endpoint: endpoint))
     }
 
@@ -158,7 +163,8 @@ extension Outbox {
         do {
             try db.executeCached(sql: "PRAGMA synchronous = FULL")
         } catch {
-            throw OutboxError(.durabilityLost, "cannot set the outbox connection back to synchronous = FULL after a claim or attempt write: \(error)")
+            throw OutboxError(
+                .durabilityLost, "cannot set the outbox connection back to synchronous = FULL after a claim or attempt write: \(error)")
         }
         return try outcome.get()
     }

@@ -18,13 +18,14 @@ extension Outbox {
     /// Deliveries that are not failed are left alone. Returns how many were queued again.
     @discardableResult
     public func requeue(_ selection: RedeliverySelection, nowMillis: Int64 = Outbox.nowMillis()) throws -> Int {
-        let (condition, selected): (String, StatementArguments) = switch selection {
-        case .delivery(let id): ("id = ?", [id])
-        case .event(let id): ("event_seq = (SELECT seq FROM event WHERE id = ?)", [id])
-        case .allFailed(let endpoint): ("endpoint = ?", [endpoint])
-        case .failedSince(let millis, nil): ("created_at_ms >= ?", [millis])
-        case .failedSince(let millis, let endpoint?): ("created_at_ms >= ? AND endpoint = ?", [millis, endpoint])
-        }
+        let (condition, selected): (String, StatementArguments) =
+            switch selection {
+            case .delivery(let id): ("id = ?", [id])
+            case .event(let id): ("event_seq = (SELECT seq FROM event WHERE id = ?)", [id])
+            case .allFailed(let endpoint): ("endpoint = ?", [endpoint])
+            case .failedSince(let millis, nil): ("created_at_ms >= ?", [millis])
+            case .failedSince(let millis, let endpoint?): ("created_at_ms >= ? AND endpoint = ?", [millis, endpoint])
+            }
         return try pool.write { db in
             // A new round starts at the current attempt count, so the retry schedule applies
             // afresh while attempt numbers keep counting up in the log.

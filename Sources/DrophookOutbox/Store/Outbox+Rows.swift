@@ -14,7 +14,8 @@ extension Outbox {
         """
 
     /// The event columns ``queuedEvent(_:)`` reads, for queries on `event` alone.
-    static let eventColumns = "id AS e_id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, pipe_id, transfer_protocol, previous_path, part_of_rename, sha256, client_address, bytes_written"
+    static let eventColumns =
+        "id AS e_id, watch, kind, path, is_directory, size, actor, occurred_at_ms, found_by_scan, pipe_id, transfer_protocol, previous_path, part_of_rename, sha256, client_address, bytes_written"
 
     static func queuedEvent(_ row: Row) throws -> QueuedEvent {
         let kind: String = row["kind"]
@@ -25,23 +26,24 @@ extension Outbox {
         guard let fileKind = FileEvent.Kind(rawValue: kind) else {
             throw OutboxError(.corruptRow, "event \(id) has unknown kind \(kind) — the outbox was written by a newer drophook")
         }
-        return .file(FileEvent(
-            id: id,
-            kind: fileKind,
-            watch: row["watch"],
-            path: row["path"],
-            isDirectory: row["is_directory"],
-            size: row["size"],
-            actor: row["actor"],
-            occurredAtMillis: row["occurred_at_ms"],
-            foundByScan: row["found_by_scan"],
-            origin: (row["pipe_id"] as String?).map { WatchOrigin(pipeID: $0, transferProtocol: row["transfer_protocol"] ?? "sftp") },
-            previousPath: row["previous_path"],
-            partOfRename: row["part_of_rename"],
-            sha256: row["sha256"],
-            clientAddress: row["client_address"],
-            bytesWritten: row["bytes_written"]
-        ))
+        return .file(
+            FileEvent(
+                id: id,
+                kind: fileKind,
+                watch: row["watch"],
+                path: row["path"],
+                isDirectory: row["is_directory"],
+                size: row["size"],
+                actor: row["actor"],
+                occurredAtMillis: row["occurred_at_ms"],
+                foundByScan: row["found_by_scan"],
+                origin: (row["pipe_id"] as String?).map { WatchOrigin(pipeID: $0, transferProtocol: row["transfer_protocol"] ?? "sftp") },
+                previousPath: row["previous_path"],
+                partOfRename: row["part_of_rename"],
+                sha256: row["sha256"],
+                clientAddress: row["client_address"],
+                bytesWritten: row["bytes_written"]
+            ))
     }
 
     static func job(_ row: Row) throws -> DeliveryJob {
@@ -85,7 +87,8 @@ extension Outbox {
         }
         return pairs.map { pair in
             guard case .array(let parts) = pair, parts.count == 2,
-                  let name = parts[0].stringValue, let value = parts[1].stringValue else {
+                let name = parts[0].stringValue, let value = parts[1].stringValue
+            else {
                 return HTTPHeader(unreadableHeaders, "a stored header is not a [name, value] pair: \(pair.serializedString.prefix(200))")
             }
             return HTTPHeader(name, value)
@@ -100,10 +103,12 @@ extension Outbox {
                                    created_at_ms)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [event.id, event.watch, event.kind.rawValue, event.path, event.isDirectory, event.size,
-                        event.actor, event.occurredAtMillis, event.foundByScan,
-                        event.origin?.pipeID, event.origin?.transferProtocol, event.previousPath, event.partOfRename, event.sha256,
-                        event.clientAddress, event.bytesWritten, nowMillis]
+            arguments: [
+                event.id, event.watch, event.kind.rawValue, event.path, event.isDirectory, event.size,
+                event.actor, event.occurredAtMillis, event.foundByScan,
+                event.origin?.pipeID, event.origin?.transferProtocol, event.previousPath, event.partOfRename, event.sha256,
+                event.clientAddress, event.bytesWritten, nowMillis,
+            ]
         )
         return db.lastInsertedRowID
     }

@@ -43,7 +43,8 @@ extension Outbox {
 
     static func damagedMessage(path: String, problem: String, configFile: String?) -> String {
         let command = configFile.map { "drophook recover-outbox --config \($0)" } ?? "drophook recover-outbox"
-        return "the outbox \(path) is damaged (\(problem)); stop the agent and run `\(command)`, which keeps every row that can be read and sets the damaged file aside"
+        return
+            "the outbox \(path) is damaged (\(problem)); stop the agent and run `\(command)`, which keeps every row that can be read and sets the damaged file aside"
     }
 
     /// Tables copied, parents first; `delivery_tally` is rebuilt by the new outbox's triggers.
@@ -88,9 +89,10 @@ extension Outbox {
             // A claim in flight when the file broke is owed again.
             try db.execute(sql: "UPDATE delivery SET state = 'pending' WHERE state = 'delivering'")
             for watch in watches {
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO snapshot (watch, path, is_directory, inode, size, mtime_ns) VALUES (?, '', 1, 0, 0, 0)
-                    """, arguments: [watch])
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO snapshot (watch, path, is_directory, inode, size, mtime_ns) VALUES (?, '', 1, 0, 0, 0)
+                        """, arguments: [watch])
             }
         }
         try target.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
@@ -118,7 +120,8 @@ extension Outbox {
         let columns = wanted.filter(present.contains)
         let keyList = key.joined(separator: ", ")
         let list = columns.map { "\"\($0)\"" }.joined(separator: ", ")
-        let insert = "INSERT OR IGNORE INTO \(table) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        let insert =
+            "INSERT OR IGNORE INTO \(table) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
         let isRowID = key.count == 1
         var after: [DatabaseValue] = []
         // Unreadable reads in a row: each jumps twice as far past the last row read.
@@ -132,8 +135,9 @@ extension Outbox {
             let page: [Row]
             do {
                 page = try damaged.read { db in
-                    try Row.fetchAll(db, sql: "SELECT \(keyList), \(list) FROM \(table) \(condition) ORDER BY \(keyList) LIMIT \(limit)",
-                                     arguments: StatementArguments(after))
+                    try Row.fetchAll(
+                        db, sql: "SELECT \(keyList), \(list) FROM \(table) \(condition) ORDER BY \(keyList) LIMIT \(limit)",
+                        arguments: StatementArguments(after))
                 }
             } catch {
                 if limit > 1 {
@@ -164,7 +168,8 @@ extension Outbox {
             }
             guard let last = page.last else { return result }
             let (kept, orphans) = try target.pool.write { db in
-                var kept = 0, orphans = 0
+                var kept = 0
+                var orphans = 0
                 for row in page {
                     do {
                         try db.execute(sql: insert, arguments: StatementArguments(columns.map { row[$0] as DatabaseValue }))

@@ -38,7 +38,8 @@ extension Outbox {
             if abs(offset) < Self.stepTolerance.milliseconds { offset = 0 }
             if offset != 0 {
                 try db.execute(
-                    sql: "UPDATE delivery SET next_attempt_at_ms = next_attempt_at_ms - ? WHERE state IN ('pending', 'delivering') AND next_attempt_at_ms > 0",
+                    sql:
+                        "UPDATE delivery SET next_attempt_at_ms = next_attempt_at_ms - ? WHERE state IN ('pending', 'delivering') AND next_attempt_at_ms > 0",
                     arguments: [offset])
             }
             try Self.storeOffset(db, Self.scheduleMillis() - Self.nowMillis())

@@ -15,8 +15,10 @@ public struct DeliverySearch: Sendable {
     public var watch: String?
     public var limit: Int
 
-    public init(endpoint: String? = nil, state: DeliveryState? = nil, sinceMillis: Int64? = nil, untilMillis: Int64? = nil,
-                path: PathGlob? = nil, watch: String? = nil, limit: Int = 50) {
+    public init(
+        endpoint: String? = nil, state: DeliveryState? = nil, sinceMillis: Int64? = nil, untilMillis: Int64? = nil,
+        path: PathGlob? = nil, watch: String? = nil, limit: Int = 50
+    ) {
         self.endpoint = endpoint
         self.state = state
         self.sinceMillis = sinceMillis

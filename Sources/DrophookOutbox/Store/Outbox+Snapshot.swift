@@ -19,16 +19,18 @@ extension Outbox {
     @Sendable private static func fetchSnapshot(_ db: Database) throws -> [SnapshotRecord] {
         var records: [SnapshotRecord] = []
         if let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM snapshot") { records.reserveCapacity(count) }
-        let rows = try Row.fetchCursor(db, sql: "SELECT watch, path, is_directory, inode, size, mtime_ns FROM snapshot ORDER BY watch, path")
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT watch, path, is_directory, inode, size, mtime_ns FROM snapshot ORDER BY watch, path")
         while let row = try rows.next() {
-            records.append(SnapshotRecord(
-                watch: row[0],
-                path: row[1],
-                isDirectory: row[2],
-                inode: UInt64(bitPattern: row[3] as Int64),
-                size: row[4],
-                mtimeNanos: row[5]
-            ))
+            records.append(
+                SnapshotRecord(
+                    watch: row[0],
+                    path: row[1],
+                    isDirectory: row[2],
+                    inode: UInt64(bitPattern: row[3] as Int64),
+                    size: row[4],
+                    mtimeNanos: row[5]
+                ))
         }
         return records
     }
@@ -52,8 +54,10 @@ extension Outbox {
                         is_directory = excluded.is_directory, inode = excluded.inode,
                         size = excluded.size, mtime_ns = excluded.mtime_ns
                     """,
-                arguments: [record.watch, record.path, record.isDirectory, Int64(bitPattern: record.inode),
-                            record.size, record.mtimeNanos]
+                arguments: [
+                    record.watch, record.path, record.isDirectory, Int64(bitPattern: record.inode),
+                    record.size, record.mtimeNanos,
+                ]
             )
         }
     }

@@ -72,7 +72,8 @@ public final class Outbox: Sendable {
             try OutboxSchema.migrator.migrate(pool)
         } catch {
             if let error = error as? DatabaseError, [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
-                throw OutboxError(.damaged, Self.damagedMessage(path: path, problem: error.message ?? "\(error.resultCode)", configFile: nil))
+                throw OutboxError(
+                    .damaged, Self.damagedMessage(path: path, problem: error.message ?? "\(error.resultCode)", configFile: nil))
             }
             throw OutboxError(.cannotOpen, "cannot open outbox database \(path): \(error) — check that the state_dir is writable")
         }

@@ -19,8 +19,10 @@ enum OutboxHeader {
         let pages = Int(status.st_size) / pageSize
         guard pages > 0 else { return }
         _ = ftruncate(descriptor, off_t(pages * pageSize))
-        let count: [UInt8] = [UInt8(truncatingIfNeeded: pages >> 24), UInt8(truncatingIfNeeded: pages >> 16),
-                              UInt8(truncatingIfNeeded: pages >> 8), UInt8(truncatingIfNeeded: pages)]
+        let count: [UInt8] = [
+            UInt8(truncatingIfNeeded: pages >> 24), UInt8(truncatingIfNeeded: pages >> 16),
+            UInt8(truncatingIfNeeded: pages >> 8), UInt8(truncatingIfNeeded: pages),
+        ]
         _ = pwrite(descriptor, count, 4, 28)
     }
 }

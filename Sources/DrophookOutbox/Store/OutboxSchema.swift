@@ -5,81 +5,83 @@ enum OutboxSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE event (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    id TEXT NOT NULL UNIQUE,
-                    watch TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    path TEXT NOT NULL,
-                    is_directory INTEGER NOT NULL,
-                    size INTEGER,
-                    actor TEXT NOT NULL,
-                    occurred_at_ms INTEGER NOT NULL,
-                    found_by_scan INTEGER NOT NULL,
-                    created_at_ms INTEGER NOT NULL
-                );
-                CREATE TABLE delivery (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    event_seq INTEGER NOT NULL REFERENCES event(seq) ON DELETE CASCADE,
-                    endpoint TEXT NOT NULL,
-                    state TEXT NOT NULL,
-                    attempt_count INTEGER NOT NULL DEFAULT 0,
-                    round_start INTEGER NOT NULL DEFAULT 0,
-                    next_attempt_at_ms INTEGER NOT NULL,
-                    last_status INTEGER,
-                    last_error TEXT,
-                    created_at_ms INTEGER NOT NULL,
-                    updated_at_ms INTEGER NOT NULL,
-                    UNIQUE(event_seq, endpoint)
-                );
-                CREATE INDEX delivery_queue ON delivery(endpoint, state, event_seq);
-                CREATE INDEX delivery_by_state_age ON delivery(state, updated_at_ms);
-                CREATE TABLE attempt (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    delivery_id TEXT NOT NULL REFERENCES delivery(id) ON DELETE CASCADE,
-                    number INTEGER NOT NULL,
-                    started_at_ms INTEGER NOT NULL,
-                    duration_ms INTEGER NOT NULL,
-                    request_url TEXT NOT NULL,
-                    request_headers TEXT NOT NULL,
-                    request_body BLOB NOT NULL,
-                    response_status INTEGER,
-                    response_headers TEXT NOT NULL,
-                    response_body BLOB NOT NULL,
-                    response_truncated INTEGER NOT NULL,
-                    error TEXT,
-                    result TEXT NOT NULL
-                );
-                CREATE INDEX attempt_by_delivery ON attempt(delivery_id, number);
-                CREATE TABLE endpoint_state (
-                    name TEXT PRIMARY KEY NOT NULL,
-                    paused INTEGER,
-                    disabled INTEGER NOT NULL DEFAULT 0,
-                    disabled_reason TEXT,
-                    disabled_at_ms INTEGER,
-                    failing_since_ms INTEGER,
-                    updated_at_ms INTEGER NOT NULL
-                );
-                CREATE TABLE snapshot (
-                    watch TEXT NOT NULL,
-                    path TEXT NOT NULL,
-                    is_directory INTEGER NOT NULL,
-                    inode INTEGER NOT NULL,
-                    size INTEGER NOT NULL,
-                    mtime_ns INTEGER NOT NULL,
-                    PRIMARY KEY (watch, path)
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE event (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        watch TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        path TEXT NOT NULL,
+                        is_directory INTEGER NOT NULL,
+                        size INTEGER,
+                        actor TEXT NOT NULL,
+                        occurred_at_ms INTEGER NOT NULL,
+                        found_by_scan INTEGER NOT NULL,
+                        created_at_ms INTEGER NOT NULL
+                    );
+                    CREATE TABLE delivery (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        event_seq INTEGER NOT NULL REFERENCES event(seq) ON DELETE CASCADE,
+                        endpoint TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        attempt_count INTEGER NOT NULL DEFAULT 0,
+                        round_start INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at_ms INTEGER NOT NULL,
+                        last_status INTEGER,
+                        last_error TEXT,
+                        created_at_ms INTEGER NOT NULL,
+                        updated_at_ms INTEGER NOT NULL,
+                        UNIQUE(event_seq, endpoint)
+                    );
+                    CREATE INDEX delivery_queue ON delivery(endpoint, state, event_seq);
+                    CREATE INDEX delivery_by_state_age ON delivery(state, updated_at_ms);
+                    CREATE TABLE attempt (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        delivery_id TEXT NOT NULL REFERENCES delivery(id) ON DELETE CASCADE,
+                        number INTEGER NOT NULL,
+                        started_at_ms INTEGER NOT NULL,
+                        duration_ms INTEGER NOT NULL,
+                        request_url TEXT NOT NULL,
+                        request_headers TEXT NOT NULL,
+                        request_body BLOB NOT NULL,
+                        response_status INTEGER,
+                        response_headers TEXT NOT NULL,
+                        response_body BLOB NOT NULL,
+                        response_truncated INTEGER NOT NULL,
+                        error TEXT,
+                        result TEXT NOT NULL
+                    );
+                    CREATE INDEX attempt_by_delivery ON attempt(delivery_id, number);
+                    CREATE TABLE endpoint_state (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        paused INTEGER,
+                        disabled INTEGER NOT NULL DEFAULT 0,
+                        disabled_reason TEXT,
+                        disabled_at_ms INTEGER,
+                        failing_since_ms INTEGER,
+                        updated_at_ms INTEGER NOT NULL
+                    );
+                    CREATE TABLE snapshot (
+                        watch TEXT NOT NULL,
+                        path TEXT NOT NULL,
+                        is_directory INTEGER NOT NULL,
+                        inode INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        mtime_ns INTEGER NOT NULL,
+                        PRIMARY KEY (watch, path)
+                    ) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v2-queue-indexes") { db in
             // The next retry time of an endpoint's queue and the prune of old events are read
             // every poll and every hour; without these they scan the whole table, which matters
             // once a dead endpoint has a backlog of many thousands.
-            try db.execute(sql: """
-                CREATE INDEX delivery_due ON delivery(endpoint, state, next_attempt_at_ms);
-                CREATE INDEX event_by_age ON event(created_at_ms);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE INDEX delivery_due ON delivery(endpoint, state, next_attempt_at_ms);
+                    CREATE INDEX event_by_age ON event(created_at_ms);
+                    """)
         }
         migrator.registerMigration("v3-constant-cost-queue") { db in
             // Every query a busy agent runs per webhook or per status poll must cost the same
@@ -96,57 +98,61 @@ enum OutboxSchema {
             // - `delivery_by_state_age` gains `event_seq`, so the delivery log's newest page is
             //   a merge of one short index walk per state (see `Outbox.recentQuery`), without
             //   another index for every claim and attempt to keep up to date.
-            try db.execute(sql: """
-                DROP INDEX delivery_due;
-                CREATE INDEX delivery_due ON delivery(endpoint, state, next_attempt_at_ms, event_seq);
-                CREATE INDEX event_pings ON event(seq) WHERE kind = 'ping';
-                DROP INDEX delivery_by_state_age;
-                CREATE INDEX delivery_by_state_age ON delivery(state, updated_at_ms, event_seq);
-                CREATE TABLE delivery_tally (
-                    endpoint TEXT NOT NULL,
-                    state TEXT NOT NULL,
-                    n INTEGER NOT NULL,
-                    PRIMARY KEY (endpoint, state)
-                ) WITHOUT ROWID;
-                INSERT INTO delivery_tally (endpoint, state, n)
-                    SELECT endpoint, state, COUNT(*) FROM delivery GROUP BY endpoint, state;
-                CREATE TRIGGER delivery_tally_insert AFTER INSERT ON delivery BEGIN
-                    INSERT INTO delivery_tally (endpoint, state, n) VALUES (new.endpoint, new.state, 1)
-                        ON CONFLICT (endpoint, state) DO UPDATE SET n = n + 1;
-                END;
-                CREATE TRIGGER delivery_tally_delete AFTER DELETE ON delivery BEGIN
-                    UPDATE delivery_tally SET n = n - 1 WHERE endpoint = old.endpoint AND state = old.state;
-                END;
-                CREATE TRIGGER delivery_tally_update AFTER UPDATE OF state, endpoint ON delivery
-                    WHEN old.state IS NOT new.state OR old.endpoint IS NOT new.endpoint BEGIN
-                    UPDATE delivery_tally SET n = n - 1 WHERE endpoint = old.endpoint AND state = old.state;
-                    INSERT INTO delivery_tally (endpoint, state, n) VALUES (new.endpoint, new.state, 1)
-                        ON CONFLICT (endpoint, state) DO UPDATE SET n = n + 1;
-                END;
-                """)
+            try db.execute(
+                sql: """
+                    DROP INDEX delivery_due;
+                    CREATE INDEX delivery_due ON delivery(endpoint, state, next_attempt_at_ms, event_seq);
+                    CREATE INDEX event_pings ON event(seq) WHERE kind = 'ping';
+                    DROP INDEX delivery_by_state_age;
+                    CREATE INDEX delivery_by_state_age ON delivery(state, updated_at_ms, event_seq);
+                    CREATE TABLE delivery_tally (
+                        endpoint TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        n INTEGER NOT NULL,
+                        PRIMARY KEY (endpoint, state)
+                    ) WITHOUT ROWID;
+                    INSERT INTO delivery_tally (endpoint, state, n)
+                        SELECT endpoint, state, COUNT(*) FROM delivery GROUP BY endpoint, state;
+                    CREATE TRIGGER delivery_tally_insert AFTER INSERT ON delivery BEGIN
+                        INSERT INTO delivery_tally (endpoint, state, n) VALUES (new.endpoint, new.state, 1)
+                            ON CONFLICT (endpoint, state) DO UPDATE SET n = n + 1;
+                    END;
+                    CREATE TRIGGER delivery_tally_delete AFTER DELETE ON delivery BEGIN
+                        UPDATE delivery_tally SET n = n - 1 WHERE endpoint = old.endpoint AND state = old.state;
+                    END;
+                    CREATE TRIGGER delivery_tally_update AFTER UPDATE OF state, endpoint ON delivery
+                        WHEN old.state IS NOT new.state OR old.endpoint IS NOT new.endpoint BEGIN
+                        UPDATE delivery_tally SET n = n - 1 WHERE endpoint = old.endpoint AND state = old.state;
+                        INSERT INTO delivery_tally (endpoint, state, n) VALUES (new.endpoint, new.state, 1)
+                            ON CONFLICT (endpoint, state) DO UPDATE SET n = n + 1;
+                    END;
+                    """)
         }
         migrator.registerMigration("v4-event-origin") { db in
             // What a Rilavek payload says about the watch, fixed when the event is stored.
-            try db.execute(sql: """
-                ALTER TABLE event ADD COLUMN pipe_id TEXT;
-                ALTER TABLE event ADD COLUMN transfer_protocol TEXT;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE event ADD COLUMN pipe_id TEXT;
+                    ALTER TABLE event ADD COLUMN transfer_protocol TEXT;
+                    """)
         }
         migrator.registerMigration("v5-renames") { db in
-            try db.execute(sql: """
-                ALTER TABLE event ADD COLUMN previous_path TEXT;
-                ALTER TABLE event ADD COLUMN part_of_rename INTEGER NOT NULL DEFAULT 0;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE event ADD COLUMN previous_path TEXT;
+                    ALTER TABLE event ADD COLUMN part_of_rename INTEGER NOT NULL DEFAULT 0;
+                    """)
         }
         migrator.registerMigration("v6-checksums") { db in
             try db.execute(sql: "ALTER TABLE event ADD COLUMN sha256 TEXT")
         }
         migrator.registerMigration("v7-sessions") { db in
             // What the SFTP server's session log said: the client's address, the bytes written.
-            try db.execute(sql: """
-                ALTER TABLE event ADD COLUMN client_address TEXT;
-                ALTER TABLE event ADD COLUMN bytes_written INTEGER;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE event ADD COLUMN client_address TEXT;
+                    ALTER TABLE event ADD COLUMN bytes_written INTEGER;
+                    """)
         }
         migrator.registerMigration("v8-schedule-clock") { db in
             // How far the running agent's schedule clock is from the wall clock (Outbox+ScheduleClock).

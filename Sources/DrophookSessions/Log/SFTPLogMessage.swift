@@ -35,11 +35,14 @@ public enum SFTPLogMessage: Sendable, Hashable {
         } else if let rest = text.dropPrefix("open \""), let (path, tail) = rest.splitAtLast("\" flags ") {
             let flags = tail.split(separator: UInt8(ascii: " ")).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
             self = .open(path: SyslogVis.decode(path), writes: flags.split(separator: ",").contains { $0 == "WRITE" || $0 == "APPEND" })
-        } else if let (forced, rest) = text.dropPrefix("close \"").map({ (false, $0) }) ?? text.dropPrefix("forced close \"").map({ (true, $0) }),
-                  let (path, tail) = rest.splitAtLast("\" bytes read "), let (read, written) = Self.counts(tail) {
+        } else if let (forced, rest) = text.dropPrefix("close \"").map({ (false, $0) })
+            ?? text.dropPrefix("forced close \"").map({ (true, $0) }),
+            let (path, tail) = rest.splitAtLast("\" bytes read "), let (read, written) = Self.counts(tail)
+        {
             self = .close(path: SyslogVis.decode(path), bytesRead: read, bytesWritten: written, forced: forced)
         } else if let rest = text.dropPrefix("rename old \"") ?? text.dropPrefix("posix-rename old \""),
-                  rest.last == UInt8(ascii: "\""), let (old, new) = rest.dropLast().splitAtFirst("\" new \"") {
+            rest.last == UInt8(ascii: "\""), let (old, new) = rest.dropLast().splitAtFirst("\" new \"")
+        {
             self = .rename(old: SyslogVis.decode(old), new: SyslogVis.decode(new))
         } else if let rest = text.dropPrefix("remove name \""), rest.last == UInt8(ascii: "\"") {
             self = .remove(path: SyslogVis.decode(rest.dropLast()))
@@ -64,9 +67,10 @@ public enum SFTPLogMessage: Sendable, Hashable {
     /// `R written W` after `bytes read `.
     private static func counts(_ text: ArraySlice<UInt8>) -> (Int64, Int64)? {
         guard let (read, written) = text.splitAtFirst(" written "),
-              let readCount = Int64(String(decoding: read, as: UTF8.self)),
-              let writtenCount = Int64(String(decoding: written, as: UTF8.self)),
-              readCount >= 0, writtenCount >= 0 else { return nil }
+            let readCount = Int64(String(decoding: read, as: UTF8.self)),
+            let writtenCount = Int64(String(decoding: written, as: UTF8.self)),
+            readCount >= 0, writtenCount >= 0
+        else { return nil }
         return (readCount, writtenCount)
     }
 }

@@ -23,10 +23,11 @@ public struct SyslogLine: Sendable, Hashable {
         let text = line[line.startIndex..<end]
         for program in Self.programs {
             guard let (head, tail) = text.splitAtFirst(program + "["),
-                  head.isEmpty || head.last == UInt8(ascii: " ") || head.last == UInt8(ascii: ">"),
-                  let (digits, message) = tail.splitAtFirst("]: "),
-                  !digits.isEmpty, digits.count <= 10, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                  let pid = Int32(String(decoding: digits, as: UTF8.self)) else { continue }
+                head.isEmpty || head.last == UInt8(ascii: " ") || head.last == UInt8(ascii: ">"),
+                let (digits, message) = tail.splitAtFirst("]: "),
+                !digits.isEmpty, digits.count <= 10, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                let pid = Int32(String(decoding: digits, as: UTF8.self))
+            else { continue }
             self.program = program
             self.claimedPID = pid
             self.message = message

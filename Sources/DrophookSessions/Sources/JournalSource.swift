@@ -33,10 +33,14 @@ final class JournalSource: Sendable {
 
     func start(receive: @escaping @Sendable (Entry) -> Void) throws(SessionLogError) {
         var handle: OpaquePointer?
-        let opened = directory.map { path in path.withCString { sd_journal_open_directory(&handle, $0, 0) } }
+        let opened =
+            directory.map { path in path.withCString { sd_journal_open_directory(&handle, $0, 0) } }
             ?? sd_journal_open(&handle, Int32(SD_JOURNAL_LOCAL_ONLY))
         guard opened >= 0, let handle else {
-            throw SessionLogError(.journalFailed, "cannot open the systemd journal\(directory.map { " in \($0)" } ?? ""): \(String(cString: strerror(-opened))); run drophook in the systemd-journal group or pick another session_log source")
+            throw SessionLogError(
+                .journalFailed,
+                "cannot open the systemd journal\(directory.map { " in \($0)" } ?? ""): \(String(cString: strerror(-opened))); run drophook in the systemd-journal group or pick another session_log source"
+            )
         }
         // The moment from which lines are heard, taken now; the reader is positioned on its own
         // thread (reading journal files is no work for the caller's, the cooperative pool's).
@@ -100,7 +104,8 @@ final class JournalSource: Sendable {
 
     private static func entry(_ journal: OpaquePointer) -> Entry? {
         guard let message = field(journal, "MESSAGE"), let program = field(journal, "SYSLOG_IDENTIFIER"),
-              let pidText = field(journal, "_PID").map({ String(decoding: $0, as: UTF8.self) }), let pid = Int32(pidText) else { return nil }
+            let pidText = field(journal, "_PID").map({ String(decoding: $0, as: UTF8.self) }), let pid = Int32(pidText)
+        else { return nil }
         let uid = field(journal, "_UID").flatMap { UInt32(String(decoding: $0, as: UTF8.self)) }
         let comm = field(journal, "_COMM").map { String(decoding: $0, as: UTF8.self) }
         return Entry(line: program + Array("[\(pid)]: ".utf8) + message, pid: pid, uid: uid, comm: comm)

@@ -79,7 +79,8 @@ final class LogFileSource: Sendable {
             if fd >= 0, !readAvailable() {
                 var current = stat()
                 var opened = stat()
-                let replaced = stat(path, &current) != 0 || fstat(fd, &opened) != 0
+                let replaced =
+                    stat(path, &current) != 0 || fstat(fd, &opened) != 0
                     || current.st_ino != opened.st_ino || current.st_dev != opened.st_dev
                 if replaced {
                     _ = readAvailable()

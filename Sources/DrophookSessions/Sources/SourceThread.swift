@@ -15,7 +15,10 @@ final class SourceThread: Sendable {
     init(for code: SessionLogError.Code) throws(SessionLogError) {
         var ends: [Int32] = [-1, -1]
         guard drophook_pipe_cloexec(&ends) == 0 else {
-            throw SessionLogError(code, "cannot create the session log's wake-up pipe: \(String(cString: strerror(errno))); raise the open-file limit (LimitNOFILE)")
+            throw SessionLogError(
+                code,
+                "cannot create the session log's wake-up pipe: \(String(cString: strerror(errno))); raise the open-file limit (LimitNOFILE)"
+            )
         }
         (stopFD, stopWriteFD) = (ends[0], ends[1])
     }

@@ -106,7 +106,8 @@ final class SyslogSocketSource: Sendable {
             for index in paths.indices where fds[index].revents != 0 {
                 if let failure = drain(fds[index].fd, buffer: buffer, relayFD: sender, receive: receive), !relayReported {
                     relayReported = true
-                    logger.warning("session log: cannot relay to \(relay ?? ""): \(failure); the system log misses the SFTP lines until it is back")
+                    logger.warning(
+                        "session log: cannot relay to \(relay ?? ""): \(failure); the system log misses the SFTP lines until it is back")
                 }
             }
             bound.withLock { $0.draining = false }
@@ -150,7 +151,9 @@ final class SyslogSocketSource: Sendable {
             guard fd >= 0 else {
                 let reason = errno
                 if reported.insert(path).inserted {
-                    logger.error("session log: cannot bind a syslog socket at \(path): \(String(cString: strerror(reason))); SFTP sessions logging there are not heard; \(SocketDirectoryAccess.fix(for: parent, errno: reason))")
+                    logger.error(
+                        "session log: cannot bind a syslog socket at \(path): \(String(cString: strerror(reason))); SFTP sessions logging there are not heard; \(SocketDirectoryAccess.fix(for: parent, errno: reason))"
+                    )
                 }
                 continue
             }

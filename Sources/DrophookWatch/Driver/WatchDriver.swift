@@ -23,8 +23,10 @@ actor WatchDriver {
     private let passed: @Sendable () -> Void
 
     /// - Parameter passed: called each time the processing loop goes round (the watchdog's progress).
-    init(configuration: WatcherConfiguration, logger: Logger, health: HealthCell, metrics: WatchMetrics,
-         timeline: WatchTimeline, faults: WatcherFaults, passed: @escaping @Sendable () -> Void) {
+    init(
+        configuration: WatcherConfiguration, logger: Logger, health: HealthCell, metrics: WatchMetrics,
+        timeline: WatchTimeline, faults: WatcherFaults, passed: @escaping @Sendable () -> Void
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.health = health
@@ -87,8 +89,10 @@ actor WatchDriver {
         await shutDown(reader: reader, inotify: inotify)
     }
 
-    private func process(engine: WatchEngine, snapshot: @Sendable () -> [SnapshotRecord], queue: RawEventQueue,
-                         sink: @escaping @Sendable (WatchBatch) async throws -> Void) async throws {
+    private func process(
+        engine: WatchEngine, snapshot: @Sendable () -> [SnapshotRecord], queue: RawEventQueue,
+        sink: @escaping @Sendable (WatchBatch) async throws -> Void
+    ) async throws {
         var records = snapshot()
         engine.beginStartup(snapshot: &records)
         let chunk = max(configuration.startupBatchChanges, 1)
@@ -115,7 +119,8 @@ actor WatchDriver {
                 let (chunks, dropped) = queue.takeAll()
                 if dropped > 0 {
                     // Counted as they were dropped (the queue's `dropped`); said once per stall.
-                    logger.warning("""
+                    logger.warning(
+                        """
                         \(dropped) inotify records were dropped: \(configuration.maxQueuedRecords) were already \
                         waiting for the outbox to take a batch; the trees are rescanned, so no change is missed
                         """)

@@ -124,7 +124,8 @@ struct CompletionRules: Sendable {
         if looksAtClose(phase, recorded: recorded) {
             // A reopen (resumed upload): report again only when the content changed.
             guard let fresh, fresh.kind == .file,
-                  fresh.size != known.size || fresh.mtimeNanos != known.mtimeNanos else { return .unchanged }
+                fresh.size != known.size || fresh.mtimeNanos != known.mtimeNanos
+            else { return .unchanged }
             return .finished(foundByScan: false)
         }
         switch phase {

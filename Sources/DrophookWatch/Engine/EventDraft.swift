@@ -17,8 +17,10 @@ struct EventDraft {
     /// One of the `deleted`/`created` pair a rename also sends.
     var partOfRename: Bool
 
-    init(_ kind: FileEvent.Kind, path: String, isDirectory: Bool, size: Int64? = nil, uid: UInt32,
-         foundByScan: Bool, previousPath: String? = nil, partOfRename: Bool = false) {
+    init(
+        _ kind: FileEvent.Kind, path: String, isDirectory: Bool, size: Int64? = nil, uid: UInt32,
+        foundByScan: Bool, previousPath: String? = nil, partOfRename: Bool = false
+    ) {
         self.kind = kind
         self.path = path
         self.isDirectory = isDirectory

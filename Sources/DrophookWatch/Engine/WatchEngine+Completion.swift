@@ -75,8 +75,9 @@ extension WatchEngine {
             if case .unavailable(let code) = answer {
                 leasesUnavailable(watch: watch, code: code)
             }
-            carryOut(rules.withoutWriterAnswer(mtimeNanos: node.status.mtimeNanos, wallNanos: WallClock.nanoseconds()),
-                     node, watch: watch, path: path, foundByScan: foundByScan)
+            carryOut(
+                rules.withoutWriterAnswer(mtimeNanos: node.status.mtimeNanos, wallNanos: WallClock.nanoseconds()),
+                node, watch: watch, path: path, foundByScan: foundByScan)
         }
     }
 

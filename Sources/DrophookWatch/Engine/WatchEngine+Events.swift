@@ -46,10 +46,10 @@ extension WatchEngine {
     /// follows silently, so a restart does not mistake the file for a changed one.
     func attributesChanged(_ name: String, in directory: TreeNode) {
         guard let node = child(name, of: directory), node.kind == .file, node.recorded, case .idle = node.phase,
-              let watch = watchIndex(of: directory), let path = absolutePath(node),
-              let fresh = FileStatus.of(path: path), fresh.kind == .file,
-              fresh.inodeKey == node.status.inodeKey, fresh.size == node.status.size,
-              fresh.mtimeNanos != node.status.mtimeNanos, let relative = node.relativePath
+            let watch = watchIndex(of: directory), let path = absolutePath(node),
+            let fresh = FileStatus.of(path: path), fresh.kind == .file,
+            fresh.inodeKey == node.status.inodeKey, fresh.size == node.status.size,
+            fresh.mtimeNanos != node.status.mtimeNanos, let relative = node.relativePath
         else { return }
         node.status = fresh
         record(node, watch: watch, path: relative)
@@ -176,7 +176,7 @@ extension WatchEngine {
 
     func deleted(_ name: String, in directory: TreeNode) {
         guard let node = child(name, of: directory), let watch = watchIndex(of: directory),
-              let parentPath = directory.relativePath
+            let parentPath = directory.relativePath
         else { return }
         removeSubtree(node, watch: watch, path: Self.join(parentPath, name), .deleted)
     }

@@ -68,10 +68,10 @@ extension WatchEngine {
     /// later record notes it quiet again).
     func keepIdle(_ node: TreeNode) {
         guard node.kind != .directory, node.recorded, case .idle = node.phase, !held.holds(node),
-              checksums.id(of: node) == nil,
-              node.statusKnown, !node.closedSizeUnknown, node.transferName.isFinal,
-              let parent = node.parent, parent[child: node.name] === node,
-              parent.statusKnown, node.status.device == parent.status.device
+            checksums.id(of: node) == nil,
+            node.statusKnown, !node.closedSizeUnknown, node.transferName.isFinal,
+            let parent = node.parent, parent[child: node.name] === node,
+            parent.statusKnown, node.status.device == parent.status.device
         else { return }
         parent.detach(node)
         inodes.forget(node)
@@ -81,8 +81,9 @@ extension WatchEngine {
 
 extension IdleFiles.File {
     init(_ status: FileStatus) {
-        self.init(isSymlink: status.kind == .symlink, inode: status.inode, size: status.size,
-                  mtimeNanos: status.mtimeNanos, uid: status.uid)
+        self.init(
+            isSymlink: status.kind == .symlink, inode: status.inode, size: status.size,
+            mtimeNanos: status.mtimeNanos, uid: status.uid)
     }
 
     /// Whether a scan's `status` shows this file as it was kept: same kind, and for a file the

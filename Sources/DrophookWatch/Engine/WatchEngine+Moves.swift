@@ -1,7 +1,7 @@
 extension WatchEngine {
     func movedFrom(_ name: String, in directory: TreeNode, cookie: UInt32) {
         guard let node = child(name, of: directory), let watch = watchIndex(of: directory),
-              let parentPath = directory.relativePath
+            let parentPath = directory.relativePath
         else { return }
         directory.detach(node)
         pendingMoves[cookie] = PendingMove(
@@ -12,7 +12,7 @@ extension WatchEngine {
     func movedTo(_ name: String, in directory: TreeNode, cookie: UInt32) {
         let move = pendingMoves.removeValue(forKey: cookie)
         guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory),
-              let parentPath = directory.relativePath
+            let parentPath = directory.relativePath
         else {
             if let move { moveTimedOut(move) }
             return
@@ -39,7 +39,8 @@ extension WatchEngine {
             }
             // Renamed over an existing name: a file replaced by a finished file is reported by
             // the new file's `created` alone.
-            let replacedByFile = existing.kind == .file
+            let replacedByFile =
+                existing.kind == .file
                 && TransferName.classify(name, ignore: watches[watch].ignore).isFinal
                 && (move?.node.kind ?? .file) == .file
             removeSubtree(existing, watch: watch, path: relativePath, .replaced(silently: replacedByFile))
@@ -82,15 +83,20 @@ extension WatchEngine {
                 settleChecksum(of: node)
                 // A reported file renamed to another final name is a rename; to a temp name, a delete.
                 let renamed = node.transferName.isFinal
-                emit(EventDraft(.deleted, path: move.oldPath, isDirectory: false, uid: node.status.uid, foundByScan: false, partOfRename: renamed), watch: watch)
+                emit(
+                    EventDraft(
+                        .deleted, path: move.oldPath, isDirectory: false, uid: node.status.uid, foundByScan: false, partOfRename: renamed),
+                    watch: watch)
                 batch.remove(watch: watches[watch].name, path: move.oldPath)
                 node.recorded = false
                 if renamed {
                     if let fresh = FileStatus.of(path: path), fresh.kind == .file { node.status = fresh }
                     report(node, foundByScan: false, partOfRename: true)
                     // After the new name's `created`, which may wait for its checksum.
-                    emit(EventDraft(.renamed, path: relativePath, isDirectory: false, size: node.status.size,
-                         uid: node.status.uid, foundByScan: false, previousPath: move.oldPath), watch: watch, after: node)
+                    emit(
+                        EventDraft(
+                            .renamed, path: relativePath, isDirectory: false, size: node.status.size,
+                            uid: node.status.uid, foundByScan: false, previousPath: move.oldPath), watch: watch, after: node)
                 } else {
                     setPhase(node, .writing)
                 }
@@ -126,22 +132,28 @@ extension WatchEngine {
         let name = watches[watch].name
         for (current, _) in entries { settleChecksum(of: current) }
         for (current, suffix) in entries.reversed() where current.recorded {
-            emit(EventDraft(.deleted, path: oldPath + suffix, isDirectory: current.isDirectory,
-                 uid: current.status.uid, foundByScan: false, partOfRename: true), watch: watch)
+            emit(
+                EventDraft(
+                    .deleted, path: oldPath + suffix, isDirectory: current.isDirectory,
+                    uid: current.status.uid, foundByScan: false, partOfRename: true), watch: watch)
             batch.remove(watch: name, path: oldPath + suffix)
         }
         for (current, suffix) in entries where current.recorded {
             let size = current.kind == .file ? current.status.size : nil
-            emit(EventDraft(.created, path: newPath + suffix, isDirectory: current.isDirectory,
-                 size: size, uid: current.status.uid, foundByScan: false, partOfRename: true), watch: watch)
+            emit(
+                EventDraft(
+                    .created, path: newPath + suffix, isDirectory: current.isDirectory,
+                    size: size, uid: current.status.uid, foundByScan: false, partOfRename: true), watch: watch)
             record(current, watch: watch, path: newPath + suffix)
             noteQuiet(current)
         }
         // Each renamed path once more, as one event, for endpoints that take `file.renamed`.
         for (current, suffix) in entries where current.recorded {
-            emit(EventDraft(.renamed, path: newPath + suffix, isDirectory: current.isDirectory,
-                 size: current.kind == .file ? current.status.size : nil, uid: current.status.uid, foundByScan: false,
-                 previousPath: oldPath + suffix), watch: watch)
+            emit(
+                EventDraft(
+                    .renamed, path: newPath + suffix, isDirectory: current.isDirectory,
+                    size: current.kind == .file ? current.status.size : nil, uid: current.status.uid, foundByScan: false,
+                    previousPath: oldPath + suffix), watch: watch)
         }
     }
 

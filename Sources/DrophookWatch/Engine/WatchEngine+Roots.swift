@@ -71,7 +71,8 @@ extension WatchEngine {
             guard let status = FileStatus.of(path: path), status.kind == .directory else { continue }
             if let other = roots.watch(owning: path), other != index {
                 if roots.warnNested(index) {
-                    logger.warning("""
+                    logger.warning(
+                        """
                         watch \(watches[index].name): root \(watches[index].root) appeared inside watch \
                         \(watches[other].name), which reports it; restart the agent to give it its own watch
                         """)

@@ -69,7 +69,8 @@ extension WatchEngine {
             roots.setCompletionMode(index, support.mode)
             if let reason = support.reason {
                 reasons[index] = reason
-                logger.notice("watch \(watches[index].name): \(reason); files found by scans wait \(configuration.scanSettle) for stability")
+                logger.notice(
+                    "watch \(watches[index].name): \(reason); files found by scans wait \(configuration.scanSettle) for stability")
             }
         }
         publishCompletionModes(reasons: reasons)
@@ -133,7 +134,10 @@ extension WatchEngine {
         // Stored paths not found on disk, children before parents.
         for stored in startupRecords.untaken() {
             if reporting {
-                emit(EventDraft(.deleted, path: stored.path, isDirectory: stored.isDirectory, uid: roots[index].node?.status.uid ?? 0, foundByScan: true), watch: index)
+                emit(
+                    EventDraft(
+                        .deleted, path: stored.path, isDirectory: stored.isDirectory, uid: roots[index].node?.status.uid ?? 0,
+                        foundByScan: true), watch: index)
             }
             batch.remove(watch: watch.name, path: stored.path)
         }
@@ -160,7 +164,7 @@ extension WatchEngine {
     func reconcile(_ work: inout [TreeNode], mode: ScanMode, until enough: () -> Bool) {
         while !enough(), let directory = work.popLast() {
             guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory),
-                  let directoryRelative = directory.relativePath
+                let directoryRelative = directory.relativePath
             else { continue }
             let entries: [(name: String, status: FileStatus)]
             switch FileStatus.list(directory: directoryPath) {
@@ -180,7 +184,8 @@ extension WatchEngine {
                 let relative = Self.join(directoryRelative, name)
                 let path = directoryPath + "/" + name
                 if directory[child: name] == nil, let idle = directory.idleFiles.file(named: name),
-                   mode == .fill || idle.isUnchanged(status) {
+                    mode == .fill || idle.isUnchanged(status)
+                {
                     // Kept idle and unchanged: nothing to do, and no node to make.
                     continue
                 }
@@ -240,7 +245,9 @@ extension WatchEngine {
     }
 
     /// A name a scan found that the tree did not know. Returns a directory to scan next.
-    func found(_ name: String, status: FileStatus, in directory: TreeNode, watch: Int, relative: String, path: String, mode: ScanMode) -> TreeNode? {
+    func found(
+        _ name: String, status: FileStatus, in directory: TreeNode, watch: Int, relative: String, path: String, mode: ScanMode
+    ) -> TreeNode? {
         if case .startup = mode, keptAsStored(name, status: status, in: directory, watch: watch, relative: relative) {
             return nil
         }
@@ -293,8 +300,10 @@ extension WatchEngine {
         case .startup(let reporting):
             let stored = startupRecords.take(relative)
             if let stored, stored.isDirectory == node.isDirectory,
-               node.isDirectory || (stored.size == node.status.size && stored.mtimeNanos == node.status.mtimeNanos
-                   && stored.inode == node.status.inode) {
+                node.isDirectory
+                    || (stored.size == node.status.size && stored.mtimeNanos == node.status.mtimeNanos
+                        && stored.inode == node.status.inode)
+            {
                 node.recorded = true
                 return
             }
@@ -304,7 +313,9 @@ extension WatchEngine {
                 return
             }
             if let stored, stored.isDirectory != node.isDirectory {
-                emit(EventDraft(.deleted, path: relative, isDirectory: stored.isDirectory, uid: node.status.uid, foundByScan: true), watch: watch)
+                emit(
+                    EventDraft(.deleted, path: relative, isDirectory: stored.isDirectory, uid: node.status.uid, foundByScan: true),
+                    watch: watch)
             }
             if node.kind == .file {
                 complete(node, foundByScan: true, confirmed: false)
@@ -324,8 +335,8 @@ extension WatchEngine {
         }
         let file = IdleFiles.File(status)
         guard directory.statusKnown, status.device == directory.status.device,
-              let stored = startupRecords.record(relative), !stored.isDirectory,
-              stored.size == file.size, stored.mtimeNanos == file.mtimeNanos, stored.inode == file.inode
+            let stored = startupRecords.record(relative), !stored.isDirectory,
+            stored.size == file.size, stored.mtimeNanos == file.mtimeNanos, stored.inode == file.inode
         else { return false }
         _ = startupRecords.take(relative)
         directory.idleFiles.keep(name, file)
@@ -351,7 +362,8 @@ extension WatchEngine {
             }
             if node.recorded, case .idle = node.phase {
                 if status.size != node.status.size || status.mtimeNanos != node.status.mtimeNanos
-                    || status.inode != node.status.inode {
+                    || status.inode != node.status.inode
+                {
                     complete(node, foundByScan: true, confirmed: false)
                 }
                 return nil

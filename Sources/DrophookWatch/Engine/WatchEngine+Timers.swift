@@ -64,7 +64,8 @@ extension WatchEngine {
             logger.warning("rescanning the watched trees in \(due - now) for the records dropped at the memory bound")
             return
         }
-        logger.warning("""
+        logger.warning(
+            """
             inotify queue overflowed (fs.inotify.max_queued_events = \(Self.maxQueuedEvents() ?? 0)); \
             rescanning the watched trees in \(due - now)
             """)

@@ -7,7 +7,8 @@ extension WatchEngine {
     /// health, and looked at again when its permissions change.
     func noteUnreadable(_ node: TreeNode, path: String, _ error: WatchErrno) {
         guard unreadable.updateValue(node, forKey: path) == nil else { return }
-        logger.error("""
+        logger.error(
+            """
             cannot read directory \(path): \(error); what is under it is not reported until the agent may read it \
             (give its user read access, or CAP_DAC_READ_SEARCH); it is tried again when its permissions change
             """)

@@ -57,9 +57,11 @@ final class WatchEngine {
         var deadline: WatchInstant
     }
 
-    init(configuration: WatcherConfiguration, inotify: InotifyDescriptor, watchedPaths: WatchedPaths,
-         timeline: WatchTimeline = WatchTimeline(ContinuousClock()),
-         logger: Logger, health: HealthCell, metrics: WatchMetrics) {
+    init(
+        configuration: WatcherConfiguration, inotify: InotifyDescriptor, watchedPaths: WatchedPaths,
+        timeline: WatchTimeline = WatchTimeline(ContinuousClock()),
+        logger: Logger, health: HealthCell, metrics: WatchMetrics
+    ) {
         self.configuration = configuration
         self.timeline = timeline
         self.watches = configuration.watches
@@ -91,7 +93,7 @@ final class WatchEngine {
 
     func absolutePath(_ node: TreeNode) -> String? {
         guard let root = node.root, let index = root.rootOfWatch, let base = roots[index].path,
-              let relative = node.relativePath
+            let relative = node.relativePath
         else { return nil }
         return relative.isEmpty ? base : base + "/" + relative
     }
@@ -152,11 +154,13 @@ final class WatchEngine {
         guard let watch = watchIndex(of: node), let path = node.relativePath else { return }
         settleChecksum(of: node)
         setPhase(node, .idle)
-        let created = event(EventDraft(
-            .created, path: path, isDirectory: node.isDirectory, size: node.kind == .file ? node.status.size : nil,
-            uid: node.status.uid, foundByScan: foundByScan, partOfRename: partOfRename), watch: watch)
+        let created = event(
+            EventDraft(
+                .created, path: path, isDirectory: node.isDirectory, size: node.kind == .file ? node.status.size : nil,
+                uid: node.status.uid, foundByScan: foundByScan, partOfRename: partOfRename), watch: watch)
         if node.kind == .file, let limit = watches[watch].checksumLimit,
-           reportWithChecksum(node, watch: watch, path: path, limit: limit, event: created) {
+            reportWithChecksum(node, watch: watch, path: path, limit: limit, event: created)
+        {
             noteQuiet(node)
             return
         }
@@ -208,7 +212,8 @@ final class WatchEngine {
         updateWatchHealth()
         if first {
             let limit = WatchPreflight.maxUserWatches() ?? 0
-            logger.error("""
+            logger.error(
+                """
                 inotify watch limit reached at \(path): fs.inotify.max_user_watches is \(limit), \
                 at least \(descriptors.count + unwatched.count) needed; raise it \
                 (sysctl fs.inotify.max_user_watches=\(max(limit * 2, (descriptors.count + unwatched.count) * 2))); \
@@ -279,8 +284,10 @@ final class WatchEngine {
             settleChecksum(of: current)
             finishLinkOf(current)
             if current.recorded, !(isTop && removal.silentRoot) {
-                emit(EventDraft(.deleted, path: currentPath, isDirectory: current.isDirectory,
-                     uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan), watch: watch)
+                emit(
+                    EventDraft(
+                        .deleted, path: currentPath, isDirectory: current.isDirectory,
+                        uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan), watch: watch)
                 batch.remove(watch: watches[watch].name, path: currentPath)
             } else if current.recorded {
                 batch.remove(watch: watches[watch].name, path: currentPath)
@@ -289,19 +296,25 @@ final class WatchEngine {
                 emit(EventDraft(.created, path: currentPath, isDirectory: true, uid: rootUID, foundByScan: false), watch: watch)
                 emit(EventDraft(.deleted, path: currentPath, isDirectory: true, uid: rootUID, foundByScan: foundByScan), watch: watch)
             } else if current.kind == .file, current.transferName.isFinal, current.statusKnown,
-                      let seenFoundByScan = current.phase.finishedUnreported {
+                let seenFoundByScan = current.phase.finishedUnreported
+            {
                 // Seen finished on disk, gone before it was reported: say what happened.
                 let uid = current.status.uid
-                emit(EventDraft(.created, path: currentPath, isDirectory: false,
-                     size: current.closedSizeUnknown ? nil : current.status.size, uid: uid, foundByScan: seenFoundByScan), watch: watch)
+                emit(
+                    EventDraft(
+                        .created, path: currentPath, isDirectory: false,
+                        size: current.closedSizeUnknown ? nil : current.status.size, uid: uid, foundByScan: seenFoundByScan), watch: watch)
                 emit(EventDraft(.deleted, path: currentPath, isDirectory: false, uid: uid, foundByScan: foundByScan), watch: watch)
             } else if current.kind == .file, current.transferName == .clientTemp,
-                      isAbandoned(current, parent: isTop ? parent : current.parent) {
+                isAbandoned(current, parent: isTop ? parent : current.parent)
+            {
                 let parentPath = currentPath.split(separator: "/").dropLast().joined(separator: "/")
                 let finalName = TransferName.finalName(forTemp: current.name) ?? current.name
-                emit(EventDraft(.failed, path: Self.join(parentPath, finalName), isDirectory: false,
-                     size: current.statusKnown ? current.status.size : nil,
-                     uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan), watch: watch)
+                emit(
+                    EventDraft(
+                        .failed, path: Self.join(parentPath, finalName), isDirectory: false,
+                        size: current.statusKnown ? current.status.size : nil,
+                        uid: current.statusKnown ? current.status.uid : rootUID, foundByScan: foundByScan), watch: watch)
             }
             current.recorded = false
             held.release(current)
@@ -322,7 +335,7 @@ final class WatchEngine {
     /// when the link was seen at once.
     func finishLinkOf(_ removed: TreeNode) {
         guard removed.kind == .file, removed.statusKnown, let linked = inodes[removed.status.inodeKey],
-              linked !== removed, case .awaitingOpen = linked.phase
+            linked !== removed, case .awaitingOpen = linked.phase
         else { return }
         setPhase(linked, .writing)
         complete(linked, foundByScan: false, confirmed: true)
@@ -333,7 +346,8 @@ final class WatchEngine {
     func isAbandoned(_ temp: TreeNode, parent: TreeNode?) -> Bool {
         if temp.statusKnown, let other = inodes[temp.status.inodeKey], other !== temp { return false }
         if let parent, let finalName = TransferName.finalName(forTemp: temp.name),
-           let sibling = child(finalName, of: parent), sibling.kind == .file {
+            let sibling = child(finalName, of: parent), sibling.kind == .file
+        {
             if temp.statusKnown, sibling.status.inodeKey == temp.status.inodeKey { return false }
             // The temp's inode was never seen (read late): a final name that appeared after it is its rename.
             if !temp.statusKnown, sibling.firstSeen >= temp.firstSeen { return false }
@@ -346,4 +360,3 @@ final class WatchEngine {
 func newEventID() -> String {
     EventID.timeOrdered()
 }
-

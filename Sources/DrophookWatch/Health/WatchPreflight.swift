@@ -30,26 +30,38 @@ public enum WatchPreflight {
         var rootPaths: [String: String] = [:]
         for watch in configuration.watches {
             if !names.insert(watch.name).inserted {
-                problems.append(WatchProblem(severity: .error, watch: watch.name, path: watch.root,
-                    message: "watch name '\(watch.name)' is used twice; give each watch its own name"))
+                problems.append(
+                    WatchProblem(
+                        severity: .error, watch: watch.name, path: watch.root,
+                        message: "watch name '\(watch.name)' is used twice; give each watch its own name"))
             }
             guard let status = FileStatus.of(path: watch.root) else {
                 // Not an error: the agent watches it as soon as it appears (a mount, a later mkdir).
-                problems.append(WatchProblem(severity: .warning, watch: watch.name, path: watch.root,
-                    message: "watch \(watch.name): root \(watch.root) does not exist yet; it is watched when it appears (create it, or fix the path if it is wrong)"))
+                problems.append(
+                    WatchProblem(
+                        severity: .warning, watch: watch.name, path: watch.root,
+                        message:
+                            "watch \(watch.name): root \(watch.root) does not exist yet; it is watched when it appears (create it, or fix the path if it is wrong)"
+                    ))
                 continue
             }
             guard let resolved = realpath(watch.root, nil) else { continue }
             let path = String(cString: resolved)
             free(resolved)
             guard FileStatus.of(path: path)?.kind == .directory, status.kind != .special else {
-                problems.append(WatchProblem(severity: .error, watch: watch.name, path: watch.root,
-                    message: "watch \(watch.name): root \(watch.root) is not a directory"))
+                problems.append(
+                    WatchProblem(
+                        severity: .error, watch: watch.name, path: watch.root,
+                        message: "watch \(watch.name): root \(watch.root) is not a directory"))
                 continue
             }
             guard access(path, R_OK | X_OK) == 0 else {
-                problems.append(WatchProblem(severity: .error, watch: watch.name, path: watch.root,
-                    message: "watch \(watch.name): root \(watch.root) is not readable by this user; run the agent as a user that can list it"))
+                problems.append(
+                    WatchProblem(
+                        severity: .error, watch: watch.name, path: watch.root,
+                        message:
+                            "watch \(watch.name): root \(watch.root) is not readable by this user; run the agent as a user that can list it"
+                    ))
                 continue
             }
             rootPaths[path] = watch.name
@@ -60,8 +72,12 @@ public enum WatchPreflight {
             }
             let support = completion(root: path, configuration: configuration)
             if let reason = support.reason {
-                problems.append(WatchProblem(severity: .warning, watch: name, path: path,
-                    message: "watch \(name): files found by a scan (new directories, catch-up) wait \(configuration.scanSettle) until they look stable, because \(reason)"))
+                problems.append(
+                    WatchProblem(
+                        severity: .warning, watch: name, path: path,
+                        message:
+                            "watch \(name): files found by a scan (new directories, catch-up) wait \(configuration.scanSettle) until they look stable, because \(reason)"
+                    ))
             }
         }
         var total = 0
@@ -71,11 +87,19 @@ public enum WatchPreflight {
         if let limit {
             let suggestion = max(total * 2, limit * 2)
             if total > limit {
-                problems.append(WatchProblem(severity: .error, watch: "", path: "/proc/sys/fs/inotify/max_user_watches",
-                    message: "\(total) directories need inotify watches but fs.inotify.max_user_watches is \(limit); raise it: sysctl -w fs.inotify.max_user_watches=\(suggestion)"))
+                problems.append(
+                    WatchProblem(
+                        severity: .error, watch: "", path: "/proc/sys/fs/inotify/max_user_watches",
+                        message:
+                            "\(total) directories need inotify watches but fs.inotify.max_user_watches is \(limit); raise it: sysctl -w fs.inotify.max_user_watches=\(suggestion)"
+                    ))
             } else if total * 5 > limit * 4 {
-                problems.append(WatchProblem(severity: .warning, watch: "", path: "/proc/sys/fs/inotify/max_user_watches",
-                    message: "\(total) directories need inotify watches, over 80 % of fs.inotify.max_user_watches (\(limit)); raise it: sysctl -w fs.inotify.max_user_watches=\(suggestion)"))
+                problems.append(
+                    WatchProblem(
+                        severity: .warning, watch: "", path: "/proc/sys/fs/inotify/max_user_watches",
+                        message:
+                            "\(total) directories need inotify watches, over 80 % of fs.inotify.max_user_watches (\(limit)); raise it: sysctl -w fs.inotify.max_user_watches=\(suggestion)"
+                    ))
             }
         }
         return problems
@@ -83,7 +107,8 @@ public enum WatchPreflight {
 
     /// How the watch rooted at `root` will decide that a file found by a scan is finished.
     public static func completion(root: String, configuration: WatcherConfiguration) -> LeaseSupport {
-        configuration.leases ? LeaseSupport.assess(root: root)
+        configuration.leases
+            ? LeaseSupport.assess(root: root)
             : LeaseSupport(mode: .stability, reason: "leases are turned off for this agent")
     }
 
@@ -106,8 +131,12 @@ public enum WatchPreflight {
             count += 1
             switch FileStatus.list(directory: directory) {
             case .failure(let error):
-                problems.append(WatchProblem(severity: .warning, watch: watch, path: directory,
-                    message: "watch \(watch): cannot list \(directory) (\(error)); files under it will not be reported until it is readable"))
+                problems.append(
+                    WatchProblem(
+                        severity: .warning, watch: watch, path: directory,
+                        message:
+                            "watch \(watch): cannot list \(directory) (\(error)); files under it will not be reported until it is readable")
+                )
             case .success(let entries):
                 for (name, status) in entries where status.kind == .directory {
                     let path = directory + "/" + name

@@ -19,8 +19,9 @@ struct InotifyDescriptor: Sendable {
 
     /// Events a directory watch asks for. `IN_OPEN` tells a writer's `open(O_CREAT)` from a
     /// `link()`; `IN_ATTRIB` keeps the snapshot's mtime current when a client sets it after upload.
-    static let directoryMask: UInt32 = UInt32(bitPattern:
-        IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_OPEN | IN_ATTRIB
+    static let directoryMask: UInt32 = UInt32(
+        bitPattern:
+            IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_OPEN | IN_ATTRIB
             | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
 
     static func open() throws(WatchError) -> InotifyDescriptor {

@@ -1,5 +1,5 @@
-import DrophookEvents
 import CLinux
+import DrophookEvents
 import Foundation
 import Glibc
 import Synchronization
@@ -19,7 +19,9 @@ final class InotifyReader: Sendable {
     /// Crossed when the thread has left its loop.
     private let stopped = FinishLine()
 
-    init(descriptor: InotifyDescriptor, queue: RawEventQueue, watchedPaths: WatchedPaths, bufferSize: Int, gate: ReaderGate?) throws(WatchError) {
+    init(
+        descriptor: InotifyDescriptor, queue: RawEventQueue, watchedPaths: WatchedPaths, bufferSize: Int, gate: ReaderGate?
+    ) throws(WatchError) {
         self.descriptor = descriptor
         self.watchedPaths = watchedPaths
         self.queue = queue
@@ -27,7 +29,9 @@ final class InotifyReader: Sendable {
         self.gate = gate
         var ends: [Int32] = [-1, -1]
         guard drophook_pipe_cloexec(&ends) == 0 else {
-            throw WatchError(.readerFailed, "cannot create the inotify reader's wake-up pipe: \(WatchErrno(code: errno)); raise the open-file limit (LimitNOFILE)")
+            throw WatchError(
+                .readerFailed,
+                "cannot create the inotify reader's wake-up pipe: \(WatchErrno(code: errno)); raise the open-file limit (LimitNOFILE)")
         }
         self.stopFD = ends[0]
         self.stopWriteFD = ends[1]
@@ -89,7 +93,8 @@ final class InotifyReader: Sendable {
             if fds[1].revents != 0 { return nil }
             guard fds[0].revents != 0 else { continue }
             if fds[0].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0, fds[0].revents & Int16(POLLIN) == 0 {
-                return WatchError(.readerFailed, "the inotify descriptor reported an error (poll revents \(fds[0].revents)); the watcher stops")
+                return WatchError(
+                    .readerFailed, "the inotify descriptor reported an error (poll revents \(fds[0].revents)); the watcher stops")
             }
             while let gate, gate.isClosed {
                 // Test-only stall; the short nap is the stall itself.

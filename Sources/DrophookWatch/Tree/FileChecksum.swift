@@ -65,7 +65,7 @@ final class FileChecksum {
     private func finish() -> String? {
         // Written to while it was read: the checksum would describe no version of the file.
         guard let after = FileStatus.of(descriptor: fd), after.size == before.size, after.mtimeNanos == before.mtimeNanos,
-              offset == before.size
+            offset == before.size
         else { return nil }
         return Hex.encode(digest.finish())
     }

@@ -128,8 +128,9 @@ struct IdleFiles {
     }
 
     private static func entry(_ file: File) -> Entry {
-        Entry(inode: file.inode, size: file.size, mtimeNanos: file.mtimeNanos, nameStart: 0, uid: file.uid,
-              nameLength: 0, state: file.isSymlink ? .symlink : .file)
+        Entry(
+            inode: file.inode, size: file.size, mtimeNanos: file.mtimeNanos, nameStart: 0, uid: file.uid,
+            nameLength: 0, state: file.isSymlink ? .symlink : .file)
     }
 
     private func nameBytes(of entry: Entry) -> ArraySlice<UInt8> {

@@ -19,16 +19,29 @@ struct CheckCommand: AsyncParsableCommand {
         let webhooks = configuration.webhooks.count - streams
         if json {
             let ok = !findings.contains { $0.severity == .error }
-            printLine(JSONValue.object([
-                ("ok", .bool(ok)),
-                ("findings", .array(findings.map { finding in
-                    .object([("severity", .string(finding.severity.rawValue)), ("subject", .string(finding.subject)), ("message", .string(finding.message))])
-                })),
-                ("watches", .int(Int64(configuration.watches.count))),
-                ("webhooks", .int(Int64(webhooks))),
-                ("nats", .int(Int64(streams))),
-                ("notes", .array((AgentPreflight.completionLines(configuration) + AgentPreflight.sessionLogLines(configuration)).map(JSONValue.string))),
-            ]).serializedString)
+            printLine(
+                JSONValue.object([
+                    ("ok", .bool(ok)),
+                    (
+                        "findings",
+                        .array(
+                            findings.map { finding in
+                                .object([
+                                    ("severity", .string(finding.severity.rawValue)), ("subject", .string(finding.subject)),
+                                    ("message", .string(finding.message)),
+                                ])
+                            })
+                    ),
+                    ("watches", .int(Int64(configuration.watches.count))),
+                    ("webhooks", .int(Int64(webhooks))),
+                    ("nats", .int(Int64(streams))),
+                    (
+                        "notes",
+                        .array(
+                            (AgentPreflight.completionLines(configuration) + AgentPreflight.sessionLogLines(configuration)).map(
+                                JSONValue.string))
+                    ),
+                ]).serializedString)
             if !ok { throw ExitCode(1) }
             return
         }

@@ -117,7 +117,9 @@ enum OutboxAccess {
         var status = stat()
         guard geteuid() == 0, stat(path, &status) == 0, status.st_uid != 0 else { return }
         guard setgroups(0, nil) == 0, setgid(status.st_gid) == 0, setuid(status.st_uid) == 0 else {
-            printError("\(path) belongs to uid \(status.st_uid); cannot switch to it (\(String(cString: strerror(errno)))): run the command as that user")
+            printError(
+                "\(path) belongs to uid \(status.st_uid); cannot switch to it (\(String(cString: strerror(errno)))): run the command as that user"
+            )
             throw ExitCode(1)
         }
     }

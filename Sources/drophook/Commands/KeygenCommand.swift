@@ -25,7 +25,9 @@ struct KeygenCommand: ParsableCommand {
 
     func run() throws {
         if publicKey {
-            guard let bytes = try secret.load() else { throw ValidationError("--public-key needs --secret or --secret-file with a whsk_ key") }
+            guard let bytes = try secret.load() else {
+                throw ValidationError("--public-key needs --secret or --secret-file with a whsk_ key")
+            }
             let text = String(decoding: bytes, as: UTF8.self)
             guard let signer = try? StandardWebhooksSigner(secret: text), let key = signer.publicKeyText else {
                 printError("the secret is not a whsk_ Ed25519 secret key; only those have a public key")
@@ -41,7 +43,8 @@ struct KeygenCommand: ParsableCommand {
         case .ed25519:
             let pair = StandardWebhooksSigner.newKeyPair()
             if json {
-                printLine(JSONValue.object([("secret", .string(pair.secretText)), ("public_key", .string(pair.publicKeyText!))]).serializedString)
+                printLine(
+                    JSONValue.object([("secret", .string(pair.secretText)), ("public_key", .string(pair.publicKeyText!))]).serializedString)
             } else {
                 printLine("secret key (drophook's secret): \(pair.secretText)")
                 printLine("public key (for receivers):     \(pair.publicKeyText!)")

@@ -47,7 +47,10 @@ struct ListenCommand: AsyncParsableCommand {
     /// One received webhook as a JSON line, exact (nothing escaped for a terminal).
     static func json(_ webhook: ReceivedWebhook) -> String {
         JSONValue.object([
-            ("received_at", .string(ISO8601Timestamp.string(fromMillis: Int64((webhook.receivedAt.timeIntervalSince1970 * 1000).rounded(.down))))),
+            (
+                "received_at",
+                .string(ISO8601Timestamp.string(fromMillis: Int64((webhook.receivedAt.timeIntervalSince1970 * 1000).rounded(.down))))
+            ),
             ("method", .string(webhook.method)),
             ("path", .string(webhook.path)),
             ("headers", DeliveryLogJSON.headers(webhook.headers)),

@@ -25,10 +25,11 @@ struct PingCommand: AsyncParsableCommand {
         while ContinuousClock.now < deadline {
             if let attempt = try outbox.attempts(deliveryID: deliveryID).first {
                 if json {
-                    printLine(JSONValue.object([
-                        ("event_id", .string(eventID)), ("delivery_id", .string(deliveryID)),
-                        ("attempt", DeliveryLogJSON.attempt(attempt)),
-                    ]).serializedString)
+                    printLine(
+                        JSONValue.object([
+                            ("event_id", .string(eventID)), ("delivery_id", .string(deliveryID)),
+                            ("attempt", DeliveryLogJSON.attempt(attempt)),
+                        ]).serializedString)
                 } else {
                     print(DeliveryLogFormat.detail(attempt))
                 }

@@ -40,13 +40,20 @@ struct RecoverOutboxCommand: AsyncParsableCommand {
         try OutboxAccess.becomeOwner(of: path)
         let report = try Outbox.salvage(stateDirectory: configuration.stateDirectory, watches: configuration.watches.map(\.name))
         if json {
-            printLine(JSONValue.object([
-                ("damaged_file", .string(report.damagedFile)),
-                ("tables", .array(report.tables.map { table in
-                    .object([("name", .string(table.name)), ("kept", .int(Int64(table.kept))),
-                             ("damaged_stretches", .int(Int64(table.damagedStretches))), ("orphans", .int(Int64(table.orphans)))])
-                })),
-            ]).serializedString)
+            printLine(
+                JSONValue.object([
+                    ("damaged_file", .string(report.damagedFile)),
+                    (
+                        "tables",
+                        .array(
+                            report.tables.map { table in
+                                .object([
+                                    ("name", .string(table.name)), ("kept", .int(Int64(table.kept))),
+                                    ("damaged_stretches", .int(Int64(table.damagedStretches))), ("orphans", .int(Int64(table.orphans))),
+                                ])
+                            })
+                    ),
+                ]).serializedString)
             return
         }
         for table in report.tables {

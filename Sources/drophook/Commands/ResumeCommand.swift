@@ -19,7 +19,9 @@ struct ResumeCommand: AsyncParsableCommand {
         try outbox.setPaused(webhook, false)
         let requeued = try outbox.enable(webhook)
         if json {
-            printLine(JSONValue.object([("webhook", .string(webhook)), ("paused", .bool(false)), ("requeued", .int(Int64(requeued)))]).serializedString)
+            printLine(
+                JSONValue.object([("webhook", .string(webhook)), ("paused", .bool(false)), ("requeued", .int(Int64(requeued)))])
+                    .serializedString)
             return
         }
         print("\(webhook): resumed\(requeued > 0 ? "; \(requeued) deliveries queued again" : "")")

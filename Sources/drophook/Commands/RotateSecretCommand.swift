@@ -45,7 +45,9 @@ struct RotateSecretCommand: ParsableCommand {
             }
             printLine("new secret for \(webhook): \(fresh.secret)")
             if let key = fresh.publicKey { printLine("public key for receivers: \(key)") }
-            printLine("Replace `secret:` of webhook \(webhook) with it and reload the agent. An inline secret has no overlap; use secret_file for one.")
+            printLine(
+                "Replace `secret:` of webhook \(webhook) with it and reload the agent. An inline secret has no overlap; use secret_file for one."
+            )
             return
         }
         let now = WallClock.nanoseconds() / 1_000_000_000
@@ -63,8 +65,8 @@ struct RotateSecretCommand: ParsableCommand {
         var old = stat()
         let kept = stat(file, &old) == 0
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
-              !kept || (chown(temporary, old.st_uid, old.st_gid) == 0 && chmod(temporary, old.st_mode & 0o7777) == 0),
-              rename(temporary, file) == 0
+            !kept || (chown(temporary, old.st_uid, old.st_gid) == 0 && chmod(temporary, old.st_mode & 0o7777) == 0),
+            rename(temporary, file) == 0
         else {
             printError("cannot write '\(file)'; check that this user may write it and its directory")
             throw ExitCode(1)

@@ -36,7 +36,9 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("drophook \(AgentVersion.description) starting with \(options.path)")
         for finding in AgentPreflight.startupWarnings(configuration) { logger.warning("\(finding.subject): \(finding.message)") }
         if geteuid() == 0 {
-            logger.warning("running as root: the packaged unit runs drophook as the drophook user with only CAP_DAC_READ_SEARCH and CAP_LEASE (see docs/operations.md)")
+            logger.warning(
+                "running as root: the packaged unit runs drophook as the drophook user with only CAP_DAC_READ_SEARCH and CAP_LEASE (see docs/operations.md)"
+            )
         }
         do {
             try await Agent(configuration: configuration, logger: logger, registry: registry).run()

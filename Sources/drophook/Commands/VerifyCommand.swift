@@ -39,13 +39,14 @@ struct VerifyCommand: ParsableCommand {
         let result = SignatureVerifier(secret: key, windowSeconds: window)
             .verify(body: captured.body, headers: captured.headers, nowSeconds: nowSeconds)
         if json {
-            printLine(JSONValue.object([
-                ("verified", .bool(result.isVerified)),
-                ("scheme", result.scheme.map { .string($0.rawValue) } ?? .null),
-                ("result", .string("\(result)")),
-                ("body_bytes", .int(Int64(captured.body.count))),
-                ("headers", .int(Int64(captured.headers.count))),
-            ]).serializedString)
+            printLine(
+                JSONValue.object([
+                    ("verified", .bool(result.isVerified)),
+                    ("scheme", result.scheme.map { .string($0.rawValue) } ?? .null),
+                    ("result", .string("\(result)")),
+                    ("body_bytes", .int(Int64(captured.body.count))),
+                    ("headers", .int(Int64(captured.headers.count))),
+                ]).serializedString)
         } else {
             printLine("\(result) — \(captured.body.count) body bytes, \(captured.headers.count) headers")
         }
@@ -72,7 +73,8 @@ struct CapturedRequest {
             guard let colon = text.firstIndex(of: ":") else { continue }
             // `POST /hook HTTP/1.1` has no colon before its first space; a header name has no space.
             if first, text[..<colon].contains(" ") { continue }
-            headers.append(HTTPHeader(String(text[..<colon]), String(text[text.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                HTTPHeader(String(text[..<colon]), String(text[text.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
         }
         body = index < bytes.count ? Array(bytes[index...]) : []
     }

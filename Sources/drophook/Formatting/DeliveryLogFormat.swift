@@ -7,7 +7,8 @@ import Foundation
 /// headers, bodies, error texts) goes through ``TerminalText``: a newline in a name cannot
 /// split a row, an escape sequence cannot reach the terminal.
 enum DeliveryLogFormat {
-    static let header = "CREATED                  STATE       TRIES  STATUS  WEBHOOK       TOPIC          EVENT                                 PATH"
+    static let header =
+        "CREATED                  STATE       TRIES  STATUS  WEBHOOK       TOPIC          EVENT                                 PATH"
 
     static func line(_ row: DeliverySummary) -> String {
         let status = row.lastStatus.map(String.init) ?? (row.lastError == nil ? "-" : "error")
@@ -33,7 +34,8 @@ enum DeliveryLogFormat {
             "  delivery  \(attempt.deliveryID)",
             "  started   \(timestamp(attempt.startedAtMillis))  (\(attempt.durationMillis) ms)",
             "  result    \(attempt.result.rawValue)\(answer)\(attempt.error.map { "  \(TerminalText.escaped($0))" } ?? "")",
-            subject.map { "  request   PUBLISH \(TerminalText.escaped($0))" } ?? "  request   POST \(TerminalText.escaped(attempt.requestURL))",
+            subject.map { "  request   PUBLISH \(TerminalText.escaped($0))" }
+                ?? "  request   POST \(TerminalText.escaped(attempt.requestURL))",
         ]
         lines += attempt.requestHeaders.map { "    \(TerminalText.escaped($0.name)): \(TerminalText.escaped($0.value))" }
         lines.append("    " + TerminalText.escaped(String(decoding: attempt.requestBody, as: UTF8.self), backslashes: false))

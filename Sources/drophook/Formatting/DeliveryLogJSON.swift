@@ -43,12 +43,16 @@ enum DeliveryLogJSON {
             ("request", .object(request)),
         ]
         if let status = attempt.responseStatus {
-            fields.append(("response", .object([
-                ("status", .int(Int64(status))),
-                ("headers", headers(attempt.responseHeaders)),
-                body(attempt.responseBody),
-                ("truncated", .bool(attempt.responseTruncated)),
-            ])))
+            fields.append(
+                (
+                    "response",
+                    .object([
+                        ("status", .int(Int64(status))),
+                        ("headers", headers(attempt.responseHeaders)),
+                        body(attempt.responseBody),
+                        ("truncated", .bool(attempt.responseTruncated)),
+                    ])
+                ))
         } else {
             fields.append(("response", .null))
         }

@@ -16,7 +16,8 @@ enum TimeArgument {
         let fractional = ISO8601DateFormatter()
         fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         guard let date = full.date(from: text) ?? fractional.date(from: text) ?? day.date(from: text) else {
-            throw ValidationError("\(option): '\(text)' is neither a duration (24h, 30m, 7d) nor a time (2026-12-01T00:00:00Z or 2026-12-01)")
+            throw ValidationError(
+                "\(option): '\(text)' is neither a duration (24h, 30m, 7d) nor a time (2026-12-01T00:00:00Z or 2026-12-01)")
         }
         return Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
     }

@@ -54,12 +54,16 @@ final class AgentUnderTest: @unchecked Sendable {
     ///   - environment: variables added to the test's own (NOTIFY_SOCKET, JOURNAL_STREAM…).
     ///   - keepLog: append to the log file as it is (its inode may have been handed out).
     ///   - launcher: a command that runs the agent (e.g. `setpriv` with a uid and capabilities).
-    func start(timeout: Duration = .seconds(30), environment: [String: String] = [:], keepLog: Bool = false,
-               launcher: [String] = []) async throws {
+    func start(
+        timeout: Duration = .seconds(30), environment: [String: String] = [:], keepLog: Bool = false,
+        launcher: [String] = []
+    ) async throws {
         // Two agents on one state directory would be a different product; never test that by accident.
         guard process?.isRunning != true else { throw AgentTestError("agent already running") }
         let process = Process()
-        let arguments = ["run", "--config", configFile.path, "--log-level", ProcessInfo.processInfo.environment["DROPHOOK_TEST_LOG_LEVEL"] ?? "debug"]
+        let arguments = [
+            "run", "--config", configFile.path, "--log-level", ProcessInfo.processInfo.environment["DROPHOOK_TEST_LOG_LEVEL"] ?? "debug",
+        ]
         if let program = launcher.first {
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = Array(launcher.dropFirst()) + [Self.binary.path] + arguments
@@ -130,13 +134,16 @@ final class AgentUnderTest: @unchecked Sendable {
     /// `launcher` runs it through another command first (e.g. `setpriv` with a uid). A command
     /// still running after `limit` (a `run` that should have refused to start, and started) is
     /// killed, and its status is 137, so the test fails instead of hanging on its output.
-    static func command(_ arguments: [String], environment: [String: String]? = nil,
-                        launcher: [String] = [], limit: Duration = .seconds(60)) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func command(
+        _ arguments: [String], environment: [String: String]? = nil,
+        launcher: [String] = [], limit: Duration = .seconds(60)
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = launcher.first.map(URL.init(fileURLWithPath:)) ?? binary
         process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [binary.path] + arguments
         if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()

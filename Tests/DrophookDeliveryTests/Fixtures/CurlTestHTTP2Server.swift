@@ -45,7 +45,8 @@ final class CurlTestHTTP2Server {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [
-            "-c", #""$0" --address=127.0.0.1 -d "$1" "$2" "$3" "$4" </dev/null >"$5" 2>&1 & server=$!; "#
+            "-c",
+            #""$0" --address=127.0.0.1 -d "$1" "$2" "$3" "$4" </dev/null >"$5" 2>&1 & server=$!; "#
                 + #"cat >/dev/null; kill -KILL "$server"; wait "$server""#,
             Self.executable, docroot.path, String(port), certificates.serverKey, certificates.serverCertificate,
             errorLog.path,
@@ -68,8 +69,9 @@ final class CurlTestHTTP2Server {
             guard ContinuousClock.now < deadline else {
                 let log = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
                 stop()
-                throw StartError(description: "nghttpd did not accept connections on port \(port) within "
-                    + "\(startTimeout); its output: \(log)")
+                throw StartError(
+                    description: "nghttpd did not accept connections on port \(port) within "
+                        + "\(startTimeout); its output: \(log)")
             }
             usleep(20_000)
         }

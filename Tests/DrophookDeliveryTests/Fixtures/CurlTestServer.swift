@@ -79,7 +79,8 @@ final class CurlTestServer {
             printed += chunk
         }
         guard let line = String(data: printed, encoding: .utf8)?.split(separator: "\n").first,
-              let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
+            let port = Int(line.trimmingCharacters(in: .whitespaces))
+        else {
             process.terminate()
             throw StartError(description: "test server did not start (python3 at \(Self.python)); output: \(printed)")
         }
@@ -131,178 +132,178 @@ final class CurlTestServer {
 extension CurlTestServer {
     /// The server script, kept here rather than as a loose file so the test target needs no resources.
     static let script = #"""
-# HTTP/1.1 test receiver for the curl transport tests: records every request it reads as a
-# JSON line (before answering), and answers according to the path. Exits when stdin closes,
-# so it never outlives the test process.
-import base64, json, os, socket, ssl, struct, sys, threading, time
+        # HTTP/1.1 test receiver for the curl transport tests: records every request it reads as a
+        # JSON line (before answering), and answers according to the path. Exits when stdin closes,
+        # so it never outlives the test process.
+        import base64, json, os, socket, ssl, struct, sys, threading, time
 
-args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
-log_lock = threading.Lock()
-log = open(args["--log"], "a", buffering=1)
-connection_ids = iter(range(1, 1 << 30))
+        args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+        log_lock = threading.Lock()
+        log = open(args["--log"], "a", buffering=1)
+        connection_ids = iter(range(1, 1 << 30))
 
-listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", 0))
-listener.listen(512)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(512)
 
-context = None
-if "--cert" in args:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(args["--cert"], args["--key"])
-    if "--client-ca" in args:
-        context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(args["--client-ca"])
+        context = None
+        if "--cert" in args:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(args["--cert"], args["--key"])
+            if "--client-ca" in args:
+                context.verify_mode = ssl.CERT_REQUIRED
+                context.load_verify_locations(args["--client-ca"])
 
-def record(entry):
-    with log_lock:
-        log.write(json.dumps(entry) + "\n")
+        def record(entry):
+            with log_lock:
+                log.write(json.dumps(entry) + "\n")
 
-def read_request(conn, buffer):
-    while b"\r\n\r\n" not in buffer:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None, buffer
-        buffer += chunk
-    head, buffer = buffer.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    method, target, _ = lines[0].split(" ", 2)
-    headers = [[n, v.strip()] for n, v in (line.split(":", 1) for line in lines[1:])]
-    length = int(next((v for n, v in headers if n.lower() == "content-length"), "0"))
-    while len(buffer) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None, buffer
-        buffer += chunk
-    body, buffer = buffer[:length], buffer[length:]
-    return (method, target, headers, body), buffer
-
-def respond(conn, status, headers, body):
-    lines = ["HTTP/1.1 %d Test" % status, "Content-Length: %d" % len(body)]
-    lines += ["%s: %s" % h for h in headers]
-    conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-
-def tunnel(conn, authority, buffer):
-    # A forward proxy's CONNECT, to loopback only: relay bytes both ways until either side closes.
-    host, port = authority.rsplit(":", 1)
-    if host != "127.0.0.1":
-        respond(conn, 403, [], b"loopback only")
-        return
-    upstream = socket.create_connection((host, int(port)))
-    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-    if buffer:
-        upstream.sendall(buffer)
-    def relay(source, destination):
-        try:
-            while True:
-                chunk = source.recv(65536)
+        def read_request(conn, buffer):
+            while b"\r\n\r\n" not in buffer:
+                chunk = conn.recv(65536)
                 if not chunk:
-                    break
-                destination.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for side in (source, destination):
+                    return None, buffer
+                buffer += chunk
+            head, buffer = buffer.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, _ = lines[0].split(" ", 2)
+            headers = [[n, v.strip()] for n, v in (line.split(":", 1) for line in lines[1:])]
+            length = int(next((v for n, v in headers if n.lower() == "content-length"), "0"))
+            while len(buffer) < length:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return None, buffer
+                buffer += chunk
+            body, buffer = buffer[:length], buffer[length:]
+            return (method, target, headers, body), buffer
+
+        def respond(conn, status, headers, body):
+            lines = ["HTTP/1.1 %d Test" % status, "Content-Length: %d" % len(body)]
+            lines += ["%s: %s" % h for h in headers]
+            conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+
+        def tunnel(conn, authority, buffer):
+            # A forward proxy's CONNECT, to loopback only: relay bytes both ways until either side closes.
+            host, port = authority.rsplit(":", 1)
+            if host != "127.0.0.1":
+                respond(conn, 403, [], b"loopback only")
+                return
+            upstream = socket.create_connection((host, int(port)))
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            if buffer:
+                upstream.sendall(buffer)
+            def relay(source, destination):
                 try:
-                    side.shutdown(socket.SHUT_RDWR)
+                    while True:
+                        chunk = source.recv(65536)
+                        if not chunk:
+                            break
+                        destination.sendall(chunk)
                 except OSError:
                     pass
-    other = threading.Thread(target=relay, args=(upstream, conn), daemon=True)
-    other.start()
-    relay(conn, upstream)
-    other.join()
-    upstream.close()
-
-def serve(conn, connection_id):
-    buffer = b""
-    try:
-        while True:
-            request, buffer = read_request(conn, buffer)
-            if request is None:
-                return
-            method, target, headers, body = request
-            record({"connection": connection_id, "method": method, "target": target,
-                    "headers": headers, "body": base64.b64encode(body).decode()})
-            if method == "CONNECT":
-                tunnel(conn, target, buffer)
-                return
-            path = target.split("://", 1)[-1]
-            path = path[path.find("/"):] if "://" in target else target
-            parts = path.strip("/").split("/")
-            request_id = next((v for n, v in headers if n.lower() == "x-request-id"), "")
-            if parts[0] == "status":
-                status = int(parts[1])
-                respond(conn, status, [("X-Reply", "first"), ("X-Reply", "second"), ("X-Echo-Id", request_id)],
-                        ("status %d for %s" % (status, request_id)).encode())
-            elif parts[0] == "interim":
-                conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
-                respond(conn, 200, [("X-Final", "yes")], b"final")
-            elif parts[0] == "redirect":
-                respond(conn, 301, [("Location", "/status/200")], b"moved")
-            elif parts[0] == "hang":
-                while conn.recv(65536):
-                    pass
-                return
-            elif parts[0] == "huge":
-                size = int(parts[1])
-                conn.sendall(("HTTP/1.1 200 Test\r\nContent-Length: %d\r\n\r\n" % size).encode())
-                chunk = b"x" * 65536
-                sent = 0
-                while sent < size:
-                    n = min(len(chunk), size - sent)
-                    conn.sendall(chunk[:n])
-                    sent += n
-            elif parts[0] == "garbage":
-                conn.sendall(b"GARBAGE\r\n\r\n")
-                return
-            elif parts[0] == "badstatus":
-                conn.sendall(b"HTTP/1.1 abc\r\n\r\n")
-                return
-            elif parts[0] == "drip":
-                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Drip: ")
-                while True:
-                    conn.sendall(b"d")
-                    time.sleep(0.2)
-            elif parts[0] == "reset":
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                return
-            else:
-                respond(conn, 200, [("X-Echo-Id", request_id)], b"ok")
-    except (OSError, ssl.SSLError):
-        return
-    finally:
-        conn.close()
-
-def accept_loop():
-    while True:
-        conn, _ = listener.accept()
-        connection_id = next(connection_ids)
-        record({"connection": connection_id, "accepted": True})
-        def start(conn=conn, connection_id=connection_id):
-            if context is not None:
-                conn = context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
-                try:
-                    conn.do_handshake()
-                except (OSError, ssl.SSLError) as error:
-                    record({"connection": connection_id, "tlsError": str(error)})
-                    # Drain before closing: closing with unread input sends a TCP reset,
-                    # which can overtake the TLS alert the client should see.
-                    raw = socket.socket(fileno=conn.detach())
-                    try:
-                        raw.settimeout(2)
-                        raw.shutdown(socket.SHUT_WR)
-                        while raw.recv(65536):
+                finally:
+                    for side in (source, destination):
+                        try:
+                            side.shutdown(socket.SHUT_RDWR)
+                        except OSError:
                             pass
-                    except OSError:
-                        pass
-                    raw.close()
-                    return
-            serve(conn, connection_id)
-        threading.Thread(target=start, daemon=True).start()
+            other = threading.Thread(target=relay, args=(upstream, conn), daemon=True)
+            other.start()
+            relay(conn, upstream)
+            other.join()
+            upstream.close()
 
-threading.Thread(target=accept_loop, daemon=True).start()
-print(listener.getsockname()[1], flush=True)
-sys.stdin.read()
-os._exit(0)
-"""#
+        def serve(conn, connection_id):
+            buffer = b""
+            try:
+                while True:
+                    request, buffer = read_request(conn, buffer)
+                    if request is None:
+                        return
+                    method, target, headers, body = request
+                    record({"connection": connection_id, "method": method, "target": target,
+                            "headers": headers, "body": base64.b64encode(body).decode()})
+                    if method == "CONNECT":
+                        tunnel(conn, target, buffer)
+                        return
+                    path = target.split("://", 1)[-1]
+                    path = path[path.find("/"):] if "://" in target else target
+                    parts = path.strip("/").split("/")
+                    request_id = next((v for n, v in headers if n.lower() == "x-request-id"), "")
+                    if parts[0] == "status":
+                        status = int(parts[1])
+                        respond(conn, status, [("X-Reply", "first"), ("X-Reply", "second"), ("X-Echo-Id", request_id)],
+                                ("status %d for %s" % (status, request_id)).encode())
+                    elif parts[0] == "interim":
+                        conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+                        respond(conn, 200, [("X-Final", "yes")], b"final")
+                    elif parts[0] == "redirect":
+                        respond(conn, 301, [("Location", "/status/200")], b"moved")
+                    elif parts[0] == "hang":
+                        while conn.recv(65536):
+                            pass
+                        return
+                    elif parts[0] == "huge":
+                        size = int(parts[1])
+                        conn.sendall(("HTTP/1.1 200 Test\r\nContent-Length: %d\r\n\r\n" % size).encode())
+                        chunk = b"x" * 65536
+                        sent = 0
+                        while sent < size:
+                            n = min(len(chunk), size - sent)
+                            conn.sendall(chunk[:n])
+                            sent += n
+                    elif parts[0] == "garbage":
+                        conn.sendall(b"GARBAGE\r\n\r\n")
+                        return
+                    elif parts[0] == "badstatus":
+                        conn.sendall(b"HTTP/1.1 abc\r\n\r\n")
+                        return
+                    elif parts[0] == "drip":
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+                        while True:
+                            conn.sendall(b"d")
+                            time.sleep(0.2)
+                    elif parts[0] == "reset":
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        return
+                    else:
+                        respond(conn, 200, [("X-Echo-Id", request_id)], b"ok")
+            except (OSError, ssl.SSLError):
+                return
+            finally:
+                conn.close()
+
+        def accept_loop():
+            while True:
+                conn, _ = listener.accept()
+                connection_id = next(connection_ids)
+                record({"connection": connection_id, "accepted": True})
+                def start(conn=conn, connection_id=connection_id):
+                    if context is not None:
+                        conn = context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+                        try:
+                            conn.do_handshake()
+                        except (OSError, ssl.SSLError) as error:
+                            record({"connection": connection_id, "tlsError": str(error)})
+                            # Drain before closing: closing with unread input sends a TCP reset,
+                            # which can overtake the TLS alert the client should see.
+                            raw = socket.socket(fileno=conn.detach())
+                            try:
+                                raw.settimeout(2)
+                                raw.shutdown(socket.SHUT_WR)
+                                while raw.recv(65536):
+                                    pass
+                            except OSError:
+                                pass
+                            raw.close()
+                            return
+                    serve(conn, connection_id)
+                threading.Thread(target=start, daemon=True).start()
+
+        threading.Thread(target=accept_loop, daemon=True).start()
+        print(listener.getsockname()[1], flush=True)
+        sys.stdin.read()
+        os._exit(0)
+        """#
 }

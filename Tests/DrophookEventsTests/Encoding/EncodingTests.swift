@@ -3,7 +3,9 @@ import Testing
 
 @Suite("Encodings, ids and timestamps")
 struct EncodingTests {
-    @Test(arguments: [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")])
+    @Test(arguments: [
+        ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy"),
+    ])
     func base64MatchesRFC4648(plain: String, encoded: String) {
         #expect(Base64.encode(Array(plain.utf8)) == encoded)
         #expect(Base64.decode(encoded) == Array(plain.utf8))
@@ -63,7 +65,7 @@ struct EncodingTests {
         (951_782_400_000, "2000-02-29T00:00:00.000Z"),
         (1_709_164_800_999, "2024-02-29T00:00:00.999Z"),
         (1_583_020_799_999, "2020-02-29T23:59:59.999Z"),
-        (4_107_542_400_000, "2100-03-01T00:00:00.000Z"),  // 2100 is not a leap year
+        (4_107_542_400_000, "2100-03-01T00:00:00.000Z"), // 2100 is not a leap year
         (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
         (-1, "1969-12-31T23:59:59.999Z"),
         (-62_135_596_800_000, "0001-01-01T00:00:00.000Z"),

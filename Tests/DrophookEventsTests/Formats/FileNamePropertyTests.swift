@@ -16,8 +16,12 @@ struct FileNamePropertyTests {
         switch format.name {
         case "sftptogo": (text, exact) = (body["Data"]?["Path"]?.stringValue, body["Data"]?["PathBase64"]?.stringValue)
         case "rilavek": (text, exact) = (body["data"]?["filename"]?.stringValue, body["data"]?["filename_base64"]?.stringValue)
-        case "cloudevents" where body["data"] != nil: (text, exact) = (body["data"]?["path"]?.stringValue, body["data"]?["path_base64"]?.stringValue)
-        default: (text, exact) = ((body["path"] ?? body["data"]?["path"])?.stringValue, (body["path_base64"] ?? body["data"]?["path_base64"])?.stringValue)
+        case "cloudevents" where body["data"] != nil:
+            (text, exact) = (body["data"]?["path"]?.stringValue, body["data"]?["path_base64"]?.stringValue)
+        default:
+            (text, exact) = (
+                (body["path"] ?? body["data"]?["path"])?.stringValue, (body["path_base64"] ?? body["data"]?["path_base64"])?.stringValue
+            )
         }
         if let exact { return Base64.decode(exact) }
         return text.map { Array($0.utf8) }
@@ -27,7 +31,9 @@ struct FileNamePropertyTests {
     func randomNames() throws {
         var seed: UInt64 = 0x2545_F491_4F6C_DD1D
         func next() -> UInt64 {
-            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+            seed ^= seed << 13
+            seed ^= seed >> 7
+            seed ^= seed << 17
             return seed
         }
         let context = DeliveryContext(webhookID: "w", deliveryID: "d", attemptID: "a", pipeID: "p", host: "h")
@@ -40,8 +46,9 @@ struct FileNamePropertyTests {
                 let byte = UInt8(truncatingIfNeeded: next())
                 return byte == 0 || byte == UInt8(ascii: "/") ? 0xFF : byte
             }
-            let event = FileEvent(id: "e", kind: .created, watch: "w", path: PathBytes.string(from: name), size: 1,
-                                  actor: "a", occurredAtMillis: 0)
+            let event = FileEvent(
+                id: "e", kind: .created, watch: "w", path: PathBytes.string(from: name), size: 1,
+                actor: "a", occurredAtMillis: 0)
             for format in Self.formats {
                 let body = format.message(for: event, context: context).body
                 let json = try JSONValue(parsing: body)

@@ -21,7 +21,8 @@ struct RilavekFormatTests {
         pipeID: "pip_123456789", transferProtocol: "sftp"
     )
 
-    static let expected = #"{"event":"file.status_changed","timestamp":"2024-03-15T10:30:00.000Z","data":{"pipe_id":"pip_123456789","file_id":"fil_9876543210abcdef9876543210abcdef","filename":"invoice_2024.pdf","status":"transferred","size":1048576,"sender":"client_abc","protocol":"sftp","destinations":[]}}"#
+    static let expected =
+        #"{"event":"file.status_changed","timestamp":"2024-03-15T10:30:00.000Z","data":{"pipe_id":"pip_123456789","file_id":"fil_9876543210abcdef9876543210abcdef","filename":"invoice_2024.pdf","status":"transferred","size":1048576,"sender":"client_abc","protocol":"sftp","destinations":[]}}"#
 
     @Test func transferredFileMatchesSeedShape() {
         let message = format.message(for: Self.event, context: Self.context)
@@ -90,10 +91,14 @@ struct RilavekFormatTests {
     }
 
     @Test func pingKeepsEnvelopeAndSignature() throws {
-        let endpoint = EndpointDescription(name: "n", url: "http://127.0.0.1/", topics: [.fileCreated], paused: false, nowMillis: 0, eventID: "e")
+        let endpoint = EndpointDescription(
+            name: "n", url: "http://127.0.0.1/", topics: [.fileCreated], paused: false, nowMillis: 0, eventID: "e")
         let message = format.ping(context: Self.context, endpoint: endpoint)
-        #expect(String(decoding: message.body, as: UTF8.self) == #"{"event":"webhook.ping","timestamp":"1970-01-01T00:00:00.000Z","data":{"pipe_id":"pip_123456789"}}"#)
-        let headers = try RequestSigner(scheme: .rilavek, secrets: [Array("s".utf8)]).headers(body: message.body, messageID: "e", timestampSeconds: 0)
+        #expect(
+            String(decoding: message.body, as: UTF8.self)
+                == #"{"event":"webhook.ping","timestamp":"1970-01-01T00:00:00.000Z","data":{"pipe_id":"pip_123456789"}}"#)
+        let headers = try RequestSigner(scheme: .rilavek, secrets: [Array("s".utf8)]).headers(
+            body: message.body, messageID: "e", timestampSeconds: 0)
         #expect(SignatureVerifier(secret: Array("s".utf8)).verify(body: message.body, headers: headers).isVerified)
     }
 

@@ -26,7 +26,8 @@ struct SFTPToGoFormatTests {
     )
 
     /// The seed's file.created example, minified, keys in the seed's order.
-    static let seedCreated = #"{"Id":"36cd78bc-0662-43b1-a7aa-0cde4876ab2a","Topic":"file.created","CreatedAt":1591106805970,"UpdatedAt":1591106805970,"Actor":{"Type":"User","Id":"4ddb9e1265b8edb7685b4e1a5d129f"},"Resource":"File","PreviousData":null,"Data":{"Path":"dir/file1.txt","Size":357464},"Metadata":{"Organization":{"Id":"d57060b1-23fe-2d59-afd0-7f56d9e1fc55"},"Webhook":{"Id":"7f3c5b1d-5df4-409f-bbbd-3ac6a72d8b5a"},"Delivery":{"Id":"0a4ed750-fbb8-4718-8a6c-86c35c9b6348"},"Attempt":{"Id":"2cb02803-b3a4-4ccd-bd19-ad769c51b291"},"Event":{"Id":"36cd78bc-0662-43b1-a7aa-0cde4876ab2a","Topic":"file.created"}}}"#
+    static let seedCreated =
+        #"{"Id":"36cd78bc-0662-43b1-a7aa-0cde4876ab2a","Topic":"file.created","CreatedAt":1591106805970,"UpdatedAt":1591106805970,"Actor":{"Type":"User","Id":"4ddb9e1265b8edb7685b4e1a5d129f"},"Resource":"File","PreviousData":null,"Data":{"Path":"dir/file1.txt","Size":357464},"Metadata":{"Organization":{"Id":"d57060b1-23fe-2d59-afd0-7f56d9e1fc55"},"Webhook":{"Id":"7f3c5b1d-5df4-409f-bbbd-3ac6a72d8b5a"},"Delivery":{"Id":"0a4ed750-fbb8-4718-8a6c-86c35c9b6348"},"Attempt":{"Id":"2cb02803-b3a4-4ccd-bd19-ad769c51b291"},"Event":{"Id":"36cd78bc-0662-43b1-a7aa-0cde4876ab2a","Topic":"file.created"}}}"#
 
     @Test func fileCreatedMatchesSeedByteForByte() {
         let message = format.message(for: Self.createdEvent, context: Self.createdContext)
@@ -48,7 +49,8 @@ struct SFTPToGoFormatTests {
             organizationID: "d57060b1-23fe-2d59-afd0-7f56d9e1fc55",
             pipeID: "pip_1"
         )
-        let expected = #"{"Id":"f63ad40e-711d-482b-979a-dca97281d8b7","Topic":"file.deleted","CreatedAt":1591106814353,"UpdatedAt":1591106814353,"Actor":{"Type":"User","Id":"AIDAIKEQXZMPCW5OVTUWU"},"Resource":"File","PreviousData":null,"Data":{"Path":"dir/file1.txt","Size":null},"Metadata":{"Organization":{"Id":"d57060b1-23fe-2d59-afd0-7f56d9e1fc55"},"Webhook":{"Id":"7f3c5b1d-5df4-409f-bbbd-3ac6a72d8b5a"},"Delivery":{"Id":"aecd305e-f080-4c87-b40b-6b3d5d0d17db"},"Attempt":{"Id":"7dc9f0dc-06ad-4585-a9fd-5ac36d73f817"},"Event":{"Id":"f63ad40e-711d-482b-979a-dca97281d8b7","Topic":"file.deleted"}}}"#
+        let expected =
+            #"{"Id":"f63ad40e-711d-482b-979a-dca97281d8b7","Topic":"file.deleted","CreatedAt":1591106814353,"UpdatedAt":1591106814353,"Actor":{"Type":"User","Id":"AIDAIKEQXZMPCW5OVTUWU"},"Resource":"File","PreviousData":null,"Data":{"Path":"dir/file1.txt","Size":null},"Metadata":{"Organization":{"Id":"d57060b1-23fe-2d59-afd0-7f56d9e1fc55"},"Webhook":{"Id":"7f3c5b1d-5df4-409f-bbbd-3ac6a72d8b5a"},"Delivery":{"Id":"aecd305e-f080-4c87-b40b-6b3d5d0d17db"},"Attempt":{"Id":"7dc9f0dc-06ad-4585-a9fd-5ac36d73f817"},"Event":{"Id":"f63ad40e-711d-482b-979a-dca97281d8b7","Topic":"file.deleted"}}}"#
         #expect(String(decoding: format.message(for: event, context: context).body, as: UTF8.self) == expected)
     }
 
@@ -57,7 +59,8 @@ struct SFTPToGoFormatTests {
         event.path = "dir"
         event.isDirectory = true
         event.size = 4096
-        let expected = Self.seedCreated.replacingOccurrences(of: #""Path":"dir/file1.txt","Size":357464"#, with: #""Path":"dir/","Size":null"#)
+        let expected = Self.seedCreated.replacingOccurrences(
+            of: #""Path":"dir/file1.txt","Size":357464"#, with: #""Path":"dir/","Size":null"#)
         #expect(expected != Self.seedCreated)
         #expect(String(decoding: format.message(for: event, context: Self.createdContext).body, as: UTF8.self) == expected)
     }
@@ -134,7 +137,8 @@ struct SFTPToGoFormatTests {
             topics: [.fileDeleted], paused: false, nowMillis: 1_590_911_947_688,
             eventID: "2e579289-4c4a-4085-9b43-74020865cdda"
         )
-        let expected = #"{"Id":"2e579289-4c4a-4085-9b43-74020865cdda","Topic":"webhook.ping","CreatedAt":1590911947688,"UpdatedAt":1590911947688,"Actor":{"Type":"User","Id":"drophook"},"Resource":"webhook","PreviousData":null,"Data":{"Topics":["file.deleted"],"State":"enabled","Alias":"Test Webhook","CreatedAt":1590911947688,"Id":"6b1c6f0c-52c1-47a6-9344-57a4579ced68","OrganizationId":"d57060b1-23fe-2d59-afd0-7f56d9e1fc55","UpdatedAt":1590911947688,"Url":"https://webhook.site/394f2074-e56f-4110-7bf7-ca14a1f48b7c"},"Metadata":{"Webhook":{"Id":"6b1c6f0c-52c1-47a6-9344-57a4579ced68"},"Delivery":{"Id":"c7ce90e6-5708-43b1-a052-13991f45c771"},"Attempt":{"Id":"2e241efe-d22f-4fe7-aab9-adcde63fca6d"},"Event":{"Id":"2e579289-4c4a-4085-9b43-74020865cdda","Topic":"webhook.ping"}}}"#
+        let expected =
+            #"{"Id":"2e579289-4c4a-4085-9b43-74020865cdda","Topic":"webhook.ping","CreatedAt":1590911947688,"UpdatedAt":1590911947688,"Actor":{"Type":"User","Id":"drophook"},"Resource":"webhook","PreviousData":null,"Data":{"Topics":["file.deleted"],"State":"enabled","Alias":"Test Webhook","CreatedAt":1590911947688,"Id":"6b1c6f0c-52c1-47a6-9344-57a4579ced68","OrganizationId":"d57060b1-23fe-2d59-afd0-7f56d9e1fc55","UpdatedAt":1590911947688,"Url":"https://webhook.site/394f2074-e56f-4110-7bf7-ca14a1f48b7c"},"Metadata":{"Webhook":{"Id":"6b1c6f0c-52c1-47a6-9344-57a4579ced68"},"Delivery":{"Id":"c7ce90e6-5708-43b1-a052-13991f45c771"},"Attempt":{"Id":"2e241efe-d22f-4fe7-aab9-adcde63fca6d"},"Event":{"Id":"2e579289-4c4a-4085-9b43-74020865cdda","Topic":"webhook.ping"}}}"#
         #expect(String(decoding: format.ping(context: context, endpoint: endpoint).body, as: UTF8.self) == expected)
 
         var paused = endpoint

@@ -13,33 +13,46 @@ struct StandardWebhooksFormatTests {
 
     @Test("golden bodies: a created file, a deletion found by a scan, a name that is not UTF-8, a ping")
     func goldenBodies() {
-        #expect(String(decoding: format.message(for: Self.event, context: Self.context).body, as: UTF8.self)
-            == #"{"type":"file.created","timestamp":"2024-03-15T10:30:00.000Z","data":{"id":"01890a5d-ac96-7dd5-a9c6-2f3c4e5d6a7b","watch":"invoices","path":"alice/in/invoice 7.pdf","is_directory":false,"size":1048576,"actor":"alice"}}"#)
+        #expect(
+            String(decoding: format.message(for: Self.event, context: Self.context).body, as: UTF8.self)
+                == #"{"type":"file.created","timestamp":"2024-03-15T10:30:00.000Z","data":{"id":"01890a5d-ac96-7dd5-a9c6-2f3c4e5d6a7b","watch":"invoices","path":"alice/in/invoice 7.pdf","is_directory":false,"size":1048576,"actor":"alice"}}"#
+        )
         var deleted = Self.event
         deleted.kind = .deleted
         deleted.foundByScan = true
-        #expect(String(decoding: format.message(for: deleted, context: Self.context).body, as: UTF8.self)
-            == #"{"type":"file.deleted","timestamp":"2024-03-15T10:30:00.000Z","data":{"id":"01890a5d-ac96-7dd5-a9c6-2f3c4e5d6a7b","watch":"invoices","path":"alice/in/invoice 7.pdf","is_directory":false,"size":null,"actor":"alice","found_by_scan":true}}"#)
+        #expect(
+            String(decoding: format.message(for: deleted, context: Self.context).body, as: UTF8.self)
+                == #"{"type":"file.deleted","timestamp":"2024-03-15T10:30:00.000Z","data":{"id":"01890a5d-ac96-7dd5-a9c6-2f3c4e5d6a7b","watch":"invoices","path":"alice/in/invoice 7.pdf","is_directory":false,"size":null,"actor":"alice","found_by_scan":true}}"#
+        )
         var latin1 = Self.event
         latin1.path = PathBytes.string(from: Array("r".utf8) + [0xE9] + Array(".csv".utf8))
         let data = (try? JSONValue(parsing: format.message(for: latin1, context: Self.context).body))?["data"]
         #expect(data?["path"] == .string("r\u{FFFD}.csv"))
         #expect(data?["path_base64"] == .string(Base64.encode(Array("r".utf8) + [0xE9] + Array(".csv".utf8))))
-        let ping = format.ping(context: Self.context, endpoint: EndpointDescription(
-            name: "ops", url: "https://example.com/h", topics: [.fileCreated], paused: false, nowMillis: 0, eventID: "e1"))
-        #expect(String(decoding: ping.body, as: UTF8.self)
-            == #"{"type":"webhook.ping","timestamp":"1970-01-01T00:00:00.000Z","data":{"id":"e1","webhook":"ops","url":"https://example.com/h","topics":["file.created"],"state":"enabled"}}"#)
+        let ping = format.ping(
+            context: Self.context,
+            endpoint: EndpointDescription(
+                name: "ops", url: "https://example.com/h", topics: [.fileCreated], paused: false, nowMillis: 0, eventID: "e1"))
+        #expect(
+            String(decoding: ping.body, as: UTF8.self)
+                == #"{"type":"webhook.ping","timestamp":"1970-01-01T00:00:00.000Z","data":{"id":"e1","webhook":"ops","url":"https://example.com/h","topics":["file.created"],"state":"enabled"}}"#
+        )
         #expect(ping.headers == [HTTPHeader("Content-Type", "application/json")])
         #expect(format.defaultSignature == .standard && format.carries(Self.event))
     }
 
     @Test("JSON.stringify's choices: keys by UTF-16 code units, short escapes, everything else as itself")
     func javaScriptSortedJSON() throws {
-        let value = try JSONValue(parsing: #"{"b":1,"a":{"z":[{"y":true,"x":null}],"\uff61":"half","\ud83d\ude00":"grin"},"c":"tab\t nl\n cr\r bs\b ff\f bell\u0007 slash/ quote\" back\\ é \u2028"}"#)
+        let value = try JSONValue(
+            parsing:
+                #"{"b":1,"a":{"z":[{"y":true,"x":null}],"\uff61":"half","\ud83d\ude00":"grin"},"c":"tab\t nl\n cr\r bs\b ff\f bell\u0007 slash/ quote\" back\\ é \u2028"}"#
+        )
         // 😀 (UTF-16 D83D DE00) sorts before U+FF61 in JavaScript, after it by code point.
         // The expected text is what Node's JSON.stringify printed for the same input.
-        #expect(String(decoding: value.javaScriptSorted(), as: UTF8.self)
-            == #"{"a":{"z":[{"x":null,"y":true}],"😀":"grin","｡":"half"},"b":1,"c":"tab\t nl\n cr\r bs\b ff\f bell\u0007 slash/ quote\" back\\ é "# + "\u{2028}" + #""}"#)
+        #expect(
+            String(decoding: value.javaScriptSorted(), as: UTF8.self)
+                == #"{"a":{"z":[{"x":null,"y":true}],"😀":"grin","｡":"half"},"b":1,"c":"tab\t nl\n cr\r bs\b ff\f bell\u0007 slash/ quote\" back\\ é "#
+                + "\u{2028}" + #""}"#)
     }
 
     @Test("timestamped: HMAC-SHA256 hex over timestamp.sorted JSON, however the body orders its keys")
@@ -49,10 +62,11 @@ struct StandardWebhooksFormatTests {
         let ordered = signer.headers(body: Array(#"{"a":1,"b":2}"#.utf8), messageID: "m", timestampSeconds: 1_700_000_000)
         let reversed = signer.headers(body: Array(#"{"b":2,"a":1}"#.utf8), messageID: "m", timestampSeconds: 1_700_000_000)
         // python3 -c 'import hmac,hashlib;print(hmac.new(b"key",b"1700000000.{\"a\":1,\"b\":2}",hashlib.sha256).hexdigest())'
-        #expect(ordered == [
-            HTTPHeader("x-signature", "c22135a7337285888d8816f0fdf8e2a18741609080aed907ae1d75e6d97c5d3c"),
-            HTTPHeader("x-timestamp", "1700000000"),
-        ])
+        #expect(
+            ordered == [
+                HTTPHeader("x-signature", "c22135a7337285888d8816f0fdf8e2a18741609080aed907ae1d75e6d97c5d3c"),
+                HTTPHeader("x-timestamp", "1700000000"),
+            ])
         #expect(reversed == ordered)
     }
 
@@ -77,7 +91,9 @@ struct StandardWebhooksFormatTests {
         var event = Self.event
         event.sha256 = String(repeating: "ab", count: 32)
         let sftp = try JSONValue(parsing: SFTPToGoFormat().message(for: event, context: Self.context).body)
-        #expect(sftp["Data"] == .object([("Path", .string("alice/in/invoice 7.pdf")), ("Size", .int(1_048_576)), ("Sha256", .string(event.sha256!))]))
+        #expect(
+            sftp["Data"]
+                == .object([("Path", .string("alice/in/invoice 7.pdf")), ("Size", .int(1_048_576)), ("Sha256", .string(event.sha256!))]))
         let rilavek = try JSONValue(parsing: RilavekFormat().message(for: event, context: Self.context).body)
         #expect(rilavek["data"]?["sha256"] == .string(event.sha256!))
         let standard = try JSONValue(parsing: format.message(for: event, context: Self.context).body)
@@ -97,8 +113,12 @@ struct StandardWebhooksFormatTests {
         asked.sessionDetails = true
         let sftp = try JSONValue(parsing: SFTPToGoFormat().message(for: event, context: asked).body)
         #expect(sftp["Actor"]?["Id"] == .string("partner-7"))
-        #expect(sftp["Data"] == .object([("Path", .string("alice/in/invoice 7.pdf")), ("Size", .int(1_048_576)),
-                                         ("ClientAddress", .string("192.0.2.7")), ("BytesWritten", .int(4096))]))
+        #expect(
+            sftp["Data"]
+                == .object([
+                    ("Path", .string("alice/in/invoice 7.pdf")), ("Size", .int(1_048_576)),
+                    ("ClientAddress", .string("192.0.2.7")), ("BytesWritten", .int(4096)),
+                ]))
         let rilavek = try JSONValue(parsing: RilavekFormat().message(for: event, context: asked).body)
         #expect(rilavek["data"]?["sender"] == .string("partner-7"))
         #expect(rilavek["data"]?["client_address"] == .string("192.0.2.7") && rilavek["data"]?["bytes_written"] == .int(4096))

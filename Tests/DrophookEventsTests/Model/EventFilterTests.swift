@@ -3,8 +3,12 @@ import Testing
 
 @Suite("Webhook filters")
 struct EventFilterTests {
-    func event(_ path: String, _ kind: FileEvent.Kind = .created, size: Int64? = 10, actor: String = "alice", directory: Bool = false) -> FileEvent {
-        FileEvent(id: "e", kind: kind, watch: "w", path: path, isDirectory: directory, size: directory ? nil : size, actor: actor, occurredAtMillis: 0)
+    func event(
+        _ path: String, _ kind: FileEvent.Kind = .created, size: Int64? = 10, actor: String = "alice", directory: Bool = false
+    ) -> FileEvent {
+        FileEvent(
+            id: "e", kind: kind, watch: "w", path: path, isDirectory: directory, size: directory ? nil : size, actor: actor,
+            occurredAtMillis: 0)
     }
 
     @Test("globs: * and ? stay in a segment, ** spans segments (none included), classes and exclusions")
@@ -38,8 +42,9 @@ struct EventFilterTests {
 
     @Test("paths with exclusions, sizes on finished files only, actors")
     func filterMatrix() throws {
-        let filter = try EventFilter(paths: ["alice/**", "shared/*.csv", "!**/*.tmp", "!alice/private/**"],
-                                     minimumSize: 1, maximumSize: 1_000, actors: ["alice", "bob"])
+        let filter = try EventFilter(
+            paths: ["alice/**", "shared/*.csv", "!**/*.tmp", "!alice/private/**"],
+            minimumSize: 1, maximumSize: 1_000, actors: ["alice", "bob"])
         #expect(filter.admits(event("alice/in/a.csv")))
         #expect(filter.admits(event("shared/b.csv", actor: "bob")))
         #expect(!filter.admits(event("shared/deep/b.csv")), "not an included path")

@@ -8,19 +8,19 @@ import Testing
 struct PathBytesTests {
     /// Names a partner can upload (no NUL; `/` only as a separator).
     static let oddNames: [[UInt8]] = [
-        Array("report\u{FF}.csv".utf8),                       // valid UTF-8 ÿ
-        [0x72, 0x65, 0x70, 0x6F, 0x72, 0x74, 0xFF, 0x2E, 0x63, 0x73, 0x76],  // report\xff.csv (Latin-1)
-        [0xC3, 0x28],                                          // broken two-byte sequence
-        [0xED, 0xA0, 0x80],                                    // an encoded surrogate
-        [0xC0, 0xAF],                                          // overlong '/'
-        [0xF4, 0x90, 0x80, 0x80],                              // past U+10FFFF
-        Array("a\u{FFFD}b".utf8),                              // a literal U+FFFD, valid
-        Array("a\u{FFFD}".utf8) + [0x46, 0x46],                // U+FFFD followed by "FF", valid
-        Array("tab\tnew\nline\r\u{1B}]52;c;\u{07}".utf8),      // control characters, OSC 52
-        Array("quote\"back\\slash%41%".utf8),                  // JSON and percent specials
-        Array("rtl\u{202E}gpj.exe".utf8),                      // right-to-left override
-        Array(repeating: UInt8(ascii: "n"), count: 255),       // the longest name
-        Array(repeating: 0xFF, count: 255),                    // the longest name, all invalid
+        Array("report\u{FF}.csv".utf8), // valid UTF-8 ÿ
+        [0x72, 0x65, 0x70, 0x6F, 0x72, 0x74, 0xFF, 0x2E, 0x63, 0x73, 0x76], // report\xff.csv (Latin-1)
+        [0xC3, 0x28], // broken two-byte sequence
+        [0xED, 0xA0, 0x80], // an encoded surrogate
+        [0xC0, 0xAF], // overlong '/'
+        [0xF4, 0x90, 0x80, 0x80], // past U+10FFFF
+        Array("a\u{FFFD}b".utf8), // a literal U+FFFD, valid
+        Array("a\u{FFFD}".utf8) + [0x46, 0x46], // U+FFFD followed by "FF", valid
+        Array("tab\tnew\nline\r\u{1B}]52;c;\u{07}".utf8), // control characters, OSC 52
+        Array("quote\"back\\slash%41%".utf8), // JSON and percent specials
+        Array("rtl\u{202E}gpj.exe".utf8), // right-to-left override
+        Array(repeating: UInt8(ascii: "n"), count: 255), // the longest name
+        Array(repeating: 0xFF, count: 255), // the longest name, all invalid
     ]
 
     @Test(arguments: oddNames)
@@ -67,15 +67,17 @@ struct PathBytesTests {
     @Test(arguments: oddNames)
     func everyFormatSendsValidJSONThatRecoversTheName(_ name: [UInt8]) throws {
         let path = PathBytes.string(from: Array("in/".utf8) + name)
-        let event = FileEvent(id: "36cd78bc-0662-43b1-a7aa-0cde4876ab2a", kind: .created, watch: "w", path: path,
-                              size: 3, actor: "alice", occurredAtMillis: 1)
+        let event = FileEvent(
+            id: "36cd78bc-0662-43b1-a7aa-0cde4876ab2a", kind: .created, watch: "w", path: path,
+            size: 3, actor: "alice", occurredAtMillis: 1)
         let context = DeliveryContext(webhookID: "w", deliveryID: "d", attemptID: "a", organizationID: nil, pipeID: "p")
 
         let hub = SFTPToGoFormat().message(for: event, context: context)
         let hubJSON = try #require(try JSONSerialization.jsonObject(with: Data(hub.body)) as? [String: Any])
         let data = try #require(hubJSON["Data"] as? [String: Any])
         let hubPath = try #require(data["Path"] as? String)
-        let recovered = (data["PathBase64"] as? String).flatMap { Data(base64Encoded: $0) }.map(Array.init)
+        let recovered =
+            (data["PathBase64"] as? String).flatMap { Data(base64Encoded: $0) }.map(Array.init)
             ?? Array(hubPath.utf8)
         #expect(recovered == Array("in/".utf8) + name)
         #expect((data["PathBase64"] == nil) == (String(validating: name, as: UTF8.self) != nil))
@@ -84,15 +86,17 @@ struct PathBytesTests {
         let rilavekJSON = try #require(try JSONSerialization.jsonObject(with: Data(rilavek.body)) as? [String: Any])
         let rilavekData = try #require(rilavekJSON["data"] as? [String: Any])
         let filename = try #require(rilavekData["filename"] as? String)
-        let recoveredName = (rilavekData["filename_base64"] as? String).flatMap { Data(base64Encoded: $0) }.map(Array.init)
+        let recoveredName =
+            (rilavekData["filename_base64"] as? String).flatMap { Data(base64Encoded: $0) }.map(Array.init)
             ?? Array(filename.utf8)
         #expect(recoveredName == name)
     }
 
     @Test func latin1NameGetsItsBytesBesideAReadablePath() {
         let path = PathBytes.string(from: Array("report".utf8) + [0xFF] + Array(".csv".utf8))
-        let event = FileEvent(id: "36cd78bc-0662-43b1-a7aa-0cde4876ab2a", kind: .created, watch: "w", path: path,
-                              size: 3, actor: "alice", occurredAtMillis: 1)
+        let event = FileEvent(
+            id: "36cd78bc-0662-43b1-a7aa-0cde4876ab2a", kind: .created, watch: "w", path: path,
+            size: 3, actor: "alice", occurredAtMillis: 1)
         let context = DeliveryContext(webhookID: "w", deliveryID: "d", attemptID: "a", organizationID: nil, pipeID: "p")
         let body = String(decoding: SFTPToGoFormat().message(for: event, context: context).body, as: UTF8.self)
         #expect(body.contains(#""Data":{"Path":"report\#u{FFFD}.csv","Size":3,"PathBase64":"cmVwb3J0/y5jc3Y="}"#))

@@ -17,15 +17,20 @@ struct SignatureVectorTests {
     }
 
     @Test func standardWebhooksAsymmetricVector() throws {
-        let signer = try StandardWebhooksSigner(secret: "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==")
+        let signer = try StandardWebhooksSigner(
+            secret: "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==")
         let expected = "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg=="
         #expect(signer.signature(id: Self.id, timestamp: Self.timestamp, body: Self.body) == expected)
         #expect(signer.publicKeyText == "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=")
         let publicKey = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="
-        #expect(StandardWebhooksSigner.verify(publicKey: publicKey, id: Self.id, timestamp: Self.timestamp, body: Self.body, signatureHeader: expected))
+        #expect(
+            StandardWebhooksSigner.verify(
+                publicKey: publicKey, id: Self.id, timestamp: Self.timestamp, body: Self.body, signatureHeader: expected))
         var tampered = Self.body
         tampered[2] ^= 1
-        #expect(!StandardWebhooksSigner.verify(publicKey: publicKey, id: Self.id, timestamp: Self.timestamp, body: tampered, signatureHeader: expected))
+        #expect(
+            !StandardWebhooksSigner.verify(
+                publicKey: publicKey, id: Self.id, timestamp: Self.timestamp, body: tampered, signatureHeader: expected))
     }
 
     @Test func unusableSecretsAreRejectedWithACode() {
@@ -80,7 +85,8 @@ struct SignatureVectorTests {
 
     @Test func hmacOfEmptyKeyAndMessageIsRFCValue() {
         // HMAC-SHA256("", ""), a widely published value.
-        #expect(Hex.encode(LibCrypto.hmacSHA256(key: [], message: [])) == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad")
+        #expect(
+            Hex.encode(LibCrypto.hmacSHA256(key: [], message: [])) == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad")
     }
 
     /// HMAC-SHA256 computed by the `openssl` command, independent of the library binding.
