@@ -6,6 +6,7 @@ public struct JetStreamError: Error, Sendable, Hashable, CustomStringConvertible
         private enum Value: String, Sendable, Hashable {
             case connect = "nats_connect"
             case noStream = "nats_no_stream"
+            case noLeader = "nats_no_leader"
             case timeout = "nats_timeout"
             case rejected = "nats_rejected"
             case closed = "nats_closed"
@@ -20,6 +21,9 @@ public struct JetStreamError: Error, Sendable, Hashable, CustomStringConvertible
         public static let connect = Code(.connect)
         /// No stream captures the subject: the message would go nowhere.
         public static let noStream = Code(.noStream)
+        /// A stream captures the subject but cannot store it now: it has no leader (an election
+        /// after its leader was lost, or too few of its servers up), or JetStream itself has none.
+        public static let noLeader = Code(.noLeader)
         /// The stream's acknowledgement did not come in time (a leader election, a lost server).
         public static let timeout = Code(.timeout)
         /// The stream refused the message (full, too large, a wrong expected stream).

@@ -1,4 +1,5 @@
 import CNats
+import DrophookEvents
 
 extension JetStreamPublisher {
     /// A stream as drophook creates it when told to (`create_stream`): it never creates one on
@@ -48,5 +49,43 @@ extension JetStreamPublisher {
             throw JetStreamError(
                 .rejected, "cannot create stream \(settings.name): \(Self.lastError(status)) (JetStream error \(code.rawValue))")
         }
+    }
+
+    /// Why a publish on `subject` found no responder. No responder means either that no stream
+    /// captures the subject (the operator must add one) or that the stream has no leader to
+    /// store it, while an election runs after its leader was lost (it is retried, and nothing
+    /// needs fixing). JetStream's own list of the streams that capture the subject tells the
+    /// two apart. Blocks for at most `timeout`: call it off the cooperative pool.
+    public func explainNoResponders(subject: String, timeout: Duration = .seconds(1)) -> JetStreamError {
+        let request = String(decoding: JSONValue.object([("subject", .string(subject))]).serialized(), as: UTF8.self)
+        var reply: OpaquePointer?
+        let status = natsConnection_RequestString(
+            &reply, connection, "$JS.API.STREAM.NAMES", request, max(timeout.milliseconds, 1))
+        guard status == NATS_OK, let reply else {
+            return JetStreamError(
+                .noLeader,
+                """
+                JetStream did not answer for subject \(subject) (\(String(cString: natsStatus_GetText(status)))): it has no leader, as while \
+                an election runs after a server was lost; it is retried
+                """)
+        }
+        defer { natsMsg_Destroy(reply) }
+        let length = Int(natsMsg_GetDataLength(reply))
+        let bytes = natsMsg_GetData(reply).map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
+        let answer = try? JSONValue(parsing: bytes)
+        if case .array(let names)? = answer?["streams"], !names.isEmpty {
+            let streams = names.compactMap(\.stringValue).joined(separator: ", ")
+            return JetStreamError(
+                .noLeader,
+                """
+                stream \(streams) captures subject \(subject) but has no leader to store it (an election after its \
+                leader was lost, or too few of its servers up); it is retried
+                """)
+        }
+        if let error = answer?["error"], let description = error["description"]?.stringValue {
+            return JetStreamError(
+                .noLeader, "JetStream cannot look up the stream for subject \(subject) (\(description)); it is retried")
+        }
+        return Self.failure(NATS_NO_RESPONDERS, jsErrCode(0), subject: subject)
     }
 }

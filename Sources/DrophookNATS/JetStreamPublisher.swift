@@ -28,7 +28,8 @@ public final class JetStreamPublisher: @unchecked Sendable {
     // `connection` and `context` are C handles made once in `init` and destroyed once by
     // `close()` (guarded by `closed`); libnats locks inside them, so publishes from several
     // threads at once are safe.
-    private let connection: OpaquePointer
+    // Internal, not private: the stream lookups in +Streams make requests on it.
+    let connection: OpaquePointer
     let context: OpaquePointer
     private let closed = Mutex(false)
     /// The tasks waiting for their acks; libnats' ack handler reaches it through its closure

@@ -59,8 +59,20 @@ public final class JetStreamTransport: WebhookTransport {
                     body: Array(#"{"stream":"\#(ack.stream)","seq":\#(ack.sequence),"duplicate":\#(ack.duplicate)}"#.utf8),
                     duration: clock.now - began,
                     httpVersion: ""))
+        } catch  where error.code == .noStream {
+            // No responder: no stream captures the subject, or its stream has no leader now.
+            let explained = await explainNoResponders(publisher, subject: subject)
+            return .failure(Self.failure(explained, duration: clock.now - began))
         } catch {
             return .failure(Self.failure(error, duration: clock.now - began))
+        }
+    }
+
+    /// ``JetStreamPublisher/explainNoResponders(subject:timeout:)`` blocks on a request: it
+    /// runs on the connecting queue, never on a cooperative thread.
+    private func explainNoResponders(_ publisher: JetStreamPublisher, subject: String) async -> JetStreamError {
+        await withCheckedContinuation { continuation in
+            connecting.async { continuation.resume(returning: publisher.explainNoResponders(subject: subject)) }
         }
     }
 

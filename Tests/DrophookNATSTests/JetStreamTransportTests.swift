@@ -68,4 +68,53 @@ struct JetStreamTransportTests {
         #expect(unreachable.kind == .connectFailure)
         #expect(unreachable.description.contains("cannot connect to NATS at \(server.url)"), "\(unreachable)")
     }
+
+    /// No responder means no stream, or a stream without a leader: each failure says which, so
+    /// an operator is never told to create a stream that exists.
+    @Test(.timeLimit(.minutes(1)))
+    func aSubjectNoStreamCapturesIsToldToMakeOne() async throws {
+        let server = try NATSServer.start()
+        defer { server.stop() }
+        let transport = JetStreamTransport(
+            .init(connection: .init(servers: [server.url]), createStream: .init(name: "SFTP", subjects: ["sftp.>"])))
+        defer { transport.close() }
+        guard case .failure(let failure) = await transport.send(Self.request("x", subject: "files.created")) else {
+            Issue.record("no stream captures files.created: the publish must fail")
+            return
+        }
+        #expect(failure.message.hasPrefix("no JetStream stream captures subject files.created; create one"), "\(failure)")
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aStreamWithoutALeaderIsNotCalledMissing() async throws {
+        let cluster = try NATSCluster()
+        defer { cluster.stopAll() }
+        let admin = try StreamAdmin(url: cluster.urls.joined(separator: ","))
+        let transport = JetStreamTransport(
+            .init(connection: .init(servers: cluster.urls, connectTimeout: .seconds(1))))
+        defer { transport.close() }
+        let publisher = try JetStreamPublisher(servers: cluster.urls)
+        defer { publisher.close() }
+        let added = await pollUntil(within: .seconds(30)) {
+            (try? publisher.ensureStream(.init(name: "SFTP", subjects: ["sftp.>"], replicas: 3))) != nil
+        }
+        try #require(added, "the cluster never accepted the stream")
+        let stored = await pollUntil(within: .seconds(30)) {
+            if case .response = await transport.send(Self.request("first")) { return true }
+            return false
+        }
+        try #require(stored)
+        // The stream's leader and one more server stop: two of three replicas are gone, so no
+        // leader can be elected until one returns.
+        let leader = try admin.streamLeader("SFTP")
+        cluster.stop(leader)
+        if let other = cluster.names.first(where: { $0 != leader }) { cluster.stop(other) }
+        guard case .failure(let failure) = await transport.send(Self.request("second")) else {
+            Issue.record("a stream without a leader cannot acknowledge")
+            return
+        }
+        #expect(!failure.description.contains("no JetStream stream captures"), "\(failure)")
+        #expect(failure.description.contains("no leader") || failure.description.contains("no acknowledgement"), "\(failure)")
+        #expect(RetryPolicy().classify(.failure(failure)) == .retry(reason: failure.description, after: nil))
+    }
 }
