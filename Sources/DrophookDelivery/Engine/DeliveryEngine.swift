@@ -166,7 +166,7 @@ public final class DeliveryEngine: Sendable {
     /// interval while the worker runs: a sign of progress, and what shows that a worker has seen
     /// a change (a look that began after the change has finished once it grew by two).
     public func queueLooks(endpoint: String) -> Int? {
-        state.withLock { $0.workers[endpoint] }?.looks.withLock { $0 }
+        state.withLock { $0.workers[endpoint] }?.looks
     }
 
     /// Queue looks of every worker together: it grows at least once per poll interval while the
@@ -174,7 +174,7 @@ public final class DeliveryEngine: Sendable {
     public var progress: Int? {
         let workers = state.withLock { Array($0.workers.values) }
         guard !workers.isEmpty else { return nil }
-        return workers.reduce(0) { $0 + $1.looks.withLock { $0 } }
+        return workers.reduce(0) { $0 + $1.looks }
     }
 
     /// Names of the endpoints being delivered.

@@ -180,7 +180,7 @@ extension EndpointWorker {
     /// Whether the endpoint is paused now (run-time override as the last claim read it, else
     /// config), for a ping's `State`.
     private func currentlyPaused(_ endpoint: EndpointConfiguration) -> Bool {
-        lastState.withLock { $0 }?.isPaused(configured: endpoint.paused) ?? endpoint.paused
+        lastState?.isPaused(configured: endpoint.paused) ?? endpoint.paused
     }
 
     /// Records the attempt (in the engine's next group commit); a failing database is tried
@@ -208,10 +208,10 @@ extension EndpointWorker {
         } catch {
             logger.error("cannot disable endpoint: \(error)")
         }
-        lastState.withLock { state in
-            var disabled = state ?? EndpointState(name: name)
+        state.withLock { state in
+            var disabled = state.lastState ?? EndpointState(name: name)
             disabled.disabled = true
-            state = disabled
+            state.lastState = disabled
         }
         metrics.disabled.record(1)
         logger.critical("\(headline) — \(reason); deliveries stay queued; run `drophook resume \(name)` once the receiver is fixed")

@@ -27,22 +27,29 @@ final class EndpointWorker: Sendable {
     let signal = WakeSignal()
     /// The abuse-protection handshake's answer, for endpoints that ask for one.
     let handshake = WebhookHandshake()
-    private let settingsBox: Mutex<Settings>
-    private let inFlight = Mutex<Set<String>>([])
-    /// Claims to hand back: attempts that could not be recorded, whose release failed too.
-    let orphans = Mutex<Set<String>>([])
-    /// The endpoint's run-time state as the last claim read it (a ping's payload says whether
-    /// the endpoint is paused).
-    let lastState: Mutex<EndpointState?> = Mutex(nil)
+    /// What the worker's loop and its attempts share, under one lock: a step reads it whole,
+    /// so it never acts on settings of one reload and a pause of another.
+    struct State {
+        var settings: Settings
+        /// Deliveries being attempted now.
+        var inFlight: Set<String> = []
+        /// Claims to hand back: attempts that could not be recorded, whose release failed too.
+        var orphans: Set<String> = []
+        /// The endpoint's run-time state as the last claim read it (a ping's payload says whether
+        /// the endpoint is paused).
+        var lastState: EndpointState?
+        /// Completed looks at the queue: the worker's sign of progress.
+        var looks = 0
+        var stopped = false
+    }
+
+    let state: Mutex<State>
     let recorder: AttemptRecorder
-    /// Completed looks at the queue: the worker's sign of progress.
-    let looks = Mutex(0)
-    private let stopped = Mutex(false)
 
     init(settings: Settings, outbox: Outbox, recorder: AttemptRecorder, transport: any WebhookTransport, logger: Logger) {
         name = settings.endpoint.name
         self.recorder = recorder
-        settingsBox = Mutex(settings)
+        state = Mutex(State(settings: settings))
         self.outbox = outbox
         self.transport = transport
         var logger = logger
@@ -52,22 +59,28 @@ final class EndpointWorker: Sendable {
     }
 
     var settings: Settings {
-        settingsBox.withLock { $0 }
+        state.withLock { $0.settings }
     }
+
+    /// Completed looks at the queue (``DeliveryEngine/queueLooks(endpoint:)``).
+    var looks: Int { state.withLock { $0.looks } }
+
+    /// The endpoint's run-time state as the last claim read it.
+    var lastState: EndpointState? { state.withLock { $0.lastState } }
 
     /// Swaps the configuration; queued deliveries are untouched and in-flight ones finish as they began.
     func update(_ settings: Settings) {
-        settingsBox.withLock { $0 = settings }
+        state.withLock { $0.settings = settings }
         signal.signal()
     }
 
     /// Stops taking new deliveries; `run()` returns once the in-flight ones are recorded.
     func stop() {
-        stopped.withLock { $0 = true }
+        state.withLock { $0.stopped = true }
         signal.signal()
     }
 
-    var isStopped: Bool { stopped.withLock { $0 } }
+    var isStopped: Bool { state.withLock { $0.stopped } }
 
     /// Runs until cancelled or stopped. In-flight attempts are allowed to finish (each is bounded
     /// by the endpoint's total timeout) and are recorded; everything else stays owed in the outbox.
@@ -98,7 +111,7 @@ final class EndpointWorker: Sendable {
                             break
                         }
                         ready = plan.jobs
-                        looks.withLock { $0 += 1 }
+                        state.withLock { $0.looks += 1 }
                         startReady(&ready, settings, group: &group)
                         wait = plan.wait
                     } catch {
@@ -118,14 +131,14 @@ final class EndpointWorker: Sendable {
 
     /// Whether the endpoint's state, as last seen, holds deliveries back (pings aside).
     private func isHeldBack(_ settings: Settings) -> Bool {
-        guard let state = lastState.withLock({ $0 }) else { return false }
-        return state.disabled || state.isPaused(configured: settings.endpoint.paused)
+        guard let last = lastState else { return false }
+        return last.disabled || last.isPaused(configured: settings.endpoint.paused)
     }
 
     /// Starts claimed deliveries while the endpoint has free slots.
     private func startReady(_ ready: inout [DeliveryJob], _ settings: Settings, group: inout DiscardingTaskGroup) {
         let slots = settings.endpoint.ordered ? 1 : settings.endpoint.concurrency
-        let free = slots - inFlight.withLock { $0.count }
+        let free = slots - state.withLock { $0.inFlight.count }
         guard free > 0, !ready.isEmpty else { return }
         let count = min(free, ready.count)
         for job in ready.prefix(count) {
@@ -138,11 +151,10 @@ final class EndpointWorker: Sendable {
     private func planNextStep(_ settings: Settings) async throws -> (jobs: [DeliveryJob], wait: Duration) {
         let endpoint = settings.endpoint
         let name = self.name
-        let busy = inFlight.withLock { $0.count }
+        let (busy, orphans) = state.withLock { ($0.inFlight.count, $0.orphans) }
         let idle = settings.pollInterval
         // Unordered: in flight plus claimed ahead stays within twice the concurrency.
         let room = 2 * endpoint.concurrency - busy
-        let orphans = self.orphans.withLock { $0 }
         if !orphans.isEmpty {
             try await outbox.release(deliveryIDs: Array(orphans))
         }
@@ -162,10 +174,10 @@ final class EndpointWorker: Sendable {
             // Full: a finishing attempt pokes the signal.
             return room > 0 ? .anyDue(limit: room) : .nothing
         }
-        if !orphans.isEmpty {
-            self.orphans.withLock { $0.subtract(orphans) }
+        state.withLock { state in
+            state.orphans.subtract(orphans)
+            state.lastState = claimed.endpoint
         }
-        lastState.withLock { $0 = claimed.endpoint }
         let paused = claimed.endpoint.disabled || claimed.endpoint.isPaused(configured: endpoint.paused)
         guard !paused, let next = claimed.nextDueMillis else {
             return (claimed.jobs, idle)
@@ -177,10 +189,10 @@ final class EndpointWorker: Sendable {
     }
 
     private func start(_ job: DeliveryJob, _ settings: Settings, group: inout DiscardingTaskGroup) {
-        inFlight.withLock { _ = $0.insert(job.deliveryID) }
+        state.withLock { _ = $0.inFlight.insert(job.deliveryID) }
         group.addTask {
             await self.attempt(job, settings)
-            self.inFlight.withLock { _ = $0.remove(job.deliveryID) }
+            self.state.withLock { _ = $0.inFlight.remove(job.deliveryID) }
             self.signal.signal()
         }
     }
@@ -192,7 +204,7 @@ final class EndpointWorker: Sendable {
         do {
             try await outbox.release(deliveryIDs: ids)
         } catch {
-            orphans.withLock { $0.formUnion(ids) }
+            state.withLock { $0.orphans.formUnion(ids) }
             logger.error("cannot hand back \(ids.count) claimed deliveries; trying again before the next claim: \(error)")
         }
     }
