@@ -310,8 +310,9 @@ extension AgentConfiguration {
     /// receiver, and is sent again.
     static let gracefulShutdown = Duration.seconds(25)
 
-    /// Largest file whose SHA-256 is sent when a watch sets `sha256: true`: reading it holds up
-    /// the watcher, about half a second per 256 MiB on a small machine.
+    /// Largest file whose SHA-256 is sent when a watch sets `sha256: true`: reading it takes
+    /// the checksum thread about half a second per 256 MiB on a small machine, and delays that
+    /// file's own `created` (not other files') as long.
     static let defaultChecksumLimit: Int64 = 256 << 20
 
     /// `paths`, `min_size`, `max_size` and `actors` of a webhook.
