@@ -64,9 +64,8 @@ final class TreeNode {
     var status: FileStatus
     /// In the stored snapshot: reported, or recorded silently.
     var recorded = false
-    /// Written by ``Deadlines/enter(_:_:)`` alone (it is in this file so that the compiler
-    /// holds it to that), which keeps the deadlines in step.
-    fileprivate(set) var phase: Phase = .idle
+    /// Written by ``Deadlines/enter(_:_:)`` alone, which keeps the deadlines in step.
+    var phase: Phase = .idle
     var transferName: TransferName = .final
     /// When the watcher first saw this node (orders a temp file against its final name).
     var firstSeen: WatchInstant
@@ -141,25 +140,5 @@ extension FileStatus {
         self.mtimeNanos = mtimeNanos
         self.uid = uid
         self.linkCount = linkCount
-    }
-}
-
-/// The nodes whose phase has a deadline (`.awaitingOpen`, `.settling`), which each tick looks
-/// at. The set follows the phases by construction: ``enter(_:_:)`` is the only way a node's
-/// phase changes, and a node leaves early only when it leaves the tree (``remove(_:)``).
-struct Deadlines {
-    private(set) var nodes: [ObjectIdentifier: TreeNode] = [:]
-
-    var isEmpty: Bool { nodes.isEmpty }
-
-    /// Moves `node` to `phase`, tracked exactly while the phase has a deadline.
-    mutating func enter(_ node: TreeNode, _ phase: TreeNode.Phase) {
-        node.phase = phase
-        nodes[ObjectIdentifier(node)] = phase.hasDeadline ? node : nil
-    }
-
-    /// `node` leaves the tree (removed, or forgotten after a scan found it under another name).
-    mutating func remove(_ node: TreeNode) {
-        nodes[ObjectIdentifier(node)] = nil
     }
 }
