@@ -107,19 +107,23 @@ extension WatchEngine {
 
     private func apply(_ finished: [ChecksumReader.Finished], waitedFor: UInt64?) {
         for item in finished {
-            guard var entry = checksums.take(item.id) else { continue }
-            entry.event.sha256 = item.sha256
-            append(entry.event)
-            batch.upsert(entry.record)
-            entry.followers.forEach(append)
+            guard let entry = checksums.take(item.id) else { continue }
+            append(entry, sha256: item.sha256)
             // Passed over while its checksum was read: its quiet period starts now.
             noteQuiet(entry.node)
         }
         // The reader stopped before it was done (the watcher is stopping): reported without one.
         if let waitedFor, let entry = checksums.take(waitedFor) {
-            append(entry.event)
-            batch.upsert(entry.record)
-            entry.followers.forEach(append)
+            append(entry, sha256: nil)
         }
+    }
+
+    /// A waiting `created` with its checksum, its record, then what followed it.
+    private func append(_ entry: ChecksumsInFlight.Entry, sha256: String?) {
+        var event = entry.event
+        event.sha256 = sha256
+        append(event)
+        batch.upsert(entry.record)
+        entry.followers.forEach(append)
     }
 }
