@@ -3,17 +3,6 @@ import DrophookEvents
 import Glibc
 import Synchronization
 
-/// What the stream said about one stored message.
-public struct JetStreamAck: Sendable, Hashable {
-    /// The stream that stored it.
-    public var stream: String
-    /// Its sequence in that stream.
-    public var sequence: UInt64
-    /// The stream had stored a message with the same id within its duplicate window, and did not
-    /// store this one again: a retry after a lost ack is harmless.
-    public var duplicate: Bool
-}
-
 /// Publishes into NATS JetStream through libnats: each message carries `Nats-Msg-Id`, and a
 /// publish returns only when the stream has acknowledged it, so a delivery is marked delivered
 /// only once the message is stored, and a retry is dropped by the stream's duplicate window.
@@ -99,8 +88,8 @@ public final class JetStreamPublisher: @unchecked Sendable {
     /// stream's acknowledgement (at most `timeout`).
     public func publish(
         subject: String, messageID: String, headers: [HTTPHeader] = [], body: [UInt8], timeout: Duration = .seconds(5)
-    ) async throws(JetStreamError) -> JetStreamAck {
-        let result: Result<JetStreamAck, JetStreamError> = await withCheckedContinuation { continuation in
+    ) async throws(JetStreamError) -> StreamAcknowledgement {
+        let result: Result<StreamAcknowledgement, JetStreamError> = await withCheckedContinuation { continuation in
             start(subject: subject, messageID: messageID, headers: headers, body: body, timeout: timeout, continuation)
         }
         return try result.get()

@@ -3,18 +3,17 @@ import DrophookDelivery
 import DrophookEvents
 import Synchronization
 
-/// A NATS JetStream destination as the delivery engine sees it: a transport beside curl.
+/// A NATS JetStream destination as the delivery engine sees it: a stream transport beside curl.
 ///
-/// Each request is published on the subject in its `url` (`nats:<subject>`), with the format's headers and body
-/// and the event's id as `Nats-Msg-Id`, and counts as delivered only once the stream has
-/// acknowledged it. A stored message is recorded in the delivery log as status 200 with the
-/// stream's acknowledgement (`{"stream":…,"seq":…,"duplicate":…}`) as the response body.
+/// Each message is published on its subject with the format's headers and body and the
+/// event's id as `Nats-Msg-Id`, and counts as delivered only once the stream has acknowledged
+/// it; the delivery log records the acknowledgement (stream and sequence) as it came.
 /// Every failure is a retried ``TransportFailure`` whose message says what to fix, so events
 /// wait in the outbox (not in memory) while the stream is missing, full or unreachable.
 ///
 /// The connection is made at the first publish and kept; libnats reconnects it on its own. A
 /// server that cannot be reached at first is tried again at the next attempt.
-public final class JetStreamTransport: WebhookTransport {
+public final class JetStreamTransport: StreamTransport {
     /// Everything that makes a connection: endpoints with equal settings share one.
     public struct Settings: Sendable, Hashable {
         public var connection: JetStreamPublisher.Configuration
@@ -36,7 +35,7 @@ public final class JetStreamTransport: WebhookTransport {
         self.settings = settings
     }
 
-    public func send(_ request: WebhookRequest) async -> WebhookOutcome {
+    public func publish(_ message: StreamMessage) async -> StreamOutcome {
         let clock = ContinuousClock()
         let began = clock.now
         let publisher: JetStreamPublisher
@@ -44,24 +43,14 @@ public final class JetStreamTransport: WebhookTransport {
         case .success(let open): publisher = open
         case .failure(let error): return .failure(Self.failure(error, duration: clock.now - began))
         }
-        guard let subject = request.streamSubject else {
-            return .failure(
-                TransportFailure(kind: .invalidRequest, message: "\(request.url) is not a NATS subject (nats:<subject>)", duration: .zero))
-        }
         do {
             let ack = try await publisher.publish(
-                subject: subject, messageID: request.messageID ?? "", headers: request.headers, body: request.body,
-                timeout: request.options.totalTimeout)
-            return .response(
-                WebhookResponse(
-                    status: 200,
-                    headers: [HTTPHeader("Nats-Stream", ack.stream), HTTPHeader("Nats-Sequence", "\(ack.sequence)")],
-                    body: Array(#"{"stream":"\#(ack.stream)","seq":\#(ack.sequence),"duplicate":\#(ack.duplicate)}"#.utf8),
-                    duration: clock.now - began,
-                    httpVersion: ""))
+                subject: message.subject, messageID: message.messageID, headers: message.headers, body: message.body,
+                timeout: message.timeout)
+            return .acknowledged(ack, duration: clock.now - began)
         } catch  where error.code == .noStream {
             // No responder: no stream captures the subject, or its stream has no leader now.
-            let explained = await explainNoResponders(publisher, subject: subject)
+            let explained = await explainNoResponders(publisher, subject: message.subject)
             return .failure(Self.failure(explained, duration: clock.now - began))
         } catch {
             return .failure(Self.failure(error, duration: clock.now - began))

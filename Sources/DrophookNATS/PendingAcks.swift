@@ -1,10 +1,11 @@
 import CNats
+import DrophookEvents
 import Synchronization
 
 /// The publishes waiting for the stream's acknowledgement, by message, and the C callback
 /// libnats calls with each one (on its own thread).
 final class PendingAcks: Sendable {
-    typealias Waiter = CheckedContinuation<Result<JetStreamAck, JetStreamError>, Never>
+    typealias Waiter = CheckedContinuation<Result<StreamAcknowledgement, JetStreamError>, Never>
 
     /// By message address (a plain number: a pointer is not Sendable), which stays the
     /// message's own until the handler destroys it.
@@ -39,7 +40,7 @@ final class PendingAcks: Sendable {
         if let ack {
             waiter.resume(
                 returning: .success(
-                    JetStreamAck(
+                    StreamAcknowledgement(
                         stream: ack.pointee.Stream.map { String(cString: $0) } ?? "",
                         sequence: ack.pointee.Sequence,
                         duplicate: ack.pointee.Duplicate)))

@@ -70,7 +70,7 @@ struct DeliveryBenchmark {
                 try outbox.recordAttempt(
                     AttemptRecord(
                         id: Outbox.newID(), deliveryID: job.deliveryID, number: 1, startedAtMillis: Outbox.nowMillis(),
-                        durationMillis: 1, requestURL: "http://127.0.0.1/x",
+                        durationMillis: 1, target: .url("http://127.0.0.1/x"),
                         requestHeaders: [HTTPHeader("Content-Type", "application/json")],
                         requestBody: Array(repeating: 65, count: 600), responseStatus: 204, result: .delivered
                     ), endpoint: "a", transition: .delivered)
@@ -88,9 +88,11 @@ struct DeliveryBenchmark {
         let receiver = try await WebhookReceiver.start(ReceiverConfiguration(historyLimit: 10))
         let transport = CurlTransport()
         let endpoint = EndpointConfiguration(
-            name: "a", webhookID: Outbox.newID(), url: receiver.baseURL + "/hook", format: SFTPToGoFormat(),
-            secret: Array("secret".utf8), concurrency: concurrency,
-            destination: stream.map { .stream(transport: $0, subject: { watch, topic in "sftp.bench.\(watch).\(topic)" }) } ?? .webhook
+            name: "a", webhookID: Outbox.newID(),
+            destination: stream.map {
+                .stream(.init(transport: $0, servers: $0.settings.connection.servers) { watch, topic in "sftp.bench.\(watch).\(topic)" })
+            } ?? .webhook(url: receiver.baseURL + "/hook"),
+            format: SFTPToGoFormat(), secret: Array("secret".utf8), concurrency: concurrency
         )
         var logger = Logger(label: "bench")
         logger.logLevel = .error

@@ -70,7 +70,7 @@ struct ConfigurationDialectTests {
         // Another scheme's header name is the user's own to send.
         let other = try AgentConfiguration.parse(
             webhook("headers:\n  X-Rilavek-Signature: kept\n  Authorization: Basic x"), file: "t.yaml", environment: [:])
-        #expect(other.webhooks.first?.headers.map(\.name) == ["X-Rilavek-Signature", "Authorization"])
+        #expect(other.endpoints.first?.headers.map(\.name) == ["X-Rilavek-Signature", "Authorization"])
     }
 }
 
@@ -94,7 +94,7 @@ extension ConfigurationDialectTests {
         let binary = try AgentConfiguration.parse(
             webhook("cloudevents_mode: binary", format: "cloudevents", secret: whsec), file: "t.yaml", environment: [:])
         #expect((binary.endpointConfigurations.first?.format as? CloudEventsFormat)?.mode == .binary)
-        #expect(binary.webhooks.first?.topics == [.fileCreated, .fileDeleted, .fileFailed])
+        #expect(binary.endpoints.first?.topics == [.fileCreated, .fileDeleted, .fileFailed])
         let structured = try AgentConfiguration.parse(webhook("", format: "cloudevents", secret: whsec), file: "t.yaml", environment: [:])
         #expect((structured.endpointConfigurations.first?.format as? CloudEventsFormat)?.mode == .structured)
         #expect(base.problems(webhook("cloudevents_mode: binary")).map(\.key) == ["webhooks[0].cloudevents_mode"])

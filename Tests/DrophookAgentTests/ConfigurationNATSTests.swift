@@ -38,8 +38,8 @@ struct ConfigurationNATSTests {
                 ordered: true
                 create_stream: {name: SFTP, replicas: 3, duplicate_window: 10m, max_age: 30d}
                 """), file: "t.yaml", environment: ["NATS_PASSWORD": "a-long-nats-password"])
-        let fleet = try #require(loaded.webhooks.first)
-        let nats = try #require(fleet.nats)
+        let fleet = try #require(loaded.endpoints.first)
+        let nats = try #require(fleet.stream)
         #expect(nats.settings.connection.servers == ["nats://10.0.0.5:4222", "tls://10.0.0.6:4222"])
         #expect(nats.settings.connection.authentication == .userPassword(user: "drophook", password: "a-long-nats-password"))
         #expect(nats.subject(watch: "uploads", topic: "file.created") == "files.sftp-eu-1.file.created")
@@ -54,12 +54,46 @@ struct ConfigurationNATSTests {
         }
 
         let plain = try AgentConfiguration.parse(config("servers: nats://127.0.0.1:4222"), file: "t.yaml", environment: [:])
-        let defaults = try #require(plain.webhooks.first?.nats)
+        let defaults = try #require(plain.endpoints.first?.stream)
         #expect(defaults.host == AgentConfiguration.hostName)
         #expect(defaults.subject.description == "sftp.{host}.{watch}.{topic}")
         #expect(defaults.settings.connection.authentication == .none)
         #expect(defaults.settings.createStream == nil)
-        #expect(plain.webhooks.first?.concurrency == 32)
+        #expect(plain.endpoints.first?.concurrency == 32)
+    }
+
+    @Test("each entry carries its key, its kind of destination and the signer made at load")
+    func entriesCarryWhatLoadingChecked() throws {
+        let loaded = try AgentConfiguration.parse(
+            config(
+                "servers: [nats://127.0.0.1:4222]\nsecret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                webhooks: """
+                    webhooks:
+                      - name: ops
+                        url: https://hooks.example.com/in
+                        format: standard
+                        secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+                        authorization: Bearer abc
+                        handshake: true
+                    """), file: "t.yaml", environment: [:])
+        #expect(loaded.endpoints.map(\.key) == ["webhooks[0]", "nats[0]"])
+        let ops = try #require(loaded.endpoints.first?.webhook)
+        #expect(ops.url == "https://hooks.example.com/in" && ops.authorization == "Bearer abc" && ops.handshake)
+        #expect(loaded.endpoints.first?.stream == nil && loaded.endpoints.last?.webhook == nil)
+        #expect(loaded.endpoints.first?.signer.scheme == .standard && loaded.endpoints.first?.signer.signs == true)
+        let stages = loaded.endpointConfigurations
+        guard case .webhook(let url) = stages.first?.destination, case .stream(let stream) = stages.last?.destination else {
+            Issue.record("a webhook posts to its URL, a nats entry publishes into its stream")
+            return
+        }
+        #expect(url == "https://hooks.example.com/in" && stages.first?.handshake == true)
+        #expect(stream.servers == ["nats://127.0.0.1:4222"] && stages.last?.handshake == false && stages.last?.authorization == nil)
+        #expect(stream.subject("uploads", "file.created") == "sftp.\(AgentConfiguration.hostName).uploads.file.created")
+        // The one key table: a key belongs to the kinds that take it, and to no other.
+        #expect(AgentConfiguration.EndpointKind.keys(of: .webhook).contains("handshake"))
+        #expect(!AgentConfiguration.EndpointKind.keys(of: .stream).contains("handshake"))
+        #expect(AgentConfiguration.EndpointKind.keys(of: .stream).contains("servers"))
+        #expect(!AgentConfiguration.EndpointKind.keys(of: .webhook).contains("servers"))
     }
 
     @Test("NATS destinations and webhooks share one set of names")

@@ -41,7 +41,7 @@ struct ConfigurationTests {
         #expect(watch.pipeID == "pip_uploads")
         #expect(watch.transferProtocol == "sftp")
         #expect(watch.actor == .owner)
-        let webhook = try #require(configuration.webhooks.first)
+        let webhook = try #require(configuration.endpoints.first)
         #expect(webhook.topics == [.fileCreated, .fileDeleted])
         #expect(webhook.secret == Array("s3cret".utf8))
         #expect(webhook.retry.count == 8)
@@ -49,7 +49,7 @@ struct ConfigurationTests {
         #expect(webhook.id.count == 36)
         // The derived id is stable: the same name gives the same Metadata.Webhook.Id.
         let again = try AgentConfiguration.parse(Self.valid, file: "t.yaml", environment: [:])
-        #expect(again.webhooks.first?.id == webhook.id)
+        #expect(again.endpoints.first?.id == webhook.id)
     }
 
     @Test func shippedSampleConfigIsValid() throws {
@@ -57,7 +57,7 @@ struct ConfigurationTests {
             .appendingPathComponent("../../etc/drophook.yaml").standardized.path
         let environment = ["DROPHOOK_DEMO_SECRET": "demo-secret", "DROPHOOK_DEMO_TOKEN": "demo-token"]
         let configuration = try AgentConfiguration.load(file: path, environment: environment)
-        #expect(configuration.webhooks.map(\.format) == ["sftptogo", "rilavek"])
+        #expect(configuration.endpoints.map(\.format) == ["sftptogo", "rilavek"])
         // Every secret comes from the environment: a clone's world-readable copy may run.
         #expect(configuration.secretLocations.isEmpty)
         #expect(AgentPreflight.startupErrors(configuration).allSatisfy { !$0.message.contains("readable by every user") })
@@ -100,7 +100,7 @@ struct ConfigurationTests {
         try "from-file\n".write(to: folder.appendingPathComponent("ops.secret"), atomically: true, encoding: .utf8)
         let text = Self.valid.replacingOccurrences(of: "secret: s3cret", with: "secret_file: ops.secret")
         let configuration = try AgentConfiguration.parse(text, file: folder.appendingPathComponent("c.yaml").path, environment: [:])
-        #expect(configuration.webhooks.first?.secret == Array("from-file".utf8))
+        #expect(configuration.endpoints.first?.secret == Array("from-file".utf8))
     }
 
     @Test func badURLIsRejected() {
@@ -116,7 +116,7 @@ struct ConfigurationTests {
         #expect(found.map(\.code) == [.unsetVariable])
         #expect(found.first?.description.contains("OPS_SECRET is not set") == true)
         let configuration = try AgentConfiguration.parse(text, file: "t.yaml", environment: ["OPS_SECRET": "abc"])
-        #expect(configuration.webhooks.first?.secret == Array("abc".utf8))
+        #expect(configuration.endpoints.first?.secret == Array("abc".utf8))
     }
 
     @Test func yamlSyntaxErrorGivesTheLine() {
@@ -178,7 +178,7 @@ struct ConfigurationTests {
         let text =
             Self.valid.replacingOccurrences(of: "format: sftptogo", with: "format: rilavek")
             + "\n    retry: [1m, 5m, 30m, 2h, 24h]\n"
-        let webhook = try #require(try AgentConfiguration.parse(text, file: "t.yaml", environment: [:]).webhooks.first)
+        let webhook = try #require(try AgentConfiguration.parse(text, file: "t.yaml", environment: [:]).endpoints.first)
         #expect(webhook.topics == [.fileCreated, .fileFailed])
         #expect(webhook.retry == [.seconds(60), .seconds(300), .seconds(1800), .seconds(7200), .seconds(86_400)])
     }

@@ -110,9 +110,16 @@ struct NATSDestinationTests {
         // `drophook ping` goes through the stream too, and its attempt shows the stream's ack.
         let ping = try AgentUnderTest.command(["ping", "fleet", "--config", agent.configFile.path])
         #expect(ping.status == 0, "\(ping.stdout)\(ping.stderr)")
-        #expect(ping.stdout.contains(#""stream":"SFTP""#), "\(ping.stdout)")
+        #expect(ping.stdout.contains("acknowledged by the stream SFTP, sequence "), "\(ping.stdout)")
         #expect(ping.stdout.contains("request   PUBLISH sftp.sftp-a._.webhook.ping"), "\(ping.stdout)")
         #expect(ping.stdout.contains("delivered  acknowledged by the stream"), "\(ping.stdout)")
+        // The delivery log's JSON says it in the stream's terms too: a subject, not a URL, and
+        // the acknowledgement where a webhook's HTTP response would be.
+        let pingID = try #require(ping.stdout.split(separator: " ").dropFirst(2).first.map(String.init))
+        let shown = try AgentUnderTest.command(["deliveries", pingID, "--json", "--config", agent.configFile.path])
+        #expect(shown.stdout.contains(#""subject":"sftp.sftp-a._.webhook.ping""#), "\(shown.stdout)")
+        #expect(shown.stdout.contains(#""response":null"#) && shown.stdout.contains(#""acknowledgement":{"stream":"SFTP","sequence":"#))
+        #expect(!shown.stdout.contains(#""request":{"url""#), "\(shown.stdout)")
         let status = try AgentUnderTest.command(["status", "--config", agent.configFile.path])
         #expect(status.stdout.contains("nats fleet: "), "\(status.stdout)")
         let pinged = try admin.message("SFTP", sequence: admin.messageCount("SFTP"))
@@ -291,7 +298,7 @@ struct NATSDestinationTests {
         // The duplicate window was exercised, not merely available: the stream answered at
         // least one republished event as a duplicate, and the delivery log kept that ack.
         let duplicates = try await DatabaseQueue(path: outboxFile).read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM attempt WHERE CAST(response_body AS TEXT) LIKE '%\"duplicate\":true%'") ?? 0
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM attempt WHERE stream_duplicate = 1") ?? 0
         }
         #expect(duplicates >= 1, "no publish was answered as a duplicate")
         #expect(agent.terminate() == 0)

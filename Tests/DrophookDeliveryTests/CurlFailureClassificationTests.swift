@@ -35,7 +35,7 @@ struct CurlFailureClassificationTests {
                 == .invalidResponse)
         #expect(TransportFailure.Kind(curlCode: CURLE_UNSUPPORTED_PROTOCOL, errorText: "Protocol \"ftp\" not supported") == .invalidRequest)
         #expect(
-            RetryPolicy().classify(.failure(TransportFailure(kind: .invalidResponse, message: "", duration: .zero)))
+            RetryPolicy().classify(TransportFailure(kind: .invalidResponse, message: "", duration: .zero))
                 == .retry(reason: "invalidResponse: ", after: nil))
     }
 

@@ -186,7 +186,7 @@ struct CurlTransportTests {
         let failure = try #require(outcome.curlFailure)
         #expect(failure.kind == .invalidResponse, "\(failure)")
         #expect(failure.message.contains(text), "\(failure)")
-        guard case .retry = RetryPolicy().classify(outcome) else {
+        guard case .retry = RetryPolicy().classify(DeliveryOutcome(outcome)) else {
             Issue.record("a malformed reply must be retried: \(failure)")
             return
         }

@@ -59,7 +59,7 @@ struct EngineLifecycleTests {
         _ = try await old.waitForWebhooks(count: 3)
 
         var after = before
-        after.url = new.baseURL + "/v2/hook"
+        after.destination = .webhook(url: new.baseURL + "/v2/hook")
         harness.engine.reload(endpoints: [after])
         let webhooks = try await new.waitForWebhooks(count: 3)
         try await eventually("queue drained") { try harness.outbox.queueDepth(endpoint: "hook") == 0 }

@@ -111,7 +111,7 @@ func testEndpoint(
     EndpointConfiguration(
         name: name,
         webhookID: Outbox.newID(),
-        url: url,
+        destination: .webhook(url: url),
         format: SFTPToGoFormat(),
         topics: [.fileCreated, .fileDeleted],
         secret: Array("s3cret".utf8),

@@ -7,8 +7,8 @@ import Testing
 struct RetryPolicyTests {
     let policy = RetryPolicy()
 
-    func response(_ status: Int, _ headers: [HTTPHeader] = []) -> WebhookOutcome {
-        .response(WebhookResponse(status: status, headers: headers, body: [], duration: .milliseconds(3)))
+    func response(_ status: Int, _ headers: [HTTPHeader] = []) -> DeliveryOutcome {
+        .answered(WebhookResponse(status: status, headers: headers, body: [], duration: .milliseconds(3)))
     }
 
     func isRetry(_ verdict: DeliveryVerdict) -> Bool {
@@ -52,13 +52,13 @@ struct RetryPolicyTests {
         "connection errors, DNS, timeouts, resets and TLS failures are retried",
         arguments: [TransportFailure.Kind.dnsFailure, .connectFailure, .timeout, .tlsFailure, .connectionReset, .other])
     func transportFailures(kind: TransportFailure.Kind) {
-        let verdict = policy.classify(.failure(TransportFailure(kind: kind, message: "x", duration: .zero)))
+        let verdict = policy.classify(TransportFailure(kind: kind, message: "x", duration: .zero))
         #expect(verdict == .retry(reason: "\(kind.rawValue): x", after: nil))
     }
 
     @Test("a request that cannot be made fails at once")
     func invalidRequest() {
-        #expect(isPermanent(policy.classify(.failure(TransportFailure(kind: .invalidRequest, message: "bad URL", duration: .zero)))))
+        #expect(isPermanent(policy.classify(TransportFailure(kind: .invalidRequest, message: "bad URL", duration: .zero))))
     }
 
     @Test("Retry-After on 429 and 503 replaces the schedule; elsewhere it is ignored")

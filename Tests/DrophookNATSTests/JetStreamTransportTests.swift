@@ -11,14 +11,14 @@ import Testing
     "JetStream transport", .serialized,
     .requires(.natsServer))
 struct JetStreamTransportTests {
-    static func request(_ id: String, subject: String = "sftp.h.uploads.file.created") -> WebhookRequest {
-        WebhookRequest(
-            url: WebhookRequest.streamScheme + subject, headers: [HTTPHeader("Content-Type", "application/json")], body: Array("{}".utf8),
-            options: TransportOptions(totalTimeout: .seconds(2)), messageID: id)
+    static func request(_ id: String, subject: String = "sftp.h.uploads.file.created") -> StreamMessage {
+        StreamMessage(
+            subject: subject, headers: [HTTPHeader("Content-Type", "application/json")], body: Array("{}".utf8), messageID: id,
+            timeout: .seconds(2))
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func aStoredMessageIsA200WithTheAckAndARepeatIsMarkedDuplicate() async throws {
+    func aStoredMessageIsAcknowledgedAndARepeatIsMarkedDuplicate() async throws {
         let server = try NATSServer.start()
         defer { server.stop() }
         let transport = JetStreamTransport(
@@ -26,15 +26,15 @@ struct JetStreamTransportTests {
                 connection: .init(servers: [server.url]),
                 createStream: .init(name: "SFTP", subjects: ["sftp.>"])))
         defer { transport.close() }
-        guard case .response(let first) = await transport.send(Self.request("event-1")),
-            case .response(let again) = await transport.send(Self.request("event-1"))
+        guard case .acknowledged(let first, _) = await transport.publish(Self.request("event-1")),
+            case .acknowledged(let again, _) = await transport.publish(Self.request("event-1"))
         else {
             Issue.record("both publishes should be acknowledged")
             return
         }
-        #expect(first.status == 200 && first.header("Nats-Sequence") == "1")
-        #expect(String(decoding: first.body, as: UTF8.self) == #"{"stream":"SFTP","seq":1,"duplicate":false}"#)
-        #expect(String(decoding: again.body, as: UTF8.self) == #"{"stream":"SFTP","seq":1,"duplicate":true}"#)
+        #expect(first == StreamAcknowledgement(stream: "SFTP", sequence: 1, duplicate: false))
+        #expect(again == StreamAcknowledgement(stream: "SFTP", sequence: 1, duplicate: true))
+        #expect(RetryPolicy().classify(DeliveryOutcome.acknowledged(again)) == .delivered)
     }
 
     @Test(.timeLimit(.minutes(1)))
@@ -45,23 +45,23 @@ struct JetStreamTransportTests {
         let transport = JetStreamTransport(.init(connection: .init(servers: [server.url], connectTimeout: .seconds(1))))
         defer { transport.close() }
         for id in ["a", "b"] {
-            guard case .response = await transport.send(Self.request(id)) else {
+            guard case .acknowledged = await transport.publish(Self.request(id)) else {
                 Issue.record("\(id) should be stored")
                 return
             }
         }
-        guard case .failure(let full) = await transport.send(Self.request("c")) else {
+        guard case .failure(let full) = await transport.publish(Self.request("c")) else {
             Issue.record("a full stream that discards new messages must refuse the third")
             return
         }
         #expect(full.kind == .other, "\(full)")
         #expect(full.description.contains("JetStream refused the message on subject sftp.h.uploads.file.created"), "\(full)")
         // Retried on the endpoint's schedule (room may be made), never failed or disabled at once.
-        #expect(RetryPolicy().classify(.failure(full)) == .retry(reason: full.description, after: nil))
+        #expect(RetryPolicy().classify(full) == .retry(reason: full.description, after: nil))
 
         server.stop()
         let dead = JetStreamTransport(.init(connection: .init(servers: [server.url], connectTimeout: .seconds(1))))
-        guard case .failure(let unreachable) = await dead.send(Self.request("d")) else {
+        guard case .failure(let unreachable) = await dead.publish(Self.request("d")) else {
             Issue.record("no server: the publish must fail")
             return
         }
@@ -78,7 +78,7 @@ struct JetStreamTransportTests {
         let transport = JetStreamTransport(
             .init(connection: .init(servers: [server.url]), createStream: .init(name: "SFTP", subjects: ["sftp.>"])))
         defer { transport.close() }
-        guard case .failure(let failure) = await transport.send(Self.request("x", subject: "files.created")) else {
+        guard case .failure(let failure) = await transport.publish(Self.request("x", subject: "files.created")) else {
             Issue.record("no stream captures files.created: the publish must fail")
             return
         }
@@ -100,7 +100,7 @@ struct JetStreamTransportTests {
         }
         try #require(added, "the cluster never accepted the stream")
         let stored = await pollUntil(within: .seconds(30)) {
-            if case .response = await transport.send(Self.request("first")) { return true }
+            if case .acknowledged = await transport.publish(Self.request("first")) { return true }
             return false
         }
         try #require(stored)
@@ -109,12 +109,12 @@ struct JetStreamTransportTests {
         let leader = try admin.streamLeader("SFTP")
         cluster.stop(leader)
         if let other = cluster.names.first(where: { $0 != leader }) { cluster.stop(other) }
-        guard case .failure(let failure) = await transport.send(Self.request("second")) else {
+        guard case .failure(let failure) = await transport.publish(Self.request("second")) else {
             Issue.record("a stream without a leader cannot acknowledge")
             return
         }
         #expect(!failure.description.contains("no JetStream stream captures"), "\(failure)")
         #expect(failure.description.contains("no leader") || failure.description.contains("no acknowledgement"), "\(failure)")
-        #expect(RetryPolicy().classify(.failure(failure)) == .retry(reason: failure.description, after: nil))
+        #expect(RetryPolicy().classify(failure) == .retry(reason: failure.description, after: nil))
     }
 }

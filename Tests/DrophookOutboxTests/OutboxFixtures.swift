@@ -36,7 +36,7 @@ func record(_ path: String, watch: String = "uploads", inode: UInt64 = 42, size:
 func attemptRecord(for job: DeliveryJob, status: Int?, result: AttemptResult, at millis: Int64 = Outbox.nowMillis()) -> AttemptRecord {
     AttemptRecord(
         id: Outbox.newID(), deliveryID: job.deliveryID, number: job.attemptCount + 1,
-        startedAtMillis: millis, durationMillis: 3, requestURL: "http://127.0.0.1:1/hook",
+        startedAtMillis: millis, durationMillis: 3, target: .url("http://127.0.0.1:1/hook"),
         requestHeaders: [HTTPHeader("Content-Type", "application/json")], requestBody: Array("{}".utf8),
         responseStatus: status, responseBody: Array("ok".utf8), error: status == nil ? "connectFailure" : nil,
         result: result

@@ -48,6 +48,6 @@ struct OutboxReleaseFileTests {
         #expect(Set(try await outbox.loadSnapshot().map(\.path)) == ["", "in", "in/old-1.csv", "in/old-2.csv", "in/old-3.csv"])
         #expect(try await outbox.rebaseSchedule() == 0)
         let migrations = try await outbox.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations.last == "v8-schedule-clock")
+        #expect(migrations.last == "v9-stream-attempts")
     }
 }

@@ -143,7 +143,7 @@ struct ReloadOnHangup: Service {
                     organizationID: .some(configuration.organizationID)
                 )
                 pipeline.reload(configuration)
-                JetStreamConnections.shared.close(keeping: Set(configuration.webhooks.compactMap { $0.nats?.settings }))
+                JetStreamConnections.shared.close(keeping: Set(configuration.endpoints.compactMap { $0.stream?.settings }))
                 if !self.logLevelFixed, let level = configuration.logLevel, level != AgentProcess.logLevel.value {
                     AgentProcess.logLevel.value = level
                     logger.notice("log level is now \(level)")
@@ -151,7 +151,7 @@ struct ReloadOnHangup: Service {
                 if configuration.sessionLog != sessionLog {
                     logger.warning("session_log changed in \(file): it takes effect when drophook restarts (systemctl restart drophook)")
                 }
-                logger.notice("reloaded \(file): \(configuration.watches.count) watches, \(configuration.webhooks.count) webhooks")
+                logger.notice("reloaded \(file): \(configuration.watches.count) watches, \(configuration.endpoints.count) webhooks")
             } catch {
                 logger.error("not reloading \(file), keeping the running config: \(error)")
             }

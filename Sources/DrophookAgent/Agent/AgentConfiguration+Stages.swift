@@ -17,44 +17,48 @@ extension AgentConfiguration {
         )
     }
 
-    /// The delivery engine's endpoints, one per webhook or NATS destination.
+    /// The delivery engine's endpoints, one per webhook or NATS destination: what loading
+    /// read and checked, carried over as it is.
     public var endpointConfigurations: [EndpointConfiguration] {
-        webhooks.map { webhook in
-            EndpointConfiguration(
-                name: webhook.name,
-                webhookID: webhook.id,
-                url: webhook.url,
-                format: webhook.payloadFormat,
-                topics: Set(webhook.topics),
-                watches: webhook.watches.map(Set.init),
-                filter: webhook.filter,
-                // Checked when the config was loaded.
-                signer: try! RequestSigner(
-                    scheme: webhook.signature ?? webhook.payloadFormat.defaultSignature,
-                    secrets: webhook.signingSecrets),
-                authorization: webhook.authorization,
-                extraHeaders: webhook.headers,
-                retrySchedule: RetrySchedule(delays: webhook.retry),
-                transport: TransportOptions(
-                    connectTimeout: webhook.connectTimeout,
-                    totalTimeout: webhook.timeout,
-                    caFile: webhook.caFile,
-                    clientCertificateFile: webhook.clientCertificate,
-                    clientKeyFile: webhook.clientKey,
-                    proxy: webhook.proxy
-                ),
-                concurrency: webhook.concurrency,
-                ordered: webhook.ordered,
-                paused: webhook.paused,
-                disableAfter: webhook.disableAfter,
-                retryOn4xx: webhook.retryOn4xx,
-                handshake: webhook.handshake,
-                sessionDetails: webhook.sessionDetails,
-                destination: webhook.nats.map { nats in
+        endpoints.map { endpoint in
+            let webhook = endpoint.webhook
+            let destination: EndpointConfiguration.Destination =
+                switch endpoint.destination {
+                case .webhook(let webhook): .webhook(url: webhook.url)
+                case .stream(let nats):
                     .stream(
-                        transport: JetStreamConnections.shared.transport(for: nats.settings),
-                        subject: { watch, topic in nats.subject(watch: watch, topic: topic) })
-                } ?? .webhook
+                        .init(
+                            transport: JetStreamConnections.shared.transport(for: nats.settings),
+                            servers: nats.settings.connection.servers
+                        ) { watch, topic in nats.subject(watch: watch, topic: topic) })
+                }
+            return EndpointConfiguration(
+                name: endpoint.name,
+                webhookID: endpoint.id,
+                destination: destination,
+                format: endpoint.payloadFormat,
+                topics: Set(endpoint.topics),
+                watches: endpoint.watches.map(Set.init),
+                filter: endpoint.filter,
+                signer: endpoint.signer,
+                authorization: webhook?.authorization,
+                extraHeaders: endpoint.headers,
+                retrySchedule: RetrySchedule(delays: endpoint.retry),
+                transport: TransportOptions(
+                    connectTimeout: endpoint.connectTimeout,
+                    totalTimeout: endpoint.timeout,
+                    caFile: endpoint.caFile,
+                    clientCertificateFile: endpoint.clientCertificate,
+                    clientKeyFile: endpoint.clientKey,
+                    proxy: webhook?.proxy
+                ),
+                concurrency: endpoint.concurrency,
+                ordered: endpoint.ordered,
+                paused: endpoint.paused,
+                disableAfter: endpoint.disableAfter,
+                retryOn4xx: webhook?.retryOn4xx ?? false,
+                handshake: webhook?.handshake ?? false,
+                sessionDetails: endpoint.sessionDetails
             )
         }
     }
@@ -91,12 +95,5 @@ extension AgentConfiguration {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0, buffer[0] != 0 else { return "localhost" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
-
-extension AgentConfiguration.Webhook {
-    /// The payload format with its options (the loader only accepts names the registry knows).
-    public var payloadFormat: any WebhookFormat {
-        format == "cloudevents" ? CloudEventsFormat(mode: cloudEventsMode) : WebhookFormats.named(format)!
     }
 }

@@ -108,12 +108,9 @@ extension AgentConfiguration {
                 .missingKey, at: root.line, key: "webhooks",
                 "required key is missing; list the endpoints to notify under webhooks: (or the NATS streams under nats:)")
         }
-        if let value = top["webhooks"], let items = reader.sequence(value) {
-            configuration.webhooks = items.compactMap { readWebhook($0, reader: reader, watchNames: watchNames) }
-            endpoints += items
-        }
-        if let value = top["nats"], let items = reader.sequence(value) {
-            configuration.webhooks += items.compactMap { readWebhook($0, reader: reader, watchNames: watchNames, nats: true) }
+        for kind in EndpointKind.allCases {
+            guard let value = top[kind.section], let items = reader.sequence(value) else { continue }
+            configuration.endpoints += items.compactMap { readEndpoint($0, kind: kind, reader: reader, watchNames: watchNames) }
             endpoints += items
         }
         reader.checkUnique(endpoints, what: "webhook")
@@ -154,157 +151,6 @@ extension AgentConfiguration {
         return name != nil && path != nil ? watch : nil
     }
 
-    /// A `webhooks:` entry, or (`nats`) a `nats:` entry, which shares every delivery key.
-    private static func readWebhook(
-        _ item: ConfigReader.Value, reader: ConfigReader, watchNames: Set<String>, nats: Bool = false
-    ) -> Webhook? {
-        let webhookKeys = [
-            "name", "id", "url", "format", "cloudevents_mode", "signature", "topics", "watches", "paths", "min_size", "max_size", "actors",
-            "secret", "secret_file", "authorization",
-            "authorization_file", "headers", "retry", "timeout", "connect_timeout", "ca_file", "client_cert",
-            "client_key", "proxy", "concurrency", "ordered", "paused", "disable_after", "retry_on_4xx", "handshake",
-            "session_details",
-        ]
-        let keys = nats ? webhookKeys.filter { !webhookOnlyKeys.contains($0) } + natsKeys : webhookKeys
-        guard let map = reader.mapping(item, allowed: keys) else { return nil }
-        let name = map.required("name", "give the \(nats ? "NATS destination" : "webhook") a unique name").flatMap { reader.name($0) }
-        let url = nats ? "" : map.required("url", "set the endpoint's https:// URL").flatMap { reader.url($0) }
-        let format = map.required("format", "choose one of: \(WebhookFormats.names.joined(separator: ", "))")
-            .flatMap { reader.format($0) }
-        // Read every key even when a required one is wrong, so all mistakes are reported at once.
-        let topics = map["topics"].flatMap { reader.topics($0) } ?? Self.defaultTopics(format: format ?? "")
-        var webhook = Webhook(
-            name: name ?? "",
-            id: map["id"].flatMap { reader.string($0) } ?? WebhookIdentity.derivedID(name: name ?? ""),
-            url: url ?? "",
-            format: format ?? "",
-            topics: topics,
-            retry: Self.defaultRetry
-        )
-        if let value = map["watches"], let names = reader.stringList(value) {
-            for (index, watch) in names.enumerated() where !watchNames.contains(watch) {
-                reader.report(
-                    .unknownReference, at: value.line, key: "\(value.key)[\(index)]",
-                    "no watch is named '\(watch)'; known watches: \(watchNames.sorted().joined(separator: ", "))")
-            }
-            webhook.watches = names
-        }
-        webhook.filter = Self.readFilter(map, reader: reader)
-        if let value = map["cloudevents_mode"], let text = reader.string(value) {
-            if format != "cloudevents" {
-                reader.report(.invalidValue, value, "cloudevents_mode applies to format: cloudevents only; remove it or change the format")
-            } else if let mode = CloudEventsFormat.Mode(rawValue: text) {
-                webhook.cloudEventsMode = mode
-            } else {
-                reader.report(.invalidValue, value, "unknown mode '\(text)'; use structured or binary")
-            }
-        }
-        if let text = reader.secret(map, inline: "secret", file: "secret_file") {
-            if map["secret_file"] != nil, let value = map["secret_file"] {
-                do {
-                    let secrets = try SecretFile.parse(text)
-                    webhook.secret = secrets.first?.bytes
-                    webhook.previousSecrets = Array(secrets.dropFirst())
-                    webhook.secretFile = reader.string(value).map { reader.resolve($0) }
-                } catch {
-                    reader.report(.invalidValue, value, "\(error)")
-                }
-            } else {
-                webhook.secret = Array(text.utf8)
-            }
-        }
-        if let value = map["signature"], let text = reader.string(value) {
-            if let scheme = SignatureScheme(rawValue: text) {
-                webhook.signature = scheme
-            } else {
-                reader.report(
-                    .invalidValue, value, "unknown signature '\(text)'; use one of: \(SignatureScheme.names.joined(separator: ", "))")
-            }
-        }
-        if let format = format.flatMap(WebhookFormats.named), webhook.secret != nil {
-            let scheme = webhook.signature ?? format.defaultSignature
-            do {
-                _ = try RequestSigner(scheme: scheme, secrets: webhook.signingSecrets)
-            } catch {
-                let key = map["secret"] ?? map["secret_file"] ?? item
-                reader.report(
-                    .invalidValue, key,
-                    "cannot sign with \(scheme.rawValue): \(error); generate one with `drophook keygen standard` (or `drophook keygen ed25519`)"
-                )
-            }
-        }
-        webhook.authorization = reader.secret(map, inline: "authorization", file: "authorization_file")
-        if let authorization = webhook.authorization, let value = map["authorization"] ?? map["authorization_file"],
-            !reader.headerValue(authorization, value)
-        {
-            webhook.authorization = nil
-        }
-        if let value = map["headers"], let headers = reader.headers(value) {
-            let scheme = webhook.signature ?? format.flatMap(WebhookFormats.named)?.defaultSignature ?? .none
-            for header in headers {
-                if let owner = OwnedHeaders.owner(of: header.name, scheme: scheme, hasAuthorization: webhook.authorization != nil) {
-                    reader.report(
-                        .invalidValue, at: value.line, key: "\(value.key).\(header.name)",
-                        "\(header.name) is set by drophook (\(owner)) and cannot be replaced; remove it from headers")
-                } else {
-                    webhook.headers.append(header)
-                }
-            }
-        }
-        if let value = map["retry"], let items = reader.sequence(value) {
-            let delays = items.compactMap { reader.duration($0) }
-            if delays.count == items.count { webhook.retry = delays }
-        }
-        if let value = map["timeout"], let duration = reader.duration(value) {
-            if duration <= .zero {
-                reader.report(
-                    .invalidValue, value, "timeout 0s would cut off every request after the receiver got it, and resend it; use e.g. 10s")
-            } else if duration > Self.gracefulShutdown {
-                reader.report(
-                    .invalidValue, value,
-                    "timeout \(duration.components.seconds)s is longer than the \(Self.gracefulShutdown.components.seconds) s a stop waits for requests in flight (inside the unit's TimeoutStopSec=30); one cut off at a stop is sent again. Use at most \(Self.gracefulShutdown.components.seconds)s"
-                )
-            }
-            webhook.timeout = duration
-        }
-        if let value = map["connect_timeout"], let duration = reader.duration(value) {
-            if duration <= .zero {
-                reader.report(.invalidValue, value, "connect_timeout 0s would fail every connection; use e.g. 5s")
-            } else if duration > webhook.timeout {
-                reader.report(
-                    .invalidValue, value,
-                    "connect_timeout \(duration.components.seconds)s is longer than timeout \(webhook.timeout.components.seconds)s, which includes connecting; lower it or raise timeout"
-                )
-            }
-            webhook.connectTimeout = duration
-        }
-        webhook.caFile = map["ca_file"].flatMap { reader.readableFile($0) }
-        webhook.clientCertificate = map["client_cert"].flatMap { reader.readableFile($0) }
-        webhook.clientKey = map["client_key"].flatMap { reader.readableFile($0) }
-        if let value = map["client_key"], let path = webhook.clientKey { reader.noteSecret(value, file: path) }
-        if (webhook.clientCertificate == nil) != (webhook.clientKey == nil), map["client_cert"] != nil || map["client_key"] != nil {
-            reader.report(.missingKey, item, "client_cert and client_key go together; set both for mTLS")
-        }
-        if let value = map["proxy"], let proxy = reader.url(value, schemes: ["http", "https", "socks5", "socks5h"]) {
-            webhook.proxy = proxy
-        }
-        if let value = map["concurrency"], let count = reader.int(value, range: 1...256) { webhook.concurrency = count }
-        if let value = map["ordered"], let flag = reader.bool(value) { webhook.ordered = flag }
-        if let value = map["paused"], let flag = reader.bool(value) { webhook.paused = flag }
-        if let value = map["disable_after"], let duration = reader.duration(value) { webhook.disableAfter = duration }
-        if let value = map["retry_on_4xx"], let flag = reader.bool(value) { webhook.retryOn4xx = flag }
-        if let value = map["handshake"], let flag = reader.bool(value) { webhook.handshake = flag }
-        if let value = map["session_details"], let flag = reader.bool(value) { webhook.sessionDetails = flag }
-        if nats {
-            // An ack in flight costs a stream no connection and drophook no thread.
-            if map["concurrency"] == nil { webhook.concurrency = natsConcurrency }
-            webhook.nats = readNATS(map, item: item, reader: reader, webhook: webhook)
-            webhook.url = webhook.nats.map { $0.settings.connection.servers.joined(separator: ",") } ?? ""
-            if webhook.nats == nil { return nil }
-        }
-        return name != nil && url != nil && format != nil ? webhook : nil
-    }
-
     /// How long a stop waits for in-flight requests, and so the longest a webhook request may take:
     /// inside the unit's `TimeoutStopSec=30`; a request a stop cuts off may have reached the
     /// receiver, and is sent again.
@@ -314,34 +160,6 @@ extension AgentConfiguration {
     /// the checksum thread about half a second per 256 MiB on a small machine, and delays that
     /// file's own `created` (not other files') as long.
     static let defaultChecksumLimit: Int64 = 256 << 20
-
-    /// `paths`, `min_size`, `max_size` and `actors` of a webhook.
-    private static func readFilter(_ map: ConfigReader.Mapping, reader: ConfigReader) -> EventFilter {
-        var filter = EventFilter()
-        if let value = map["paths"], let globs = reader.stringList(value) {
-            do {
-                filter = try EventFilter(paths: globs)
-            } catch {
-                reader.report(.invalidValue, value, "\(error)")
-            }
-        }
-        filter.minimumSize = map["min_size"].flatMap { reader.byteSize($0) }
-        filter.maximumSize = map["max_size"].flatMap { reader.byteSize($0) }
-        if let low = filter.minimumSize, let high = filter.maximumSize, low > high, let value = map["max_size"] {
-            reader.report(.invalidValue, value, "max_size (\(high) bytes) is below min_size (\(low) bytes); no file could pass")
-        }
-        if let value = map["actors"], let names = reader.stringList(value) { filter.actors = Set(names) }
-        return filter
-    }
-
-    /// What a webhook hears when it names no topics: everything its format can carry.
-    static func defaultTopics(format: String) -> [Topic] {
-        switch format {
-        case "rilavek": [.fileCreated, .fileFailed]
-        case "standard", "cloudevents": [.fileCreated, .fileDeleted, .fileFailed]
-        default: [.fileCreated, .fileDeleted]
-        }
-    }
 
     private static func syntaxError(_ error: any Error, file: String) -> ConfigurationError {
         var line = 0

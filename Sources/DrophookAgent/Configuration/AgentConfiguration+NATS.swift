@@ -26,19 +26,11 @@ extension AgentConfiguration {
     /// Publishes in flight at once to a NATS destination unless `concurrency` says otherwise.
     static let natsConcurrency = 32
 
-    /// The keys a `nats:` entry takes besides the delivery keys it shares with webhooks.
-    static let natsKeys = [
-        "servers", "subject", "host", "credentials_file", "nkey", "nkey_seed_file", "user", "password", "password_file",
-        "token", "token_file", "create_stream",
-    ]
-
-    /// The webhook keys that mean nothing on NATS: its own authentication replaces
-    /// `Authorization`, and there is no HTTP proxy, handshake or 4xx.
-    static let webhookOnlyKeys: Set<String> = ["url", "authorization", "authorization_file", "proxy", "handshake", "retry_on_4xx"]
-
-    /// The NATS keys of one `nats:` entry (the shared keys are read by `readWebhook`).
-    static func readNATS(_ map: ConfigReader.Mapping, item: ConfigReader.Value, reader: ConfigReader, webhook: Webhook) -> NATSDestination?
-    {
+    /// The NATS keys of one `nats:` entry (the shared keys are read by `readEndpoint`), with
+    /// the TLS files and connect timeout read there.
+    static func readNATS(
+        _ map: ConfigReader.Mapping, item: ConfigReader.Value, reader: ConfigReader, endpoint: Endpoint
+    ) -> NATSDestination? {
         var servers: [String] = []
         if let value = map.required("servers", "list the NATS servers, e.g. servers: [nats://10.0.0.5:4222]") {
             let items: [ConfigReader.Value] = if case .scalar = value.node { [value] } else { reader.sequence(value) ?? [] }
@@ -56,12 +48,12 @@ extension AgentConfiguration {
         let host = map["host"].flatMap { reader.string($0) } ?? hostName
         let connection = JetStreamPublisher.Configuration(
             servers: servers,
-            name: "drophook \(host) \(webhook.name)",
+            name: "drophook \(host) \(endpoint.name)",
             authentication: readNATSAuthentication(map, item: item, reader: reader),
-            caFile: webhook.caFile,
-            clientCertificate: webhook.clientCertificate,
-            clientKey: webhook.clientKey,
-            connectTimeout: webhook.connectTimeout
+            caFile: endpoint.caFile,
+            clientCertificate: endpoint.clientCertificate,
+            clientKey: endpoint.clientKey,
+            connectTimeout: endpoint.connectTimeout
         )
         var createStream: JetStreamPublisher.StreamSettings?
         if let value = map["create_stream"], let subject {

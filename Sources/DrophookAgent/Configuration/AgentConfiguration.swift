@@ -21,7 +21,8 @@ public struct AgentConfiguration: Sendable {
     /// `host:port` for the Prometheus `/metrics` endpoint; nil turns it off.
     public var metricsListen: ListenAddress?
     public var watches: [Watch]
-    public var webhooks: [Webhook]
+    /// The `webhooks:` entries, then the `nats:` entries: one list of endpoints with one set of names.
+    public var endpoints: [Endpoint]
     /// `session_log:`: OpenSSH's SFTP session log, for the SFTP user, the client address and
     /// interrupted uploads; nil when not configured.
     public var sessionLog: SessionLog.Configuration?
@@ -51,7 +52,7 @@ public struct AgentConfiguration: Sendable {
         deliveryLogRetention: Duration = .seconds(30 * 86_400),
         metricsListen: ListenAddress? = nil,
         watches: [Watch] = [],
-        webhooks: [Webhook] = []
+        endpoints: [Endpoint] = []
     ) {
         self.file = file
         self.stateDirectory = stateDirectory
@@ -60,7 +61,7 @@ public struct AgentConfiguration: Sendable {
         self.deliveryLogRetention = deliveryLogRetention
         self.metricsListen = metricsListen
         self.watches = watches
-        self.webhooks = webhooks
+        self.endpoints = endpoints
     }
 
     /// One drop tree (`watches:` entry).
@@ -89,14 +90,24 @@ public struct AgentConfiguration: Sendable {
         }
     }
 
-    /// One receiving endpoint (`webhooks:` entry).
-    public struct Webhook: Sendable {
+    /// One receiving endpoint: a `webhooks:` entry or a `nats:` entry, which share every
+    /// delivery key and differ in their ``destination``.
+    public struct Endpoint: Sendable {
         public var name: String
+        /// Where it sits in the config, e.g. `webhooks[0]` or `nats[1]`, for messages about it.
+        public var key: String
         /// Stable id (SFTP To Go `Metadata.Webhook.Id`); derived from the name unless set.
         public var id: String
-        public var url: String
+        /// A webhook's URL with its HTTP settings, or a stream's servers, subject and
+        /// credentials: chosen once, when the entry is read.
+        public var destination: Destination
         /// `sftptogo`, `rilavek`, `standard` or `cloudevents`.
         public var format: String
+        /// The format with its options, made when the entry was read.
+        public var payloadFormat: any WebhookFormat
+        /// Signs with ``signature`` (or the format's own scheme) and the live secrets, made and
+        /// checked when the entry was read.
+        public var signer: RequestSigner
         /// `signature:`; nil means the format's own scheme.
         public var signature: SignatureScheme?
         /// `cloudevents_mode:` of a `cloudevents` webhook.
@@ -112,8 +123,6 @@ public struct AgentConfiguration: Sendable {
         public var previousSecrets: [SigningSecret] = []
         /// The `secret_file` path, for `drophook rotate-secret`; nil for an inline secret.
         public var secretFile: String?
-        /// Sent verbatim as the `Authorization` header.
-        public var authorization: String?
         public var headers: [HTTPHeader] = []
         /// Delays between attempts; attempts in all = delays + 1.
         public var retry: [Duration]
@@ -122,7 +131,6 @@ public struct AgentConfiguration: Sendable {
         public var caFile: String?
         public var clientCertificate: String?
         public var clientKey: String?
-        public var proxy: String?
         /// Deliveries in flight at once to this endpoint.
         public var concurrency: Int = 8
         /// Deliver strictly in event order, one at a time.
@@ -130,28 +138,69 @@ public struct AgentConfiguration: Sendable {
         public var paused: Bool = false
         /// Disable the endpoint after it has failed continuously this long.
         public var disableAfter: Duration = .seconds(5 * 86_400)
-        /// Retry 4xx answers (other than the always-retried 408, 409, 425, 429) instead of failing at once.
-        public var retryOn4xx: Bool = false
-        /// `handshake:` — the CloudEvents abuse-protection handshake before delivering.
-        public var handshake: Bool = false
         /// `session_details:` — the session log's client address and bytes written in the
         /// vendors' shapes too (drophook's own formats always carry them).
         public var sessionDetails: Bool = false
-        /// A `nats:` entry: published into NATS JetStream (``url`` lists its servers); nil for a webhook.
-        public var nats: NATSDestination?
 
-        public init(name: String, id: String, url: String, format: String, topics: [Topic], retry: [Duration]) {
+        public init(
+            name: String, key: String, id: String, destination: Destination, format: any WebhookFormat, formatName: String,
+            signer: RequestSigner, topics: [Topic], retry: [Duration]
+        ) {
             self.name = name
+            self.key = key
             self.id = id
-            self.url = url
-            self.format = format
+            self.destination = destination
+            self.payloadFormat = format
+            self.format = formatName
+            self.signer = signer
             self.topics = topics
             self.retry = retry
         }
     }
+
+    /// Where an endpoint's events go.
+    public enum Destination: Sendable {
+        /// A `webhooks:` entry: POSTed over HTTP.
+        case webhook(WebhookDestination)
+        /// A `nats:` entry: published into NATS JetStream.
+        case stream(NATSDestination)
+    }
+
+    /// A webhook's URL and the settings only HTTP has.
+    public struct WebhookDestination: Sendable, Hashable {
+        public var url: String
+        /// Sent verbatim as the `Authorization` header.
+        public var authorization: String?
+        public var proxy: String?
+        /// Retry 4xx answers (other than the always-retried 408, 409, 425, 429) instead of failing at once.
+        public var retryOn4xx: Bool = false
+        /// `handshake:` — the CloudEvents abuse-protection handshake before delivering.
+        public var handshake: Bool = false
+
+        public init(url: String) {
+            self.url = url
+        }
+    }
 }
 
-extension AgentConfiguration.Webhook {
+extension AgentConfiguration.Endpoint {
+    /// The webhook's URL and HTTP settings; nil for a stream.
+    public var webhook: AgentConfiguration.WebhookDestination? {
+        if case .webhook(let webhook) = destination { return webhook }
+        return nil
+    }
+
+    /// The stream's settings; nil for a webhook.
+    public var stream: AgentConfiguration.NATSDestination? {
+        if case .stream(let stream) = destination { return stream }
+        return nil
+    }
+
+    /// How messages name this kind of entry.
+    public var noun: String { stream == nil ? "webhook" : "NATS destination" }
+}
+
+extension AgentConfiguration.Endpoint {
     /// Every secret that signs: the current one, then those inside their rotation overlap.
     public var signingSecrets: [SigningSecret] {
         (secret.map { [SigningSecret($0)] } ?? []) + previousSecrets

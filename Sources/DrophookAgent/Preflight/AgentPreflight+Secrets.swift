@@ -23,16 +23,13 @@ extension AgentPreflight {
                     severity: .error, subject: location.path,
                     message: "\(what); run `chmod o-rwx \(location.path)`\(alternative)"))
         }
-        // NATS entries follow the webhooks in the one list of endpoints, as in the config.
-        let webhookCount = configuration.webhooks.filter { $0.nats == nil }.count
-        for (index, webhook) in configuration.webhooks.enumerated() {
-            guard let secret = webhook.secret, secret.count < shortSecretBytes else { continue }
-            let key = webhook.nats == nil ? "webhooks[\(index)]" : "nats[\(index - webhookCount)]"
+        for endpoint in configuration.endpoints {
+            guard let secret = endpoint.secret, secret.count < shortSecretBytes else { continue }
             findings.append(
                 Finding(
-                    severity: .warning, subject: "\(key).secret",
+                    severity: .warning, subject: "\(endpoint.key).secret",
                     message:
-                        "\(webhook.nats == nil ? "webhook" : "NATS destination") \(webhook.name)'s secret is only \(secret.count) bytes; use at least 32 random bytes (`drophook keygen`)"
+                        "\(endpoint.noun) \(endpoint.name)'s secret is only \(secret.count) bytes; use at least 32 random bytes (`drophook keygen`)"
                 ))
         }
         return findings

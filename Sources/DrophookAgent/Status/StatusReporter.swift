@@ -78,7 +78,7 @@ final class StatusReporter: Service, Sendable {
         }
         // A full disk reads fine and refuses writes: said just the same.
         outboxError = outboxError ?? pipeline.outboxWriteFailure
-        let endpoints = pipeline.configuration.webhooks.map { webhook in
+        let endpoints = pipeline.configuration.endpoints.map { webhook in
             let name = webhook.name
             let pausedByConfig = webhook.paused
             let count = counts.first { $0.endpoint == name }
@@ -89,7 +89,7 @@ final class StatusReporter: Service, Sendable {
                 failed: count?.failed ?? 0,
                 paused: state?.isPaused(configured: pausedByConfig) ?? pausedByConfig,
                 disabled: state?.disabled ?? false,
-                kind: webhook.nats == nil ? nil : "nats"
+                kind: webhook.stream == nil ? nil : "nats"
             )
         }
         var status = AgentStatus(

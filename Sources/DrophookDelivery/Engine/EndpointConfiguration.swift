@@ -1,13 +1,12 @@
 import DrophookEvents
 
-/// One webhook endpoint from the config: where events go, in which payload shape, and how
-/// hard to try.
+/// One endpoint from the config (a webhook or a stream): where events go, in which payload
+/// shape, and how hard to try.
 public struct EndpointConfiguration: Sendable {
     /// Config name; deliveries are filed under it, so renaming an endpoint orphans its queue.
     public var name: String
     /// Stable UUID of the endpoint, sent as SFTP To Go's `Metadata.Webhook.Id`.
     public var webhookID: String
-    public var url: String
     public var format: any WebhookFormat
     public var topics: Set<Topic>
     /// Watches whose events this endpoint gets; nil means every watch.
@@ -33,29 +32,62 @@ public struct EndpointConfiguration: Sendable {
     public var paused: Bool
     /// Disable the endpoint after it has failed without a single success for this long; nil never.
     public var disableAfter: Duration?
-    /// Retry 4xx answers that are otherwise final.
+    /// Retry 4xx answers that are otherwise final (a webhook's; a stream answers no HTTP).
     public var retryOn4xx: Bool
-    /// Ask the receiver first, with the CloudEvents abuse-protection handshake (``WebhookHandshake``).
+    /// Ask the receiver first, with the CloudEvents abuse-protection handshake
+    /// (``WebhookHandshake``); a webhook's only.
     public var handshake: Bool
     /// Put the session log's client address and bytes written in the vendors' shapes too.
     public var sessionDetails: Bool
-    /// Where the rendered events go: POSTed to ``url`` (a webhook), or published into a stream.
+    /// Where the rendered events go: POSTed to a webhook's URL, or published into a stream.
     public var destination: Destination
 
-    /// Where an endpoint's rendered events go. Either way they share the outbox, retry
-    /// schedule, pause/resume, delivery log and metrics.
+    /// Where an endpoint's rendered events go, chosen once when the config is loaded. Either
+    /// way they share the outbox, retry schedule, pause/resume, delivery log and metrics; each
+    /// kind answers in its own terms (an HTTP status, or a stream's acknowledgement).
     public enum Destination: Sendable {
-        /// POSTed to the endpoint's URL through the engine's HTTP transport.
-        case webhook
-        /// Published through `transport` (a NATS JetStream stream) on the subject that
-        /// `subject(watch, topic)` names; the request's `url` is `nats:<subject>`.
-        case stream(transport: any WebhookTransport, subject: @Sendable (_ watch: String, _ topic: String) -> String)
+        /// POSTed to `url` through the engine's HTTP transport.
+        case webhook(url: String)
+        /// Published into a stream (NATS JetStream).
+        case stream(StreamDestination)
+    }
+
+    /// A stream an endpoint publishes into: its transport, and the subject of each event.
+    public struct StreamDestination: Sendable {
+        public var transport: any StreamTransport
+        /// The subject an event of `watch` with `topic` is published on.
+        public var subject: @Sendable (_ watch: String, _ topic: String) -> String
+        /// The servers, as a `webhook.ping` and the logs name the destination.
+        public var servers: [String]
+
+        public init(
+            transport: any StreamTransport, servers: [String], subject: @escaping @Sendable (_ watch: String, _ topic: String) -> String
+        ) {
+            self.transport = transport
+            self.servers = servers
+            self.subject = subject
+        }
+    }
+
+    /// The webhook's URL, nil for a stream.
+    public var url: String? {
+        if case .webhook(let url) = destination { return url }
+        return nil
+    }
+
+    /// How logs and a `webhook.ping` name the destination: the URL without its password, or
+    /// the stream's servers.
+    public var address: String {
+        switch destination {
+        case .webhook(let url): HeaderRedaction.redact(url: url)
+        case .stream(let stream): stream.servers.map { HeaderRedaction.redact(url: $0) }.joined(separator: ",")
+        }
     }
 
     public init(
         name: String,
         webhookID: String,
-        url: String,
+        destination: Destination,
         format: any WebhookFormat,
         topics: Set<Topic> = [.fileCreated, .fileDeleted],
         watches: Set<String>? = nil,
@@ -73,12 +105,10 @@ public struct EndpointConfiguration: Sendable {
         disableAfter: Duration? = .seconds(5 * 86_400),
         retryOn4xx: Bool = false,
         handshake: Bool = false,
-        sessionDetails: Bool = false,
-        destination: Destination = .webhook
+        sessionDetails: Bool = false
     ) {
         self.name = name
         self.webhookID = webhookID
-        self.url = url
         self.format = format
         self.topics = topics
         self.watches = watches
@@ -132,16 +162,8 @@ public struct EndpointConfiguration: Sendable {
     func description(paused: Bool, nowMillis: Int64, eventID: String) -> EndpointDescription {
         EndpointDescription(
             // The payload is stored and shown: never with the URL's password.
-            name: name, url: HeaderRedaction.redact(url: url), topics: topics.sorted { $0.rawValue < $1.rawValue },
+            name: name, url: address, topics: topics.sorted { $0.rawValue < $1.rawValue },
             paused: paused, nowMillis: nowMillis, eventID: eventID
         )
-    }
-}
-
-extension EndpointConfiguration {
-    /// The transport this endpoint's requests go through: its stream's, else `http`.
-    func transport(default http: any WebhookTransport) -> any WebhookTransport {
-        if case .stream(let transport, _) = destination { return transport }
-        return http
     }
 }

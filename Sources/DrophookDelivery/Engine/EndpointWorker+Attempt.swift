@@ -7,25 +7,11 @@ import Logging
 extension EndpointWorker {
     func attempt(_ job: DeliveryJob, _ settings: Settings) async {
         let endpoint = settings.endpoint
-        let request = render(job, settings)
+        let rendered = render(job, settings)
         let startedAt = Outbox.nowMillis()
         let clock = ContinuousClock()
         let began = clock.now
-        // The POST runs outside this task's cancellation: on shutdown a request already on the
-        // wire is allowed to finish (the transport bounds it by the endpoint's total timeout)
-        // so its outcome is recorded rather than left to a redundant retry.
-        let transport = endpoint.transport(default: self.transport)
-        let outcome: WebhookOutcome
-        if endpoint.handshake,
-            let refusal = await handshake.admit(
-                url: endpoint.url, origin: settings.host, options: endpoint.transport, transport: transport)
-        {
-            // Not allowed (yet): nothing is sent; the attempt fails and is retried on schedule.
-            outcome = .failure(refusal)
-        } else {
-            if endpoint.handshake { await handshake.pace() }
-            outcome = await Task { await transport.send(request.wire) }.value
-        }
+        let (target, outcome) = await send(rendered, endpoint: endpoint, host: settings.host)
         let elapsed = clock.now - began
         metrics.attemptDuration.recordNanoseconds(elapsed.milliseconds * 1_000_000)
 
@@ -37,23 +23,25 @@ extension EndpointWorker {
         let (transition, result, reason) = Self.decide(verdict, job: job, schedule: endpoint.retrySchedule, nowMillis: now)
 
         var record = AttemptRecord(
-            id: request.attemptID,
+            id: rendered.attemptID,
             deliveryID: job.deliveryID,
             number: number,
             startedAtMillis: startedAt,
             durationMillis: elapsed.milliseconds,
-            requestURL: HeaderRedaction.redact(url: request.wire.url),
-            requestHeaders: HeaderRedaction.redact(request.wire.headers),
-            requestBody: request.wire.body,
+            target: target,
+            requestHeaders: HeaderRedaction.redact(rendered.headers),
+            requestBody: rendered.body,
             error: reason,
             result: result
         )
         switch outcome {
-        case .response(let response):
+        case .answered(let response):
             record.responseStatus = response.status
             record.responseHeaders = HeaderRedaction.redact(response.headers)
             record.responseBody = Array(response.body.prefix(AttemptRecord.maxResponseBodyBytes))
             record.responseTruncated = response.bodyTruncated || response.body.count > AttemptRecord.maxResponseBodyBytes
+        case .acknowledged(let acknowledgement):
+            record.acknowledgement = acknowledgement
         case .failure:
             break
         }
@@ -74,7 +62,7 @@ extension EndpointWorker {
             metrics.failed.increment()
         case .endpointGone:
             await disable(
-                reason: "the receiver answered 410 Gone at \(HeaderRedaction.redact(url: endpoint.url))",
+                reason: "the receiver answered 410 Gone at \(endpoint.address)",
                 loudly: "endpoint disabled: receiver answered 410 Gone")
         case .retry:
             break
@@ -87,6 +75,38 @@ extension EndpointWorker {
                 reason: "no successful delivery for \(DurationParser.format(limit)) (failing since \(Self.timestamp(since)))",
                 loudly: "endpoint disabled: failing without a success for \(DurationParser.format(limit))"
             )
+        }
+    }
+
+    /// Sends a rendered attempt the way its endpoint's destination takes it.
+    ///
+    /// The request runs outside this task's cancellation: on shutdown a request already on the
+    /// wire is allowed to finish (the transport bounds it by the endpoint's total timeout) so its
+    /// outcome is recorded rather than left to a redundant retry.
+    /// Returns where it went as the delivery log keeps it (a URL without its password, or a
+    /// subject) and what came back.
+    private func send(
+        _ rendered: RenderedAttempt, endpoint: EndpointConfiguration, host: String
+    ) async -> (AttemptRecord.Target, DeliveryOutcome) {
+        switch endpoint.destination {
+        case .webhook(let url):
+            let target = AttemptRecord.Target.url(HeaderRedaction.redact(url: url))
+            if endpoint.handshake,
+                let refusal = await handshake.admit(url: url, origin: host, options: endpoint.transport, transport: transport)
+            {
+                // Not allowed (yet): nothing is sent; the attempt fails and is retried on schedule.
+                return (target, .failure(refusal))
+            }
+            if endpoint.handshake { await handshake.pace() }
+            let request = WebhookRequest(url: url, headers: rendered.headers, body: rendered.body, options: endpoint.transport)
+            let transport = self.transport
+            return (target, DeliveryOutcome(await Task { await transport.send(request) }.value))
+        case .stream(let stream):
+            let subject = stream.subject(rendered.watch, rendered.topic)
+            let message = StreamMessage(
+                subject: subject, headers: rendered.headers, body: rendered.body, messageID: rendered.eventID,
+                timeout: endpoint.transport.totalTimeout)
+            return (.subject(subject), DeliveryOutcome(await Task { await stream.transport.publish(message) }.value))
         }
     }
 
@@ -115,8 +135,8 @@ extension EndpointWorker {
         }
     }
 
-    /// The request of one attempt, with a fresh attempt id.
-    func render(_ job: DeliveryJob, _ settings: Settings) -> (attemptID: String, wire: WebhookRequest) {
+    /// One attempt's event, rendered and signed with a fresh attempt id; ``send`` addresses it.
+    func render(_ job: DeliveryJob, _ settings: Settings) -> RenderedAttempt {
         let endpoint = settings.endpoint
         let attemptID = Outbox.newID()
         var origin = WatchOrigin(pipeID: "")
@@ -156,14 +176,7 @@ extension EndpointWorker {
             headers.append(HTTPHeader("Authorization", authorization))
         }
         headers += endpoint.extraHeaders
-        let address: String =
-            switch endpoint.destination {
-            case .webhook: endpoint.url
-            case .stream(_, let subject): WebhookRequest.streamScheme + subject(watch, topic)
-            }
-        return (
-            attemptID, WebhookRequest(url: address, headers: headers, body: message.body, options: endpoint.transport, messageID: eventID)
-        )
+        return RenderedAttempt(attemptID: attemptID, eventID: eventID, watch: watch, topic: topic, headers: headers, body: message.body)
     }
 
     /// The event's type and id as headers, unless the request already carries them in its own
@@ -241,4 +254,16 @@ extension EndpointWorker {
         let formatter = ISO8601DateFormatter()
         return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
     }
+}
+
+/// One attempt's event as it goes out, before its destination's transport takes it.
+struct RenderedAttempt: Sendable {
+    var attemptID: String
+    /// The event's id: a stream's `Nats-Msg-Id`, the same on every attempt.
+    var eventID: String
+    /// What a stream's subject is made of.
+    var watch: String
+    var topic: String
+    var headers: [HTTPHeader]
+    var body: [UInt8]
 }

@@ -13,6 +13,28 @@ public enum DeliveryVerdict: Sendable, Hashable {
     case endpointGone
 }
 
+/// What one attempt came to, in its destination's own terms: a webhook's HTTP answer, a
+/// stream's acknowledgement, or no answer at all.
+public enum DeliveryOutcome: Sendable {
+    case answered(WebhookResponse)
+    case acknowledged(StreamAcknowledgement)
+    case failure(TransportFailure)
+
+    public init(_ outcome: WebhookOutcome) {
+        switch outcome {
+        case .response(let response): self = .answered(response)
+        case .failure(let failure): self = .failure(failure)
+        }
+    }
+
+    public init(_ outcome: StreamOutcome) {
+        switch outcome {
+        case .acknowledged(let acknowledgement, _): self = .acknowledged(acknowledgement)
+        case .failure(let failure): self = .failure(failure)
+        }
+    }
+}
+
 /// Sorts attempt outcomes into delivered, retry, permanent failure and endpoint gone.
 public struct RetryPolicy: Sendable, Hashable {
     /// Retry 4xx answers that are otherwise final (config `retry_on_4xx`).
@@ -25,19 +47,24 @@ public struct RetryPolicy: Sendable, Hashable {
     /// 4xx answers that mean "not now" rather than "never": timeout, conflict, too early, too many requests.
     public static let retryable4xx: Set<Int> = [408, 409, 425, 429]
 
-    public func classify(_ outcome: WebhookOutcome, now: Date = Date()) -> DeliveryVerdict {
+    public func classify(_ outcome: DeliveryOutcome, now: Date = Date()) -> DeliveryVerdict {
         switch outcome {
-        case .failure(let failure):
-            switch failure.kind {
-            case .dnsFailure, .connectFailure, .timeout, .tlsFailure, .connectionReset, .invalidResponse, .other, .notAllowed:
-                return .retry(reason: failure.description, after: nil)
-            case .invalidRequest:
-                // The request could not even be made (bad URL, unusable certificate file):
-                // the same request would fail the same way.
-                return .permanentFailure(reason: failure.description)
-            }
-        case .response(let response):
-            return classify(status: response.status, retryAfter: response.header("Retry-After"), now: now)
+        case .failure(let failure): classify(failure)
+        case .answered(let response): classify(status: response.status, retryAfter: response.header("Retry-After"), now: now)
+        // Stored, or already stored within the duplicate window: either way the stream has it.
+        case .acknowledged: .delivered
+        }
+    }
+
+    /// No answer, from either kind of destination.
+    public func classify(_ failure: TransportFailure) -> DeliveryVerdict {
+        switch failure.kind {
+        case .dnsFailure, .connectFailure, .timeout, .tlsFailure, .connectionReset, .invalidResponse, .other, .notAllowed:
+            .retry(reason: failure.description, after: nil)
+        case .invalidRequest:
+            // The request could not even be made (bad URL, unusable certificate file):
+            // the same request would fail the same way.
+            .permanentFailure(reason: failure.description)
         }
     }
 

@@ -21,31 +21,12 @@ public struct WebhookRequest: Sendable {
     public var headers: [HTTPHeader]
     public var body: [UInt8]
     public var options: TransportOptions
-    /// The event's id, the same on every attempt: a destination that drops repeats by id
-    /// (JetStream's `Nats-Msg-Id`) stores a retried event once.
-    public var messageID: String?
 
-    public init(url: String, headers: [HTTPHeader], body: [UInt8], options: TransportOptions = .init(), messageID: String? = nil) {
+    public init(url: String, headers: [HTTPHeader], body: [UInt8], options: TransportOptions = .init()) {
         self.url = url
         self.headers = headers
         self.body = body
         self.options = options
-        self.messageID = messageID
-    }
-}
-
-extension WebhookRequest {
-    /// How a request into a stream names its destination: `nats:<subject>`, which is also
-    /// what the delivery log shows as its address.
-    public static let streamScheme = "nats:"
-
-    /// The subject of a request into a stream; nil for a webhook's URL.
-    public var streamSubject: String? { Self.streamSubject(of: url) }
-
-    /// The subject an address (a request's, or an attempt's in the delivery log) names, when it
-    /// is a stream's `nats:<subject>`; nil for a webhook's URL.
-    public static func streamSubject(of address: String) -> String? {
-        address.hasPrefix(streamScheme) ? String(address.dropFirst(streamScheme.count)) : nil
     }
 }
 

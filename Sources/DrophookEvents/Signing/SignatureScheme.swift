@@ -83,6 +83,15 @@ public struct RequestSigner: Sendable {
         }
     }
 
+    /// A signer that sends no signature: the `none` scheme, which no secret can fail.
+    public static var unsigned: RequestSigner { RequestSigner() }
+
+    private init() {
+        scheme = .none
+        secrets = []
+        standardSigners = []
+    }
+
     /// A signer whose secrets never expire (their text's bytes, newest first).
     public init(scheme: SignatureScheme, secrets: [[UInt8]]) throws(SigningKeyError) {
         try self.init(scheme: scheme, secrets: secrets.map { SigningSecret($0) })

@@ -79,18 +79,27 @@ extension Outbox {
 
     static func insertAttempt(_ db: Database, _ attempt: AttemptRecord) throws {
         let body = Array(attempt.responseBody.prefix(AttemptRecord.maxResponseBodyBytes))
+        // A webhook's URL in request_url; a stream's subject in stream_subject (request_url empty).
+        let (url, subject): (String, String?) =
+            switch attempt.target {
+            case .url(let url): (url, nil)
+            case .subject(let subject): ("", subject)
+            }
+        let ack = attempt.acknowledgement
         try db.executeCached(
             sql: """
                 INSERT INTO attempt (id, delivery_id, number, started_at_ms, duration_ms, request_url, request_headers,
-                    request_body, response_status, response_headers, response_body, response_truncated, error, result)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    request_body, response_status, response_headers, response_body, response_truncated, error, result,
+                    stream_subject, stream_name, stream_sequence, stream_duplicate)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 attempt.id, attempt.deliveryID, attempt.number, attempt.startedAtMillis, attempt.durationMillis,
-                attempt.requestURL, Self.encodeHeaders(attempt.requestHeaders), Data(attempt.requestBody),
+                url, Self.encodeHeaders(attempt.requestHeaders), Data(attempt.requestBody),
                 attempt.responseStatus, Self.encodeHeaders(attempt.responseHeaders), Data(body),
                 attempt.responseTruncated || body.count < attempt.responseBody.count,
                 attempt.error, attempt.result.rawValue,
+                subject, ack?.stream, ack.map { Int64(bitPattern: $0.sequence) }, ack?.duplicate,
             ]
         )
     }

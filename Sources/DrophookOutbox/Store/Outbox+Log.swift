@@ -153,19 +153,28 @@ extension Outbox {
     static func attempt(_ row: Row) -> AttemptRecord {
         let requestBody: Data = row["request_body"] ?? Data()
         let responseBody: Data = row["response_body"] ?? Data()
+        let subject: String? = row["stream_subject"]
+        let streamName: String? = row["stream_name"]
+        let sequence: Int64? = row["stream_sequence"]
+        let acknowledgement = streamName.flatMap { name in
+            sequence.map {
+                StreamAcknowledgement(stream: name, sequence: UInt64(bitPattern: $0), duplicate: row["stream_duplicate"] ?? false)
+            }
+        }
         return AttemptRecord(
             id: row["id"],
             deliveryID: row["delivery_id"],
             number: row["number"],
             startedAtMillis: row["started_at_ms"],
             durationMillis: row["duration_ms"],
-            requestURL: row["request_url"],
+            target: subject.map(AttemptRecord.Target.subject) ?? .url(row["request_url"]),
             requestHeaders: decodeHeaders(row["request_headers"]),
             requestBody: Array(requestBody),
             responseStatus: row["response_status"],
             responseHeaders: decodeHeaders(row["response_headers"]),
             responseBody: Array(responseBody),
             responseTruncated: row["response_truncated"],
+            acknowledgement: acknowledgement,
             error: row["error"],
             result: AttemptResult(rawValue: row["result"]) ?? .failed
         )

@@ -158,6 +158,33 @@ enum OutboxSchema {
             // How far the running agent's schedule clock is from the wall clock (Outbox+ScheduleClock).
             try db.execute(sql: "CREATE TABLE schedule_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_ms INTEGER NOT NULL)")
         }
+        migrator.registerMigration("v9-stream-attempts") { db in
+            // An attempt into a stream records its subject and the stream's acknowledgement in
+            // columns of their own. Before, it was an HTTP exchange in disguise: request_url
+            // `nats:<subject>`, status 200 and the ack as a JSON response body, which this
+            // rewrites (json_extract reads the body as text; a row whose body is not the ack
+            // keeps no acknowledgement, and its attempt's result still says delivered).
+            try db.execute(
+                sql: """
+                    ALTER TABLE attempt ADD COLUMN stream_subject TEXT;
+                    ALTER TABLE attempt ADD COLUMN stream_name TEXT;
+                    ALTER TABLE attempt ADD COLUMN stream_sequence INTEGER;
+                    ALTER TABLE attempt ADD COLUMN stream_duplicate INTEGER;
+                    UPDATE attempt SET stream_subject = substr(request_url, 6), request_url = ''
+                        WHERE substr(request_url, 1, 5) = 'nats:';
+                    UPDATE attempt SET
+                        stream_name = CASE WHEN json_valid(CAST(response_body AS TEXT))
+                            THEN json_extract(CAST(response_body AS TEXT), '$.stream') END,
+                        stream_sequence = CASE WHEN json_valid(CAST(response_body AS TEXT))
+                            THEN json_extract(CAST(response_body AS TEXT), '$.seq') END,
+                        stream_duplicate = CASE WHEN json_valid(CAST(response_body AS TEXT))
+                            THEN json_extract(CAST(response_body AS TEXT), '$.duplicate') END,
+                        response_status = NULL, response_headers = '[]', response_body = x''
+                        WHERE stream_subject IS NOT NULL AND response_status IS NOT NULL;
+                    UPDATE delivery SET last_status = NULL
+                        WHERE id IN (SELECT delivery_id FROM attempt WHERE stream_subject IS NOT NULL);
+                    """)
+        }
         return migrator
     }
 }

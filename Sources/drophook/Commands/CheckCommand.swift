@@ -15,8 +15,8 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let findings = AgentPreflight.check(configuration)
-        let streams = configuration.webhooks.filter { $0.nats != nil }.count
-        let webhooks = configuration.webhooks.count - streams
+        let streams = configuration.endpoints.filter { $0.stream != nil }.count
+        let webhooks = configuration.endpoints.count - streams
         if json {
             let ok = !findings.contains { $0.severity == .error }
             printLine(

@@ -29,8 +29,8 @@ struct PauseCommand: AsyncParsableCommand {
 enum EndpointControl {
     static func outbox(_ options: ConfigOptions, webhook: String) throws -> Outbox {
         let configuration = try options.load()
-        guard configuration.webhooks.contains(where: { $0.name == webhook }) else {
-            let known = configuration.webhooks.map(\.name).joined(separator: ", ")
+        guard configuration.endpoints.contains(where: { $0.name == webhook }) else {
+            let known = configuration.endpoints.map(\.name).joined(separator: ", ")
             printError("\(options.path): no webhook is named '\(webhook)'; known webhooks: \(known)")
             throw ExitCode(2)
         }

@@ -25,8 +25,8 @@ struct RotateSecretCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try config.load()
-        guard let hook = configuration.webhooks.first(where: { $0.name == webhook }) else {
-            printError("no webhook is named '\(webhook)'; known: \(configuration.webhooks.map(\.name).joined(separator: ", "))")
+        guard let hook = configuration.endpoints.first(where: { $0.name == webhook }) else {
+            printError("no webhook is named '\(webhook)'; known: \(configuration.endpoints.map(\.name).joined(separator: ", "))")
             throw ExitCode(2)
         }
         let overlapDuration: Duration

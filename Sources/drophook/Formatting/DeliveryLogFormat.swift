@@ -24,18 +24,28 @@ enum DeliveryLogFormat {
         ].joined(separator: " ")
     }
 
-    /// Every detail of one attempt, as a block. An attempt into a NATS stream reads as a
-    /// publish on its subject, acknowledged (or not) by the stream, not as an HTTP exchange.
+    /// Every detail of one attempt, as a block, in its destination's terms: a webhook's POST
+    /// and HTTP answer, or a publish on a stream's subject and the stream's acknowledgement.
     static func detail(_ attempt: AttemptRecord) -> String {
-        let subject = WebhookRequest.streamSubject(of: attempt.requestURL)
-        let answer = attempt.responseStatus.map { subject == nil ? "  HTTP \($0)" : "  acknowledged by the stream" } ?? ""
+        let answer =
+            if let status = attempt.responseStatus {
+                "  HTTP \(status)"
+            } else if let acknowledgement = attempt.acknowledgement {
+                "  acknowledged by the \(TerminalText.escaped(acknowledgement.description))"
+            } else {
+                ""
+            }
+        let request =
+            switch attempt.target {
+            case .url(let url): "  request   POST \(TerminalText.escaped(url))"
+            case .subject(let subject): "  request   PUBLISH \(TerminalText.escaped(subject))"
+            }
         var lines = [
             "attempt \(attempt.number)  \(attempt.id)",
             "  delivery  \(attempt.deliveryID)",
             "  started   \(timestamp(attempt.startedAtMillis))  (\(attempt.durationMillis) ms)",
             "  result    \(attempt.result.rawValue)\(answer)\(attempt.error.map { "  \(TerminalText.escaped($0))" } ?? "")",
-            subject.map { "  request   PUBLISH \(TerminalText.escaped($0))" }
-                ?? "  request   POST \(TerminalText.escaped(attempt.requestURL))",
+            request,
         ]
         lines += attempt.requestHeaders.map { "    \(TerminalText.escaped($0.name)): \(TerminalText.escaped($0.value))" }
         lines.append("    " + TerminalText.escaped(String(decoding: attempt.requestBody, as: UTF8.self), backslashes: false))

@@ -30,7 +30,12 @@ enum DeliveryLogJSON {
     }
 
     static func attempt(_ attempt: AttemptRecord) -> JSONValue {
-        var request: [(String, JSONValue)] = [("url", .string(attempt.requestURL)), ("headers", headers(attempt.requestHeaders))]
+        let address: (String, JSONValue) =
+            switch attempt.target {
+            case .url(let url): ("url", .string(url))
+            case .subject(let subject): ("subject", .string(subject))
+            }
+        var request: [(String, JSONValue)] = [address, ("headers", headers(attempt.requestHeaders))]
         request.append(body(attempt.requestBody))
         var fields: [(String, JSONValue)] = [
             ("id", .string(attempt.id)),
@@ -55,6 +60,18 @@ enum DeliveryLogJSON {
                 ))
         } else {
             fields.append(("response", .null))
+        }
+        if let acknowledgement = attempt.acknowledgement {
+            // A stream's answer, in its own terms, where a webhook's HTTP response would be.
+            fields.append(
+                (
+                    "acknowledgement",
+                    .object([
+                        ("stream", .string(acknowledgement.stream)),
+                        ("sequence", .int(Int64(bitPattern: acknowledgement.sequence))),
+                        ("duplicate", .bool(acknowledgement.duplicate)),
+                    ])
+                ))
         }
         return .object(fields)
     }
