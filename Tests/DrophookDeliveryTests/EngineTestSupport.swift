@@ -20,7 +20,8 @@ final class EngineHarness: Sendable {
         pollInterval: Duration = .milliseconds(200),
         outboxConfiguration: Outbox.Configuration = .init(),
         recordRetryDelays: [Duration] = DeliveryEngine.Configuration().recordRetryDelays,
-        logger: Logger? = nil
+        logger: Logger? = nil,
+        clock: DeliveryClock = .system
     ) throws {
         directory = NSTemporaryDirectory() + "drophook-engine-\(UUID().uuidString.lowercased())"
         outbox = try Outbox(stateDirectory: directory, configuration: outboxConfiguration)
@@ -39,7 +40,8 @@ final class EngineHarness: Sendable {
                 organizationID: "org-1", watches: ["uploads": WatchOrigin(pipeID: "pipe-1")], pollInterval: pollInterval,
                 recordRetryDelays: recordRetryDelays
             ),
-            logger: logger
+            logger: logger,
+            clock: clock
         )
         let engine = self.engine
         task = Task { try await engine.run() }

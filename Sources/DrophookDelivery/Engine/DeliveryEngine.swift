@@ -63,6 +63,8 @@ public final class DeliveryEngine: Sendable {
     let recorder: AttemptRecorder
     let transport: any WebhookTransport
     let logger: Logger
+    /// Every time delivery reads: attempts, retries, signatures and pruning.
+    let clock: DeliveryClock
     private let state: Mutex<State>
     private let commands: AsyncStream<Command>
     private let commandSink: AsyncStream<Command>.Continuation
@@ -72,12 +74,14 @@ public final class DeliveryEngine: Sendable {
         transport: any WebhookTransport,
         endpoints: [EndpointConfiguration],
         configuration: Configuration = .init(),
-        logger: Logger = Logger(label: "drophook.delivery")
+        logger: Logger = Logger(label: "drophook.delivery"),
+        clock: DeliveryClock = .system
     ) {
         self.outbox = outbox
-        recorder = AttemptRecorder(outbox: outbox)
+        recorder = AttemptRecorder(outbox: outbox, nowMillis: clock.wallMillis)
         self.transport = transport
         self.logger = logger
+        self.clock = clock
         (commands, commandSink) = AsyncStream.makeStream(of: Command.self)
         state = Mutex(State(configuration: configuration))
         reload(endpoints: endpoints)
@@ -143,7 +147,7 @@ public final class DeliveryEngine: Sendable {
                     worker.update(settings)
                 } else {
                     let worker = EndpointWorker(
-                        settings: settings, outbox: outbox, recorder: recorder, transport: transport, logger: logger)
+                        settings: settings, outbox: outbox, recorder: recorder, transport: transport, clock: clock, logger: logger)
                     state.workers[endpoint.name] = worker
                     started.append(worker)
                 }
@@ -186,7 +190,7 @@ public final class DeliveryEngine: Sendable {
         while !Task.isCancelled {
             let configuration = state.withLock { $0.configuration }
             do {
-                let cutoff = Outbox.nowMillis() - configuration.retention.milliseconds
+                let cutoff = clock.wallMillis() - configuration.retention.milliseconds
                 let pruned = try await outbox.prune(olderThan: cutoff)
                 if pruned.deliveries > 0 || pruned.events > 0 {
                     logger.info(

@@ -8,18 +8,18 @@ extension EndpointWorker {
     func attempt(_ job: DeliveryJob, _ settings: Settings) async {
         let endpoint = settings.endpoint
         let rendered = render(job, settings)
-        let startedAt = Outbox.nowMillis()
-        let clock = ContinuousClock()
-        let began = clock.now
+        let startedAt = clock.wallMillis()
+        let began = clock.instant()
         let (target, outcome) = await send(rendered, endpoint: endpoint, host: settings.host)
-        let elapsed = clock.now - began
+        let elapsed = clock.instant() - began
         metrics.attemptDuration.recordNanoseconds(elapsed.milliseconds * 1_000_000)
 
         let policy = RetryPolicy(retryOn4xx: endpoint.retryOn4xx)
-        let verdict = policy.classify(outcome)
+        // An HTTP-date `Retry-After` is read against the wall clock.
+        let verdict = policy.classify(outcome, now: Date(timeIntervalSince1970: Double(clock.wallMillis()) / 1000))
         let number = job.attemptCount + 1
         // Retry times are on the schedule clock: a step of the wall clock moves none of them.
-        let now = Outbox.scheduleMillis()
+        let now = clock.scheduleMillis()
         let (transition, result, reason) = Self.decide(verdict, job: job, schedule: endpoint.retrySchedule, nowMillis: now)
 
         var record = AttemptRecord(
@@ -169,7 +169,7 @@ extension EndpointWorker {
             case .file(let event): (event.id, event.topic.rawValue, event.watch)
             case .ping(let id, _): (id, Topic.webhookPing.rawValue, "")
             }
-        let signed = message.signed(with: endpoint.signer, messageID: eventID, timestampSeconds: WallClock.nanoseconds() / 1_000_000_000)
+        let signed = message.signed(with: endpoint.signer, messageID: eventID, timestampSeconds: clock.wallMillis() / 1000)
         var headers = signed.headers
         headers += Self.eventHeaders(eventID: eventID, topic: topic, present: headers)
         if let authorization = endpoint.authorization {
@@ -243,7 +243,7 @@ extension EndpointWorker {
         case .delivered:
             logger.debug("delivered", metadata: metadata)
         case .retry(let at):
-            metadata["retry_in_ms"] = "\(max(at - Outbox.scheduleMillis(), 0))"
+            metadata["retry_in_ms"] = "\(max(at - clock.scheduleMillis(), 0))"
             logger.warning("attempt failed, will retry", metadata: metadata)
         case .failed:
             logger.error("delivery failed for good; redeliver with `drophook redeliver`", metadata: metadata)

@@ -24,9 +24,11 @@ final class EndpointWorker: Sendable {
     let transport: any WebhookTransport
     let logger: Logger
     let metrics: DeliveryMetrics
+    /// Every time the worker reads: when attempts start and end, when retries fall due.
+    let clock: DeliveryClock
     let signal = WakeSignal()
     /// The abuse-protection handshake's answer, for endpoints that ask for one.
-    let handshake = WebhookHandshake()
+    let handshake: WebhookHandshake
     /// What the worker's loop and its attempts share, under one lock: a step reads it whole,
     /// so it never acts on settings of one reload and a pause of another.
     struct State {
@@ -46,8 +48,13 @@ final class EndpointWorker: Sendable {
     let state: Mutex<State>
     let recorder: AttemptRecorder
 
-    init(settings: Settings, outbox: Outbox, recorder: AttemptRecorder, transport: any WebhookTransport, logger: Logger) {
+    init(
+        settings: Settings, outbox: Outbox, recorder: AttemptRecorder, transport: any WebhookTransport, clock: DeliveryClock,
+        logger: Logger
+    ) {
         name = settings.endpoint.name
+        self.clock = clock
+        handshake = WebhookHandshake(now: clock.instant)
         self.recorder = recorder
         state = Mutex(State(settings: settings))
         self.outbox = outbox
@@ -91,7 +98,7 @@ final class EndpointWorker: Sendable {
     func run() async {
         await withDiscardingTaskGroup { group in
             var ready: [DeliveryJob] = []
-            var lastDepthUpdate = ContinuousClock.now - .seconds(3600)
+            var lastDepthUpdate = clock.instant() - .seconds(3600)
             while !Task.isCancelled, !isStopped {
                 let settings = self.settings
                 var wait = settings.pollInterval
@@ -118,8 +125,8 @@ final class EndpointWorker: Sendable {
                         logger.error("cannot read the delivery queue: \(error)")
                     }
                 }
-                if ContinuousClock.now - lastDepthUpdate >= .seconds(1) {
-                    lastDepthUpdate = .now
+                if clock.instant() - lastDepthUpdate >= .seconds(1) {
+                    lastDepthUpdate = clock.instant()
                     await updateGauges()
                 }
                 await signal.wait(for: wait)
@@ -158,7 +165,7 @@ final class EndpointWorker: Sendable {
         if !orphans.isEmpty {
             try await outbox.release(deliveryIDs: Array(orphans))
         }
-        let claimed = try await outbox.claim(endpoint: name) { state in
+        let claimed = try await outbox.claim(endpoint: name, nowMillis: clock.scheduleMillis()) { state in
             if state.disabled { return .nothing }
             if state.isPaused(configured: endpoint.paused) {
                 // Paused holds events back, but `drophook ping` still gets an answer (its
@@ -185,7 +192,7 @@ final class EndpointWorker: Sendable {
         if !endpoint.ordered, claimed.jobs.count == room {
             return (claimed.jobs, idle)
         }
-        return (claimed.jobs, min(idle, .milliseconds(max(next - Outbox.scheduleMillis(), 1))))
+        return (claimed.jobs, min(idle, .milliseconds(max(next - clock.scheduleMillis(), 1))))
     }
 
     private func start(_ job: DeliveryJob, _ settings: Settings, group: inout DiscardingTaskGroup) {

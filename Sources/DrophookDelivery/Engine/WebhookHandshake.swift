@@ -22,12 +22,18 @@ final class WebhookHandshake: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The monotonic clock: when an answer was given, when the next request may go.
+    private let now: @Sendable () -> ContinuousClock.Instant
+
+    init(now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+        self.now = now
+    }
     /// One handshake at a time: concurrent attempts wait for its answer.
     private let running = Mutex<Task<TransportFailure?, Never>?>(nil)
 
     /// Nil when deliveries to `url` are allowed (asking the receiver if need be); otherwise why not.
     func admit(url: String, origin: String, options: TransportOptions, transport: any WebhookTransport) async -> TransportFailure? {
-        let now = ContinuousClock.now
+        let now = self.now()
         let valid = state.withLock { state in
             state.allowedURL == url && state.allowedAt.map { now - $0 < Self.revalidateAfter } == true
         }
@@ -45,7 +51,7 @@ final class WebhookHandshake: Sendable {
 
     /// Waits for this request's turn under the allowed rate.
     func pace() async {
-        let now = ContinuousClock.now
+        let now = self.now()
         let slot: ContinuousClock.Instant? = state.withLock { state in
             guard let spacing = state.spacing else { return nil }
             let slot = max(now, state.nextSlot ?? now)
@@ -58,9 +64,9 @@ final class WebhookHandshake: Sendable {
     private func ask(url: String, origin: String, options: TransportOptions, transport: any WebhookTransport) async -> TransportFailure? {
         var request = WebhookRequest(url: url, headers: [HTTPHeader("WebHook-Request-Origin", origin)], body: [], options: options)
         request.method = .options
-        let began = ContinuousClock.now
+        let began = now()
         let refused = { (why: String) in
-            TransportFailure(kind: .notAllowed, message: "abuse-protection handshake: \(why)", duration: ContinuousClock.now - began)
+            TransportFailure(kind: .notAllowed, message: "abuse-protection handshake: \(why)", duration: self.now() - began)
         }
         switch await transport.send(request) {
         case .failure(let failure):
@@ -79,7 +85,7 @@ final class WebhookHandshake: Sendable {
             let rate = response.header("WebHook-Allowed-Rate").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             state.withLock { state in
                 state.allowedURL = url
-                state.allowedAt = ContinuousClock.now
+                state.allowedAt = self.now()
                 state.spacing = rate.flatMap { $0 > 0 ? Duration.seconds(60) / $0 : nil }
             }
             return nil

@@ -26,10 +26,13 @@ public final class AttemptRecorder: Sendable {
     /// Most attempts in one transaction, so one commit never holds the write lock (and the
     /// watcher's next event commit) for long.
     let maximumBatch: Int
+    /// The wall clock the deliveries' `updated_at_ms` are written in.
+    let nowMillis: @Sendable () -> Int64
 
-    public init(outbox: Outbox, maximumBatch: Int = 512) {
+    public init(outbox: Outbox, maximumBatch: Int = 512, nowMillis: @escaping @Sendable () -> Int64 = { Outbox.nowMillis() }) {
         self.outbox = outbox
         self.maximumBatch = maximumBatch
+        self.nowMillis = nowMillis
     }
 
     /// Transactions committed so far (for the benchmark's commits-per-webhook column).
@@ -67,7 +70,7 @@ public final class AttemptRecorder: Sendable {
 
     private func commit(_ batch: [Waiting]) {
         do {
-            let states = try outbox.recordAttempts(batch.map(\.outcome))
+            let states = try outbox.recordAttempts(batch.map(\.outcome), nowMillis: nowMillis())
             state.withLock { $0.commits += 1 }
             for waiting in batch {
                 waiting.continuation.resume(returning: states[waiting.outcome.endpoint] ?? EndpointState(name: waiting.outcome.endpoint))
