@@ -1,17 +1,16 @@
-/// Faults a test injects into a watcher: a stalled reader (so the kernel queue overflows; a
-/// real watch limit is made with the sysctl itself). Kept apart from
-/// ``WatcherConfiguration`` so that nothing a user configures can reach them; the public
-/// initializers of ``DropTreeWatcher`` always use ``none``.
+/// What a test puts between a watcher and the kernel, kept apart from ``WatcherConfiguration``
+/// so that nothing a user configures can reach it; the public initializers of
+/// ``DropTreeWatcher`` always use ``none``. The tests' own types fill it in (their gate on the
+/// reader lives in the test target); the watcher only knows the protocols.
 struct WatcherFaults: Sendable {
-    /// While closed, the inotify reader reads nothing.
-    var readerGate: ReaderGate?
+    /// Consulted by the inotify reader before each read; nil reads at once.
+    var readHold: (any InotifyReadHold)?
 
     static let none = WatcherFaults()
+}
 
-    /// Puts a gate on the reader and returns it, so a test can hold records back and have them read late.
-    mutating func gateReader() -> ReaderGate {
-        let gate = ReaderGate()
-        readerGate = gate
-        return gate
-    }
+/// A hold on the inotify reader: while ``isHeld``, it reads nothing, so records wait in the
+/// kernel's queue (which then overflows as it would behind a stalled agent) and are read late.
+protocol InotifyReadHold: Sendable {
+    var isHeld: Bool { get }
 }

@@ -53,7 +53,7 @@ actor WatchDriver {
         do {
             reader = try InotifyReader(
                 descriptor: inotify, queue: queue, watchedPaths: watchedPaths,
-                bufferSize: configuration.readBufferSize, gate: faults.readerGate)
+                bufferSize: configuration.readBufferSize, hold: faults.readHold)
         } catch {
             inotify.close()
             throw error

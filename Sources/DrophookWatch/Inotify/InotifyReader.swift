@@ -14,19 +14,19 @@ final class InotifyReader: Sendable {
     private let stopWriteFD: Int32
     private let queue: RawEventQueue
     private let bufferSize: Int
-    private let gate: ReaderGate?
+    private let hold: (any InotifyReadHold)?
     private let watchedPaths: WatchedPaths
     /// Crossed when the thread has left its loop.
     private let stopped = FinishLine()
 
     init(
-        descriptor: InotifyDescriptor, queue: RawEventQueue, watchedPaths: WatchedPaths, bufferSize: Int, gate: ReaderGate?
+        descriptor: InotifyDescriptor, queue: RawEventQueue, watchedPaths: WatchedPaths, bufferSize: Int, hold: (any InotifyReadHold)?
     ) throws(WatchError) {
         self.descriptor = descriptor
         self.watchedPaths = watchedPaths
         self.queue = queue
         self.bufferSize = max(bufferSize, 4096)
-        self.gate = gate
+        self.hold = hold
         var ends: [Int32] = [-1, -1]
         guard drophook_pipe_cloexec(&ends) == 0 else {
             throw WatchError(
@@ -96,8 +96,8 @@ final class InotifyReader: Sendable {
                 return WatchError(
                     .readerFailed, "the inotify descriptor reported an error (poll revents \(fds[0].revents)); the watcher stops")
             }
-            while let gate, gate.isClosed {
-                // Test-only stall; the short nap is the stall itself.
+            while let hold, hold.isHeld {
+                // A test's hold (``WatcherFaults``); the short nap is the stall itself.
                 if fds.withUnsafeMutableBufferPointer({ poll(&$0[1], 1, 5) }) > 0 { return nil }
             }
             let count = read(descriptor.fd, buffer.baseAddress, bufferSize)
@@ -195,13 +195,4 @@ final class RawEventQueue: Sendable {
     }
 
     var isEmpty: Bool { held.withLock { $0.chunks.isEmpty && $0.dropped == 0 } }
-}
-
-/// Test switch that stalls the reader thread, so that the kernel queue fills up and overflows.
-final class ReaderGate: Sendable {
-    private let closed = Mutex(false)
-    init() {}
-    var isClosed: Bool { closed.withLock { $0 } }
-    func close() { closed.withLock { $0 = true } }
-    func open() { closed.withLock { $0 = false } }
 }
