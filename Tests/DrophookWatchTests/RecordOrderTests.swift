@@ -78,7 +78,7 @@ struct RecordOnlyDirectoryTests {
         var configuration = WatcherConfiguration.test(tree)
         configure(&configuration)
         let engine = WatchEngine(
-            configuration: configuration, inotify: inotify, watchedPaths: WatchedPaths(),
+            configuration: configuration, disk: LocalDisk(inotify: inotify), watchedPaths: WatchedPaths(),
             logger: logger, health: HealthCell(), metrics: WatchMetrics())
         var snapshot = stored
         engine.start(snapshot: &snapshot)

@@ -59,7 +59,7 @@ actor WatchDriver {
             throw error
         }
         let engine = WatchEngine(
-            configuration: configuration, inotify: inotify, watchedPaths: watchedPaths, timeline: timeline,
+            configuration: configuration, disk: LocalDisk(inotify: inotify), watchedPaths: watchedPaths, timeline: timeline,
             logger: logger, health: health, metrics: metrics)
         let checksums = ChecksumReader(ready: { queue.ring() })
         engine.checksumReader = checksums

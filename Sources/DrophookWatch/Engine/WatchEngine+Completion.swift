@@ -11,7 +11,7 @@ extension WatchEngine {
         guard node.kind == .file, node.transferName.isFinal else { return }
         let watch = watchIndex(of: node)
         let path = absolutePath(node)
-        let look = watch != nil ? path.flatMap { FileStatus.of(path: $0) } : nil
+        let look = watch != nil ? path.flatMap { disk.status(of: $0) } : nil
         let decision = rules.finished(
             look: look, watchSettle: watch.flatMap { watches[$0].settle }, confirmed: confirmed,
             mode: watch.map { roots[$0].completionMode } ?? .stability, wallNanos: WallClock.nanoseconds()
@@ -51,7 +51,7 @@ extension WatchEngine {
     /// A file a scan found, with no close seen: is a writer still there? The kernel answers at
     /// once (a read lease); without an answer, the file waits until it looks stable.
     private func askForWriter(_ node: TreeNode, watch: Int, path: String, foundByScan: Bool) {
-        let answer = WriterProbe.probe(path: path)
+        let answer = disk.probeWriter(path: path)
         switch rules.writer(answer, looked: node.status, wallNanos: WallClock.nanoseconds()) {
         case .report(let status):
             metrics.leaseAnswers(.noWriter)

@@ -47,7 +47,7 @@ extension WatchEngine {
     func attributesChanged(_ name: String, in directory: TreeNode) {
         guard let node = child(name, of: directory), node.kind == .file, node.recorded, case .idle = node.phase,
             let watch = watchIndex(of: directory), let path = absolutePath(node),
-            let fresh = FileStatus.of(path: path), fresh.kind == .file,
+            let fresh = disk.status(of: path), fresh.kind == .file,
             fresh.inodeKey == node.status.inodeKey, fresh.size == node.status.size,
             fresh.mtimeNanos != node.status.mtimeNanos, let relative = node.relativePath
         else { return }
@@ -69,7 +69,7 @@ extension WatchEngine {
         if directory[child: name] != nil || directory.idleFiles.contains(name) { return }
         guard let directoryPath = absolutePath(directory), let watch = watchIndex(of: directory) else { return }
         let path = directoryPath + "/" + name
-        guard let status = FileStatus.of(path: path) else {
+        guard let status = disk.status(of: path) else {
             if isDirectory {
                 // Created and gone before it was looked at: its own records prove it existed,
                 // and its delete (or move) says what became of it.
@@ -150,14 +150,14 @@ extension WatchEngine {
         let path = directoryPath + "/" + name
         guard let node = child(name, of: directory) else {
             // Created before its directory had a watch, or gone when its IN_CREATE was read.
-            if let status = FileStatus.of(path: path), status.kind == .file {
+            if let status = disk.status(of: path), status.kind == .file {
                 appeared(name, status: status, in: directory, watch: watch, path: path, byRename: true)
             }
             return
         }
         guard node.kind == .file else { return }
         if !node.transferName.isFinal {
-            if let fresh = FileStatus.of(path: path), fresh.kind == .file {
+            if let fresh = disk.status(of: path), fresh.kind == .file {
                 node.status = fresh
                 node.statusKnown = true
                 inodes.register(node)
@@ -165,7 +165,7 @@ extension WatchEngine {
             return
         }
         node.closeSeen = true
-        let fresh = rules.looksAtClose(node.phase, recorded: node.recorded) ? FileStatus.of(path: path) : nil
+        let fresh = rules.looksAtClose(node.phase, recorded: node.recorded) ? disk.status(of: path) : nil
         switch rules.closedWrite(node.phase, recorded: node.recorded, known: node.status, fresh: fresh) {
         case .finished(let foundByScan):
             complete(node, foundByScan: foundByScan, confirmed: true)

@@ -22,7 +22,7 @@ extension WatchEngine {
         if let existing = child(name, of: directory) {
             if let move, existing.kind == move.node.kind {
                 // Gone before its first look, the moved node's inode is the one at its new name.
-                let movedKey = move.node.statusKnown ? move.node.status.inodeKey : FileStatus.of(path: path)?.inodeKey
+                let movedKey = move.node.statusKnown ? move.node.status.inodeKey : disk.status(of: path)?.inodeKey
                 if existing.status.inodeKey == movedKey {
                     // A scan already found it at the new name (and reported it, if finished).
                     if move.node.kind == .file, !move.node.recorded {
@@ -34,7 +34,7 @@ extension WatchEngine {
                     return
                 }
             }
-            if move == nil, let status = FileStatus.of(path: path), status.inodeKey == existing.status.inodeKey {
+            if move == nil, let status = disk.status(of: path), status.inodeKey == existing.status.inodeKey {
                 return
             }
             // Renamed over an existing name: a file replaced by a finished file is reported by
@@ -46,7 +46,7 @@ extension WatchEngine {
             removeSubtree(existing, watch: watch, path: relativePath, .replaced(silently: replacedByFile))
         }
         guard let move else {
-            if let status = FileStatus.of(path: path) {
+            if let status = disk.status(of: path) {
                 appeared(name, status: status, in: directory, watch: watch, path: path, byRename: true)
             }
             return
@@ -54,7 +54,7 @@ extension WatchEngine {
         guard move.watch == watch else {
             // Moved between watches: gone from one tree, new in the other.
             moveTimedOut(move)
-            if let status = FileStatus.of(path: path) {
+            if let status = disk.status(of: path) {
                 appeared(name, status: status, in: directory, watch: watch, path: path, byRename: true)
             }
             return
@@ -62,7 +62,7 @@ extension WatchEngine {
         let node = move.node
         if node.isDirectory, !node.statusKnown {
             // Never looked at under its old name: it appears under the new one.
-            if let status = FileStatus.of(path: path) {
+            if let status = disk.status(of: path) {
                 appeared(name, status: status, in: directory, watch: watch, path: path, byRename: true)
             }
             return
@@ -90,7 +90,7 @@ extension WatchEngine {
                 batch.remove(watch: watches[watch].name, path: move.oldPath)
                 node.recorded = false
                 if renamed {
-                    if let fresh = FileStatus.of(path: path), fresh.kind == .file { node.status = fresh }
+                    if let fresh = disk.status(of: path), fresh.kind == .file { node.status = fresh }
                     report(node, foundByScan: false, partOfRename: true)
                     // After the new name's `created`, which may wait for its checksum.
                     emit(

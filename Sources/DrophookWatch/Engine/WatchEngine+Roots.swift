@@ -59,16 +59,14 @@ extension WatchEngine {
     func lookAtRoots() {
         nextRootLook = nil
         for index in roots.indices {
-            guard let root = roots[index].node, let path = roots[index].path, let status = FileStatus.of(path: path) else { continue }
+            guard let root = roots[index].node, let path = roots[index].path, let status = disk.status(of: path) else { continue }
             if status.kind == .directory, status.inodeKey != root.status.inodeKey {
                 rootLost(index, reason: "was covered by another directory (a mount) at \(path)")
             }
         }
         for index in roots.absent {
-            guard let resolved = realpath(watches[index].root, nil) else { continue }
-            let path = PathBytes.string(cString: resolved)
-            free(resolved)
-            guard let status = FileStatus.of(path: path), status.kind == .directory else { continue }
+            guard let path = disk.resolve(root: watches[index].root) else { continue }
+            guard let status = disk.status(of: path), status.kind == .directory else { continue }
             if let other = roots.watch(owning: path), other != index {
                 if roots.warnNested(index) {
                     logger.warning(

@@ -50,12 +50,10 @@ extension WatchEngine {
         swap(&sorted, &snapshot)
         StoredSnapshot.sort(&sorted)
         for (index, watch) in watches.enumerated() {
-            guard let resolved = realpath(watch.root, nil) else {
+            guard let path = disk.resolve(root: watch.root) else {
                 unavailable(index, "does not exist")
                 continue
             }
-            let path = PathBytes.string(cString: resolved)
-            free(resolved)
             roots.resolve(index, path: path)
         }
         WriterProbe.ignoreLeaseBreakSignal()
@@ -109,7 +107,7 @@ extension WatchEngine {
                 keepAbsent(index, stored: stored)
                 continue
             }
-            guard let status = FileStatus.of(path: path), status.kind == .directory else {
+            guard let status = disk.status(of: path), status.kind == .directory else {
                 unavailable(index, "is not a directory")
                 keepAbsent(index, stored: stored)
                 continue
@@ -167,7 +165,7 @@ extension WatchEngine {
                 let directoryRelative = directory.relativePath
             else { continue }
             let entries: [(name: String, status: FileStatus)]
-            switch FileStatus.list(directory: directoryPath) {
+            switch disk.list(directory: directoryPath) {
             case .success(let listed): entries = listed
             case .failure(let error):
                 if error.code == EACCES || error.code == EPERM {

@@ -17,7 +17,7 @@ extension WatchEngine {
                     setPhase(node, .writing)
                     complete(node, foundByScan: false, confirmed: true)
                 case .lookAgain:
-                    let fresh = absolutePath(node).flatMap { FileStatus.of(path: $0) }
+                    let fresh = absolutePath(node).flatMap { disk.status(of: $0) }
                     switch rules.settling(node.phase, known: node.status, fresh: fresh, now: now, wallNanos: wallNow) {
                     case .report:
                         report(node, foundByScan: node.phase.finishedUnreported ?? false)

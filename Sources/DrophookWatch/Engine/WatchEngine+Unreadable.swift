@@ -21,7 +21,7 @@ extension WatchEngine {
         guard !unreadable.isEmpty, let parentPath = absolutePath(directory) else { return }
         let path = parentPath + "/" + name
         guard let node = unreadable[path], node.root != nil else { return }
-        guard access(path, R_OK | X_OK) == 0 else { return }
+        guard disk.mayEnter(directory: path) else { return }
         unreadable[path] = nil
         publishUnreadable()
         logger.notice("directory \(path) can be read now; reporting what it holds")

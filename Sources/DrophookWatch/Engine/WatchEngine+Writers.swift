@@ -7,7 +7,7 @@ extension WatchEngine {
     /// arrives while the node is `.writing`, where it means nothing.
     func holdWhileWriting(_ node: TreeNode) {
         guard node.kind == .file, !held.holds(node), !held.isFull,
-            let path = absolutePath(node), let (fd, status) = FileStatus.openForStatus(path: path)
+            let path = absolutePath(node), let (fd, status) = disk.openForStatus(path: path)
         else { return }
         guard !node.statusKnown || status.inodeKey == node.status.inodeKey else {
             _ = close(fd)

@@ -13,7 +13,8 @@ import Logging
 final class WatchEngine {
     let configuration: WatcherConfiguration
     let watches: [WatchConfiguration]
-    let inotify: InotifyDescriptor
+    /// Where every look, listing, probe and watch goes: the machine, or a test's tree in memory.
+    let disk: any DropTreeDisk
     var logger: Logger
     let health: HealthCell
     let metrics: WatchMetrics
@@ -58,14 +59,14 @@ final class WatchEngine {
     }
 
     init(
-        configuration: WatcherConfiguration, inotify: InotifyDescriptor, watchedPaths: WatchedPaths,
+        configuration: WatcherConfiguration, disk: any DropTreeDisk, watchedPaths: WatchedPaths,
         timeline: WatchTimeline = WatchTimeline(ContinuousClock()),
         logger: Logger, health: HealthCell, metrics: WatchMetrics
     ) {
         self.configuration = configuration
         self.timeline = timeline
         self.watches = configuration.watches
-        self.inotify = inotify
+        self.disk = disk
         self.logger = logger
         self.health = health
         self.metrics = metrics
@@ -186,7 +187,7 @@ final class WatchEngine {
     /// Adds the watch of a directory node. False when the directory is already gone.
     @discardableResult
     func addWatch(_ node: TreeNode, path: String) -> Bool {
-        switch inotify.addDirectoryWatch(path: path) {
+        switch disk.addDirectoryWatch(path: path) {
         case .success(let wd):
             descriptors.watch(node, wd: wd, path: path)
             if unwatched.remove(node) { updateWatchHealth() }
@@ -241,7 +242,7 @@ final class WatchEngine {
     /// still exists, e.g. moved out of the tree).
     func dropWatch(_ node: TreeNode, remove: Bool) {
         unwatched.remove(node)
-        if let wd = descriptors.release(node), remove { inotify.removeWatch(wd) }
+        if let wd = descriptors.release(node), remove { disk.removeWatch(wd) }
     }
 
     // MARK: Removing
