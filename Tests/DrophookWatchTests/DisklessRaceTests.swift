@@ -1,3 +1,4 @@
+import DrophookEvents
 import Glibc
 import Testing
 
@@ -219,5 +220,65 @@ struct DisklessRaceTests {
         drop.pass(.seconds(1))
         let events = drop.engine.batch.take().events.map { "\($0.kind) \($0.path)" }
         #expect(Set(events) == ["created late", "created late/one.csv", "created two.csv"] && events.count == 3, "\(events)")
+    }
+
+    /// `RenameAndTreeTests.settlingFileWhoseDirectoryIsRenamedIsReportedOnce`' rule, without
+    /// leases: a file a listing finds, written a moment ago, waits until its size and mtime
+    /// have held for the window on the test's clock; one that grows meanwhile waits again.
+    @Test func aFileFoundByAListingWaitsUntilItHasBeenStableForTheWindow() {
+        let drop = DisklessEngine { $0.leases = false }
+        drop.disk.mtimeNanos = WallClock.nanoseconds()
+        drop.disk.mkdir(drop.at("in"))
+        drop.disk.write(drop.at("in/steady.csv"), size: 4)
+        drop.disk.write(drop.at("in/growing.csv"), size: 1)
+        drop.feed([drop.record("", IN_CREATE | IN_ISDIR, "in")])
+        #expect(drop.said() == ["created in"])
+        let window = drop.engine.configuration.scanSettle
+        drop.pass(window / 2)
+        drop.disk.write(drop.at("in/growing.csv"), size: 2)
+        drop.pass(window / 2 + .milliseconds(1))
+        #expect(drop.said() == ["created in/steady.csv"], "the file that grew waits a new window")
+        drop.pass(window + .milliseconds(1))
+        let events = drop.engine.batch.take().events
+        #expect(events.map { "\($0.kind) \($0.path) \($0.size ?? -1)" } == ["created in/growing.csv 2"])
+    }
+
+    /// `RenameAndTreeTests.moveBetweenWatchesIsDeletedInOneCreatedInTheOther`: a rename from
+    /// one watch's tree into another's is gone from the first and new in the second.
+    @Test func aMoveBetweenWatchesIsDeletedInOneAndCreatedInTheOther() {
+        let drop = DisklessEngine(configure: { $0.watches.append(WatchConfiguration(name: "second", root: "/second")) }) { disk in
+            disk.mkdir("/second")
+        }
+        drop.disk.write(drop.at("m.csv"), size: 1)
+        drop.feed([drop.record("", IN_CREATE, "m.csv"), drop.record("", IN_OPEN, "m.csv"), drop.record("", IN_CLOSE_WRITE, "m.csv")])
+        drop.disk.rename(drop.at("m.csv"), "/second/moved.csv")
+        drop.feed([
+            drop.record("", IN_MOVED_FROM, "m.csv", cookie: 8), drop.record(absolute: "/second", IN_MOVED_TO, "moved.csv", cookie: 8),
+        ])
+        #expect(drop.saidWithWatches() == ["created drop m.csv", "deleted drop m.csv", "created second moved.csv"])
+    }
+
+    /// `RenameAndTreeTests.removedRootDeletesItsTreeAndIsReported`, and the root's return: its
+    /// tree is deleted children first, the watch is unavailable, and when the directory comes
+    /// back the next look at the roots takes it up again and reports what it holds.
+    @Test func aRemovedRootDeletesItsTreeAndIsTakenUpAgainWhenItReturns() {
+        let drop = DisklessEngine(prepare: { disk in
+            disk.mkdir(DisklessEngine.root + "/sub")
+            disk.write(DisklessEngine.root + "/sub/f", size: 1)
+        })
+        let (root, sub) = (drop.disk.wd(DisklessEngine.root)!, drop.disk.wd(drop.at("sub"))!)
+        drop.disk.remove(DisklessEngine.root)
+        drop.feed([
+            drop.record("sub", IN_DELETE, "f"), drop.selfRecord(sub, IN_DELETE_SELF), drop.selfRecord(sub, IN_IGNORED),
+            drop.record("", IN_DELETE | IN_ISDIR, "sub"), drop.selfRecord(root, IN_DELETE_SELF), drop.selfRecord(root, IN_IGNORED),
+        ])
+        drop.engine.tick()
+        #expect(drop.said() == ["deleted sub/f", "deleted sub"])
+        #expect(!drop.engine.health.value.unavailableRoots.isEmpty)
+        drop.disk.mkdir(DisklessEngine.root)
+        drop.disk.write(drop.at("back.csv"), size: 2)
+        drop.pass(.seconds(60))
+        #expect(drop.said() == ["created back.csv"])
+        #expect(drop.engine.health.value.unavailableRoots.isEmpty)
     }
 }

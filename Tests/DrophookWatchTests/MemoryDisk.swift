@@ -142,6 +142,11 @@ struct DisklessEngine {
         return InotifyEvent(wd: wd, mask: UInt32(bitPattern: mask), cookie: cookie, name: name)
     }
 
+    /// The same, for a directory named by its absolute path (another watch's).
+    func record(absolute directory: String, _ mask: Int32, _ name: String, cookie: UInt32 = 0) -> InotifyEvent {
+        InotifyEvent(wd: disk.wd(directory) ?? -1, mask: UInt32(bitPattern: mask), cookie: cookie, name: name)
+    }
+
     /// A record about the directory at `directory` itself (`IN_DELETE_SELF`, `IN_IGNORED`), on
     /// its own descriptor; `wd` names it when it is gone from the disk already.
     func selfRecord(_ wd: Int32, _ mask: Int32) -> InotifyEvent {
@@ -162,6 +167,11 @@ struct DisklessEngine {
     /// What the engine said since the last call, as `kind path` lines.
     func said() -> [String] {
         engine.batch.take().events.map { "\($0.kind) \($0.path)" }
+    }
+
+    /// The same, as `kind watch path` lines.
+    func saidWithWatches() -> [String] {
+        engine.batch.take().events.map { "\($0.kind) \($0.watch) \($0.path)" }
     }
 
     func at(_ relative: String) -> String { Self.root + "/" + relative }
