@@ -281,4 +281,35 @@ struct DisklessRaceTests {
         #expect(drop.said() == ["created back.csv"])
         #expect(drop.engine.health.value.unavailableRoots.isEmpty)
     }
+
+    /// `GoneBeforeCloseTests.closedThenRemovedBeforeTheCloseIsReadKeepsItsFinalSize`: `put`
+    /// then `rm` before the engine reads the close. The descriptor held since the writer's
+    /// open still tells the size the file was closed with, so it is created with that size and
+    /// then deleted.
+    @Test func aFileClosedAndRemovedBeforeItsCloseIsReadKeepsItsFinalSize() {
+        let drop = DisklessEngine()
+        drop.disk.write(drop.at("c.txt"), size: 3)
+        drop.feed([drop.record("", IN_CREATE, "c.txt"), drop.record("", IN_OPEN, "c.txt")])
+        drop.disk.write(drop.at("c.txt"), size: 7)
+        drop.disk.remove(drop.at("c.txt"))
+        drop.feed([drop.record("", IN_MODIFY, "c.txt"), drop.record("", IN_CLOSE_WRITE, "c.txt"), drop.record("", IN_DELETE, "c.txt")])
+        drop.engine.tick()
+        let events = drop.engine.batch.take().events
+        #expect(events.map { "\($0.kind) \($0.path) \($0.size.map(String.init) ?? "-")" } == ["created c.txt 7", "deleted c.txt -"])
+    }
+
+    /// The same race with no descriptor to hold (none could be opened): the file is still
+    /// created and deleted, without a size, since its final size was never seen: none is invented.
+    @Test func aFileClosedAndRemovedWithNoDescriptorHeldIsCreatedWithoutASize() {
+        let drop = DisklessEngine()
+        drop.disk.descriptorsAvailable = false
+        drop.disk.write(drop.at("c.txt"), size: 3)
+        drop.feed([drop.record("", IN_CREATE, "c.txt"), drop.record("", IN_OPEN, "c.txt")])
+        drop.disk.write(drop.at("c.txt"), size: 7)
+        drop.disk.remove(drop.at("c.txt"))
+        drop.feed([drop.record("", IN_CLOSE_WRITE, "c.txt"), drop.record("", IN_DELETE, "c.txt")])
+        drop.engine.tick()
+        let events = drop.engine.batch.take().events
+        #expect(events.map { "\($0.kind) \($0.path) \($0.size.map(String.init) ?? "-")" } == ["created c.txt -", "deleted c.txt -"])
+    }
 }

@@ -13,6 +13,13 @@ final class MemoryDisk: DropTreeDisk {
     private(set) var entries: [String: FileStatus] = [:]
     /// Files a writer has open: a probe finds a writer.
     var openForWriting: Set<String> = []
+    /// Every file's latest status by inode, kept after its last name is gone, as the kernel
+    /// keeps an open file.
+    private var byInode: [UInt64: FileStatus] = [:]
+    /// The inode each descriptor handed out by ``openForStatus(path:)`` holds.
+    private var held: [Int32: UInt64] = [:]
+    /// False: no descriptor can be opened to hold a file (out of descriptors, say).
+    var descriptorsAvailable = true
     private var nextInode: UInt64 = 100
     /// inotify numbers a watch per inode, and hands the same number back for the same inode.
     private var watchByInode: [UInt64: Int32] = [:]
@@ -34,13 +41,12 @@ final class MemoryDisk: DropTreeDisk {
 
     /// Creates the file, or writes `size` bytes to the one there (its inode kept).
     func write(_ path: String, size: Int64) {
-        if var existing = entries[path] {
-            existing.size = size
-            existing.mtimeNanos = mtimeNanos
-            entries[path] = existing
-        } else {
-            entries[path] = status(.file, size: size)
-        }
+        var entry = entries[path] ?? status(.file, size: size)
+        entry.size = size
+        entry.mtimeNanos = mtimeNanos
+        for (other, status) in entries where status.inode == entry.inode { entries[other] = entry }
+        entries[path] = entry
+        byInode[entry.inode] = entry
     }
 
     /// `rename(2)`: the entry and everything under it move, inodes kept.
@@ -82,13 +88,25 @@ final class MemoryDisk: DropTreeDisk {
             }.sorted { $0.name < $1.name })
     }
 
-    /// No descriptor is held: a file gone before its close is read keeps no final size here.
-    func openForStatus(path: String) -> (Int32, FileStatus)? { nil }
+    /// A real descriptor (on /dev/null, which the engine may close) standing for the file.
+    func openForStatus(path: String) -> (Int32, FileStatus)? {
+        guard descriptorsAvailable, let status = entries[path], status.kind == .file else { return nil }
+        let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        held[fd] = status.inode
+        return (fd, status)
+    }
+
+    func status(ofHeld descriptor: Int32) -> FileStatus? { held[descriptor].flatMap { byInode[$0] } }
 
     func probeWriter(path: String) -> WriterProbe.Answer {
         guard let status = entries[path], status.kind == .file else { return .gone }
         // The engine closes the descriptor handed over; /dev/null is one it may close.
-        if openForWriting.contains(path) { return .writerPresent(descriptor: open("/dev/null", O_RDONLY | O_CLOEXEC)) }
+        if openForWriting.contains(path) {
+            let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            held[fd] = status.inode
+            return .writerPresent(descriptor: fd)
+        }
         return .noWriter(status)
     }
 

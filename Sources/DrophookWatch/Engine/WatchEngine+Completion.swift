@@ -19,7 +19,7 @@ extension WatchEngine {
         guard let watch, let path, let fresh = look, decision != .awaitRename else {
             // Gone from its path: the held descriptor still tells the size it was closed with;
             // without one, that size is unknown (the file came and went before it was looked at).
-            if let closed = held.takeStatus(node) {
+            if let closed = held.takeStatus(node, status: disk.status(ofHeld:)) {
                 node.status = closed
             } else {
                 node.closedSizeUnknown = true

@@ -20,6 +20,8 @@ protocol DropTreeDisk {
     /// A read-only descriptor on the file at `path` and its status through it; nil when it
     /// cannot be opened (then no final size is kept for a file gone before its close is read).
     func openForStatus(path: String) -> (Int32, FileStatus)?
+    /// The status of the file a descriptor from ``openForStatus(path:)`` holds, names or not.
+    func status(ofHeld descriptor: Int32) -> FileStatus?
     /// Whether a writer has the file open (``WriterProbe``).
     func probeWriter(path: String) -> WriterProbe.Answer
     /// Adds the inotify watch of a directory.
@@ -47,6 +49,8 @@ struct LocalDisk: DropTreeDisk {
     }
 
     func openForStatus(path: String) -> (Int32, FileStatus)? { FileStatus.openForStatus(path: path) }
+
+    func status(ofHeld descriptor: Int32) -> FileStatus? { FileStatus.of(descriptor: descriptor) }
 
     func probeWriter(path: String) -> WriterProbe.Answer { WriterProbe.probe(path: path) }
 

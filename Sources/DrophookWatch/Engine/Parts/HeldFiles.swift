@@ -24,12 +24,12 @@ struct HeldFiles {
         descriptors[ObjectIdentifier(node)] = fd
     }
 
-    /// The file's status through its descriptor (valid after its last name is gone), and the
-    /// descriptor closed. Nil when none was held.
-    mutating func takeStatus(_ node: TreeNode) -> FileStatus? {
+    /// The file's status through its descriptor (valid after its last name is gone), read by
+    /// `status` (the engine's ``DropTreeDisk``), and the descriptor closed. Nil when none was held.
+    mutating func takeStatus(_ node: TreeNode, status: (Int32) -> FileStatus? = { FileStatus.of(descriptor: $0) }) -> FileStatus? {
         guard let fd = descriptors.removeValue(forKey: ObjectIdentifier(node)) else { return nil }
         defer { _ = close(fd) }
-        return FileStatus.of(descriptor: fd)
+        return status(fd)
     }
 
     mutating func release(_ node: TreeNode) {
