@@ -312,4 +312,30 @@ struct DisklessRaceTests {
         let events = drop.engine.batch.take().events
         #expect(events.map { "\($0.kind) \($0.path) \($0.size.map(String.init) ?? "-")" } == ["created c.txt -", "deleted c.txt -"])
     }
+
+    /// `ScanCompletionTests.finishedFileInANewDirectoryIsReportedWithoutWaiting` and
+    /// `fileStillOpenForWritingWaitsForItsClose`: files a listing finds, written a moment ago.
+    /// The lease says nobody writes the first, so it is reported at once; the second's writer
+    /// still has it open, so it waits for its close, however long the clock runs.
+    @Test func aListingsFilesAreReportedByWhatTheLeaseSays() {
+        let drop = DisklessEngine()
+        #expect(drop.engine.roots[0].completionMode == .lease)
+        drop.disk.mtimeNanos = WallClock.nanoseconds()
+        drop.disk.mkdir(drop.at("in"))
+        drop.disk.write(drop.at("in/done.csv"), size: 5)
+        drop.disk.write(drop.at("in/open.csv"), size: 1)
+        drop.disk.openForWriting = [drop.at("in/open.csv")]
+        drop.feed([drop.record("", IN_CREATE | IN_ISDIR, "in")])
+        let found = drop.engine.batch.take().events
+        #expect(
+            found.map { "\($0.kind) \($0.path) \($0.size ?? -1)" } == ["created in -1", "created in/done.csv 5"], "a directory has no size")
+        #expect(found.last?.foundByScan == true)
+        drop.pass(.seconds(3600))
+        #expect(drop.said() == [])
+        drop.disk.write(drop.at("in/open.csv"), size: 6)
+        drop.disk.openForWriting = []
+        drop.feed([drop.record("in", IN_CLOSE_WRITE, "open.csv")])
+        let closed = drop.engine.batch.take().events
+        #expect(closed.map { "\($0.kind) \($0.path) \($0.size ?? -1)" } == ["created in/open.csv 6"])
+    }
 }

@@ -74,6 +74,15 @@ final class MemoryDisk: DropTreeDisk {
 
     func resolve(root path: String) -> String? { entries[path] == nil ? nil : path }
 
+    /// Leases work here, as on a local file system with `CAP_LEASE`, unless a test says not.
+    var leases = true
+
+    func leaseSupport(root path: String) -> LeaseSupport {
+        leases ? LeaseSupport(mode: .lease, reason: nil) : LeaseSupport(mode: .stability, reason: "no leases on this tree")
+    }
+
+    func remoteWritesWarning(watch: String, root path: String) -> String? { nil }
+
     func mayEnter(directory path: String) -> Bool { entries[path]?.kind == .directory }
 
     func status(of path: String) -> FileStatus? { entries[path] }

@@ -96,7 +96,7 @@ extension WatchEngine {
     private func adopt(_ index: Int, path: String, status: FileStatus) {
         let watch = watches[index]
         guard let root = watchRoot(index, path: path, status: status) else { return }
-        let support = WatchPreflight.completion(root: path, configuration: configuration)
+        let support = WatchPreflight.completion(root: path, configuration: configuration, assess: disk.leaseSupport(root:))
         roots.setCompletionMode(index, support.mode)
         publishCompletionModes(reasons: support.reason.map { [index: $0] } ?? [:])
         startupRecords = StoredSnapshot(roots.takeAbsentSnapshot(index), watch: watch.name)

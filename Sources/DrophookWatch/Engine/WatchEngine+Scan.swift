@@ -60,10 +60,10 @@ extension WatchEngine {
         var reasons: [Int: String] = [:]
         for index in watches.indices {
             guard let path = roots[index].path else { continue }
-            if let warning = WatchPreflight.remoteWritesWarning(watch: watches[index].name, root: path) {
+            if let warning = disk.remoteWritesWarning(watch: watches[index].name, root: path) {
                 logger.warning("\(warning)")
             }
-            let support = WatchPreflight.completion(root: path, configuration: configuration)
+            let support = WatchPreflight.completion(root: path, configuration: configuration, assess: disk.leaseSupport(root:))
             roots.setCompletionMode(index, support.mode)
             if let reason = support.reason {
                 reasons[index] = reason

@@ -107,9 +107,12 @@ public enum WatchPreflight {
 
     /// How the watch rooted at `root` will decide that a file found by a scan is finished.
     public static func completion(root: String, configuration: WatcherConfiguration) -> LeaseSupport {
-        configuration.leases
-            ? LeaseSupport.assess(root: root)
-            : LeaseSupport(mode: .stability, reason: "leases are turned off for this agent")
+        completion(root: root, configuration: configuration, assess: LeaseSupport.assess(root:))
+    }
+
+    /// The same, with leases assessed by `assess` (the engine's ``DropTreeDisk``).
+    static func completion(root: String, configuration: WatcherConfiguration, assess: (String) -> LeaseSupport) -> LeaseSupport {
+        configuration.leases ? assess(root) : LeaseSupport(mode: .stability, reason: "leases are turned off for this agent")
     }
 
     /// For a root on NFS, CIFS/SMB, FUSE or 9p (`statfs`): inotify sees only what is written

@@ -11,6 +11,10 @@ import Glibc
 protocol DropTreeDisk {
     /// A watch root's real path, symlinks resolved; nil when it does not exist.
     func resolve(root path: String) -> String?
+    /// Whether the agent may take read leases on files under a root (``LeaseSupport``).
+    func leaseSupport(root path: String) -> LeaseSupport
+    /// A warning when a root is on a file system whose remote writes inotify cannot see.
+    func remoteWritesWarning(watch: String, root path: String) -> String?
     /// Whether the agent may list and enter the directory at `path` now.
     func mayEnter(directory path: String) -> Bool
     /// The entry at `path`, not following a symlink; nil when it is gone.
@@ -38,6 +42,12 @@ struct LocalDisk: DropTreeDisk {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return PathBytes.string(cString: resolved)
+    }
+
+    func leaseSupport(root path: String) -> LeaseSupport { LeaseSupport.assess(root: path) }
+
+    func remoteWritesWarning(watch: String, root path: String) -> String? {
+        WatchPreflight.remoteWritesWarning(watch: watch, root: path)
     }
 
     func mayEnter(directory path: String) -> Bool { access(path, R_OK | X_OK) == 0 }
