@@ -120,6 +120,9 @@ struct NATSDestinationTests {
         #expect(shown.stdout.contains(#""subject":"sftp.sftp-a._.webhook.ping""#), "\(shown.stdout)")
         #expect(shown.stdout.contains(#""response":null"#) && shown.stdout.contains(#""acknowledgement":{"stream":"SFTP","sequence":"#))
         #expect(!shown.stdout.contains(#""request":{"url""#), "\(shown.stdout)")
+        // The list says the stream's sequence where a webhook's line has its HTTP status.
+        let listed = try AgentUnderTest.command(["deliveries", "--endpoint", "fleet", "--json", "--config", agent.configFile.path])
+        #expect(listed.stdout.contains(#""last_status":null,"last_sequence":"#), "\(listed.stdout)")
         let status = try AgentUnderTest.command(["status", "--config", agent.configFile.path])
         #expect(status.stdout.contains("nats fleet: "), "\(status.stdout)")
         let pinged = try admin.message("SFTP", sequence: admin.messageCount("SFTP"))

@@ -26,6 +26,8 @@ struct OutboxStreamAttemptTests {
         #expect(read.target == .subject("sftp.h.uploads.file.created"))
         #expect(read.acknowledgement == StreamAcknowledgement(stream: "SFTP", sequence: 42, duplicate: true))
         #expect(read.responseStatus == nil)
+        let summary = try #require(try outbox.delivery(id: job.deliveryID))
+        #expect(summary.lastStatus == nil && summary.lastSequence == 42)
         // A webhook's attempt is untouched by the stream's columns.
         let webhook = attemptRecord(for: job, status: 204, result: .delivered)
         try outbox.recordAttempt(webhook, endpoint: "fleet", transition: .delivered)
@@ -78,5 +80,7 @@ struct OutboxStreamAttemptTests {
             }
         }
         #expect(statuses == [["d1": nil], ["d2": 204]])
+        #expect(try outbox.delivery(id: "d1")?.lastSequence == 7)
+        #expect(try outbox.delivery(id: "d2")?.lastSequence == nil)
     }
 }

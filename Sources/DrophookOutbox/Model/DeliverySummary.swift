@@ -12,7 +12,10 @@ public struct DeliverySummary: Sendable, Hashable {
     public var state: DeliveryState
     public var attemptCount: Int
     public var nextAttemptAtMillis: Int64
+    /// The last HTTP status a webhook answered; nil for a stream, which answers none.
     public var lastStatus: Int?
+    /// The sequence the stream stored the event at, when its last attempt was acknowledged.
+    public var lastSequence: UInt64?
     public var lastError: String?
     public var createdAtMillis: Int64
     public var updatedAtMillis: Int64

@@ -51,10 +51,13 @@ extension Outbox {
                     sql: """
                         UPDATE delivery SET state = ?, attempt_count = attempt_count + 1,
                             next_attempt_at_ms = COALESCE(?, next_attempt_at_ms),
-                            last_status = ?, last_error = ?, updated_at_ms = ?
+                            last_status = ?, last_stream_sequence = ?, last_error = ?, updated_at_ms = ?
                         WHERE id = ?
                         """,
-                    arguments: [state.rawValue, next, attempt.responseStatus, attempt.error, nowMillis, attempt.deliveryID]
+                    arguments: [
+                        state.rawValue, next, attempt.responseStatus, attempt.acknowledgement.map { Int64(bitPattern: $0.sequence) },
+                        attempt.error, nowMillis, attempt.deliveryID,
+                    ]
                 )
                 if endpoints.insert(outcome.endpoint).inserted {
                     try Self.ensureEndpointRow(db, outcome.endpoint, nowMillis: nowMillis)

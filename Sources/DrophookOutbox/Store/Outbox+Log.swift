@@ -27,7 +27,7 @@ extension Outbox {
     /// The columns ``summary(_:)`` reads, from `delivery d` joined with `event e`.
     static let summaryColumns = """
         d.id AS d_id, d.event_seq, d.endpoint, d.state, d.attempt_count, d.next_attempt_at_ms,
-        d.last_status, d.last_error, d.created_at_ms, d.updated_at_ms, e.id AS e_id, e.kind, e.watch, e.path
+        d.last_status, d.last_stream_sequence, d.last_error, d.created_at_ms, d.updated_at_ms, e.id AS e_id, e.kind, e.watch, e.path
         """
 
     /// The newest deliveries in one state (arguments: state, [endpoint,] limit).
@@ -144,6 +144,7 @@ extension Outbox {
             attemptCount: row["attempt_count"],
             nextAttemptAtMillis: row["next_attempt_at_ms"],
             lastStatus: row["last_status"],
+            lastSequence: (row["last_stream_sequence"] as Int64?).map { UInt64(bitPattern: $0) },
             lastError: row["last_error"],
             createdAtMillis: row["created_at_ms"],
             updatedAtMillis: row["updated_at_ms"]

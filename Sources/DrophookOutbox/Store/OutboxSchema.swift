@@ -170,6 +170,7 @@ enum OutboxSchema {
                     ALTER TABLE attempt ADD COLUMN stream_name TEXT;
                     ALTER TABLE attempt ADD COLUMN stream_sequence INTEGER;
                     ALTER TABLE attempt ADD COLUMN stream_duplicate INTEGER;
+                    ALTER TABLE delivery ADD COLUMN last_stream_sequence INTEGER;
                     UPDATE attempt SET stream_subject = substr(request_url, 6), request_url = ''
                         WHERE substr(request_url, 1, 5) = 'nats:';
                     UPDATE attempt SET
@@ -181,7 +182,9 @@ enum OutboxSchema {
                             THEN json_extract(CAST(response_body AS TEXT), '$.duplicate') END,
                         response_status = NULL, response_headers = '[]', response_body = x''
                         WHERE stream_subject IS NOT NULL AND response_status IS NOT NULL;
-                    UPDATE delivery SET last_status = NULL
+                    UPDATE delivery SET last_status = NULL,
+                        last_stream_sequence = (SELECT a.stream_sequence FROM attempt a WHERE a.delivery_id = delivery.id
+                            ORDER BY a.number DESC, a.started_at_ms DESC LIMIT 1)
                         WHERE id IN (SELECT delivery_id FROM attempt WHERE stream_subject IS NOT NULL);
                     """)
         }

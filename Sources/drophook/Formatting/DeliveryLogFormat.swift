@@ -11,7 +11,8 @@ enum DeliveryLogFormat {
         "CREATED                  STATE       TRIES  STATUS  WEBHOOK       TOPIC          EVENT                                 PATH"
 
     static func line(_ row: DeliverySummary) -> String {
-        let status = row.lastStatus.map(String.init) ?? (row.lastError == nil ? "-" : "error")
+        // A webhook's HTTP status; a stream's sequence (`#42`) where it acknowledged the event.
+        let status = row.lastStatus.map(String.init) ?? row.lastSequence.map { "#\($0)" } ?? (row.lastError == nil ? "-" : "error")
         return [
             timestamp(row.createdAtMillis).padding(24),
             row.state.rawValue.padding(11),

@@ -23,6 +23,7 @@ enum DeliveryLogJSON {
             ("state", .string(row.state.rawValue)),
             ("attempts", .int(Int64(row.attemptCount))),
             ("last_status", row.lastStatus.map { .int(Int64($0)) } ?? .null),
+            ("last_sequence", row.lastSequence.map { .int(Int64(bitPattern: $0)) } ?? .null),
             ("last_error", row.lastError.map(JSONValue.string) ?? .null),
             ("created_at", .string(ISO8601Timestamp.string(fromMillis: row.createdAtMillis))),
             ("updated_at", .string(ISO8601Timestamp.string(fromMillis: row.updatedAtMillis))),
