@@ -47,7 +47,7 @@ public final class JetStreamTransport: StreamTransport {
             let ack = try await publisher.publish(
                 subject: message.subject, messageID: message.messageID, headers: message.headers, body: message.body,
                 timeout: message.timeout)
-            return .acknowledged(ack, duration: clock.now - began)
+            return .acknowledged(ack)
         } catch  where error.code == .noStream {
             // No responder: no stream captures the subject, or its stream has no leader now.
             let explained = await explainNoResponders(publisher, subject: message.subject)

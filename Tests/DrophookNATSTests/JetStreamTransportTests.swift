@@ -26,8 +26,8 @@ struct JetStreamTransportTests {
                 connection: .init(servers: [server.url]),
                 createStream: .init(name: "SFTP", subjects: ["sftp.>"])))
         defer { transport.close() }
-        guard case .acknowledged(let first, _) = await transport.publish(Self.request("event-1")),
-            case .acknowledged(let again, _) = await transport.publish(Self.request("event-1"))
+        guard case .acknowledged(let first) = await transport.publish(Self.request("event-1")),
+            case .acknowledged(let again) = await transport.publish(Self.request("event-1"))
         else {
             Issue.record("both publishes should be acknowledged")
             return

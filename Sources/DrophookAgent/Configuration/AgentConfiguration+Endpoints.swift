@@ -66,14 +66,23 @@ extension AgentConfiguration {
             // Never leaves this function: the entry has a reported mistake and is left out.
             signer = .unsigned
         }
+        // How to reach it, which a stream's connection is made from too.
+        let connection = readConnection(map, item: item, reader: reader)
         let destination: Destination
+        var usable = true
         switch kind {
         case .webhook:
             let url = map.required("url", "set the endpoint's https:// URL").flatMap { reader.url($0) }
             destination = .webhook(readWebhookDestination(map, url: url ?? "", reader: reader))
         case .stream:
-            // Filled in once the TLS and timeout keys both kinds share are read, below.
-            destination = .webhook(WebhookDestination(url: ""))
+            if let nats = readNATS(map, item: item, reader: reader, name: name ?? "", connection: connection) {
+                destination = .stream(nats)
+            } else {
+                // Never leaves this function: the mistake is reported, and the entry is left
+                // out once its other keys are read for their own mistakes.
+                usable = false
+                destination = .webhook(WebhookDestination(url: ""))
+            }
         }
         var endpoint = Endpoint(
             name: name ?? "", key: item.key,
@@ -87,6 +96,11 @@ extension AgentConfiguration {
         endpoint.secret = secret
         endpoint.previousSecrets = previousSecrets
         endpoint.secretFile = secretFile
+        endpoint.timeout = connection.timeout
+        endpoint.connectTimeout = connection.connectTimeout
+        endpoint.caFile = connection.caFile
+        endpoint.clientCertificate = connection.clientCertificate
+        endpoint.clientKey = connection.clientKey
         if let value = map["watches"], let names = reader.stringList(value) {
             for (index, watch) in names.enumerated() where !watchNames.contains(watch) {
                 reader.report(
@@ -112,14 +126,6 @@ extension AgentConfiguration {
             let delays = items.compactMap { reader.duration($0) }
             if delays.count == items.count { endpoint.retry = delays }
         }
-        readTimeouts(map, into: &endpoint, reader: reader)
-        endpoint.caFile = map["ca_file"].flatMap { reader.readableFile($0) }
-        endpoint.clientCertificate = map["client_cert"].flatMap { reader.readableFile($0) }
-        endpoint.clientKey = map["client_key"].flatMap { reader.readableFile($0) }
-        if let value = map["client_key"], let path = endpoint.clientKey { reader.noteSecret(value, file: path) }
-        if (endpoint.clientCertificate == nil) != (endpoint.clientKey == nil), map["client_cert"] != nil || map["client_key"] != nil {
-            reader.report(.missingKey, item, "client_cert and client_key go together; set both for mTLS")
-        }
         if let value = map["concurrency"], let count = reader.int(value, range: 1...256) {
             endpoint.concurrency = count
         } else if kind == .stream {
@@ -130,11 +136,7 @@ extension AgentConfiguration {
         if let value = map["paused"], let flag = reader.bool(value) { endpoint.paused = flag }
         if let value = map["disable_after"], let duration = reader.duration(value) { endpoint.disableAfter = duration }
         if let value = map["session_details"], let flag = reader.bool(value) { endpoint.sessionDetails = flag }
-        if kind == .stream {
-            guard let nats = readNATS(map, item: item, reader: reader, endpoint: endpoint) else { return nil }
-            endpoint.destination = .stream(nats)
-        }
-        return reader.problems.count == problemsBefore ? endpoint : nil
+        return usable && reader.problems.count == problemsBefore ? endpoint : nil
     }
 
     /// The keys only a webhook has: its URL, `Authorization`, proxy, 4xx retries and handshake.
@@ -154,8 +156,20 @@ extension AgentConfiguration {
         return webhook
     }
 
-    /// `timeout` and `connect_timeout`, each checked against the other and against a stop's grace.
-    private static func readTimeouts(_ map: ConfigReader.Mapping, into endpoint: inout Endpoint, reader: ConfigReader) {
+    /// The keys that say how to reach an endpoint, shared by both kinds: a webhook's requests
+    /// and a stream's connection are made with them.
+    struct ConnectionKeys {
+        var timeout = Duration.seconds(10)
+        var connectTimeout = Duration.seconds(5)
+        var caFile: String?
+        var clientCertificate: String?
+        var clientKey: String?
+    }
+
+    /// `timeout` and `connect_timeout` (each checked against the other and against a stop's
+    /// grace), and the TLS files.
+    private static func readConnection(_ map: ConfigReader.Mapping, item: ConfigReader.Value, reader: ConfigReader) -> ConnectionKeys {
+        var endpoint = ConnectionKeys()
         if let value = map["timeout"], let duration = reader.duration(value) {
             if duration <= .zero {
                 reader.report(
@@ -179,6 +193,14 @@ extension AgentConfiguration {
             }
             endpoint.connectTimeout = duration
         }
+        endpoint.caFile = map["ca_file"].flatMap { reader.readableFile($0) }
+        endpoint.clientCertificate = map["client_cert"].flatMap { reader.readableFile($0) }
+        endpoint.clientKey = map["client_key"].flatMap { reader.readableFile($0) }
+        if let value = map["client_key"], let path = endpoint.clientKey { reader.noteSecret(value, file: path) }
+        if (endpoint.clientCertificate == nil) != (endpoint.clientKey == nil), map["client_cert"] != nil || map["client_key"] != nil {
+            reader.report(.missingKey, item, "client_cert and client_key go together; set both for mTLS")
+        }
+        return endpoint
     }
 
     /// `paths`, `min_size`, `max_size` and `actors` of a webhook.

@@ -26,10 +26,10 @@ extension AgentConfiguration {
     /// Publishes in flight at once to a NATS destination unless `concurrency` says otherwise.
     static let natsConcurrency = 32
 
-    /// The NATS keys of one `nats:` entry (the shared keys are read by `readEndpoint`), with
-    /// the TLS files and connect timeout read there.
+    /// The NATS keys of one `nats:` entry named `name` (the shared keys are read by
+    /// `readEndpoint`), connecting with the TLS files and connect timeout read there.
     static func readNATS(
-        _ map: ConfigReader.Mapping, item: ConfigReader.Value, reader: ConfigReader, endpoint: Endpoint
+        _ map: ConfigReader.Mapping, item: ConfigReader.Value, reader: ConfigReader, name: String, connection: ConnectionKeys
     ) -> NATSDestination? {
         var servers: [String] = []
         if let value = map.required("servers", "list the NATS servers, e.g. servers: [nats://10.0.0.5:4222]") {
@@ -48,12 +48,12 @@ extension AgentConfiguration {
         let host = map["host"].flatMap { reader.string($0) } ?? hostName
         let connection = JetStreamPublisher.Configuration(
             servers: servers,
-            name: "drophook \(host) \(endpoint.name)",
+            name: "drophook \(host) \(name)",
             authentication: readNATSAuthentication(map, item: item, reader: reader),
-            caFile: endpoint.caFile,
-            clientCertificate: endpoint.clientCertificate,
-            clientKey: endpoint.clientKey,
-            connectTimeout: endpoint.connectTimeout
+            caFile: connection.caFile,
+            clientCertificate: connection.clientCertificate,
+            clientKey: connection.clientKey,
+            connectTimeout: connection.connectTimeout
         )
         var createStream: JetStreamPublisher.StreamSettings?
         if let value = map["create_stream"], let subject {

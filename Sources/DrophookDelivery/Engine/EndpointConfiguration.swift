@@ -69,12 +69,6 @@ public struct EndpointConfiguration: Sendable {
         }
     }
 
-    /// The webhook's URL, nil for a stream.
-    public var url: String? {
-        if case .webhook(let url) = destination { return url }
-        return nil
-    }
-
     /// How logs and a `webhook.ping` name the destination: the URL without its password, or
     /// the stream's servers.
     public var address: String {

@@ -78,13 +78,13 @@ extension EndpointWorker {
         }
     }
 
-    /// Sends a rendered attempt the way its endpoint's destination takes it.
+    /// Sends a rendered attempt the way its endpoint's destination takes it, and returns where
+    /// it went as the delivery log keeps it (a URL without its password, or a subject) and what
+    /// came back.
     ///
     /// The request runs outside this task's cancellation: on shutdown a request already on the
     /// wire is allowed to finish (the transport bounds it by the endpoint's total timeout) so its
     /// outcome is recorded rather than left to a redundant retry.
-    /// Returns where it went as the delivery log keeps it (a URL without its password, or a
-    /// subject) and what came back.
     private func send(
         _ rendered: RenderedAttempt, endpoint: EndpointConfiguration, host: String
     ) async -> (AttemptRecord.Target, DeliveryOutcome) {

@@ -29,7 +29,7 @@ public enum DeliveryOutcome: Sendable {
 
     public init(_ outcome: StreamOutcome) {
         switch outcome {
-        case .acknowledged(let acknowledgement, _): self = .acknowledged(acknowledgement)
+        case .acknowledged(let acknowledgement): self = .acknowledged(acknowledgement)
         case .failure(let failure): self = .failure(failure)
         }
     }

@@ -33,7 +33,7 @@ public struct StreamMessage: Sendable {
 /// What one publish came to.
 public enum StreamOutcome: Sendable {
     /// The stream stored the message (or already had it: ``StreamAcknowledgement/duplicate``).
-    case acknowledged(StreamAcknowledgement, duration: Duration)
+    case acknowledged(StreamAcknowledgement)
     /// No acknowledgement: the reason, classified for the retry policy.
     case failure(TransportFailure)
 }

@@ -1,6 +1,6 @@
 /// A stream's answer to a publish, as it gave it: which stream stored the message and at
 /// which sequence. It is what an attempt into a stream records in place of an HTTP status.
-public struct StreamAcknowledgement: Sendable, Hashable {
+public struct StreamAcknowledgement: Sendable, Hashable, CustomStringConvertible {
     /// The stream that stored the message.
     public var stream: String
     /// The message's sequence number in that stream.

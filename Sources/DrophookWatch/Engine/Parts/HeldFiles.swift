@@ -26,7 +26,7 @@ struct HeldFiles {
 
     /// The file's status through its descriptor (valid after its last name is gone), read by
     /// `status` (the engine's ``DropTreeDisk``), and the descriptor closed. Nil when none was held.
-    mutating func takeStatus(_ node: TreeNode, status: (Int32) -> FileStatus? = { FileStatus.of(descriptor: $0) }) -> FileStatus? {
+    mutating func takeStatus(_ node: TreeNode, status: (Int32) -> FileStatus?) -> FileStatus? {
         guard let fd = descriptors.removeValue(forKey: ObjectIdentifier(node)) else { return nil }
         defer { _ = close(fd) }
         return status(fd)
